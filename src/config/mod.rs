@@ -1,0 +1,13 @@
+//! Settings and paths. Settings are layered: built-in defaults → user config file →
+//! `.bosun/config.yaml` → `BOSUN_*` environment → command-line flags; each layer sets only what
+//! it names. Unknown keys and wrong types are errors naming the file, line and key.
+
+mod duration;
+mod layers;
+mod paths;
+mod settings;
+
+pub use duration::{DurationSpec, parse_duration};
+pub use layers::{Overrides, load_settings, user_config_file};
+pub use paths::ProjectPaths;
+pub use settings::{CacheSettings, EngineSettings, EscalationSettings, Settings};

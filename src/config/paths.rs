@@ -1,0 +1,99 @@
+//! Where a project's files live (DESIGN.md §2). The project root is made absolute once, so every
+//! later path is stable whatever the current directory.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The paths of one project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectPaths {
+    pub root: PathBuf,
+    pub bosun_dir: PathBuf,
+}
+
+impl ProjectPaths {
+    /// The project at `root` (which must exist).
+    pub fn new(root: &Path) -> io::Result<Self> {
+        let root = std::fs::canonicalize(root).map_err(|e| {
+            io::Error::new(e.kind(), format!("project directory {}: {e}", root.display()))
+        })?;
+        if !root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("project directory {} is not a directory", root.display()),
+            ));
+        }
+        let bosun_dir = root.join(".bosun");
+        Ok(Self { root, bosun_dir })
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.bosun_dir.join("config.yaml")
+    }
+
+    pub fn workflows_dir(&self) -> PathBuf {
+        self.bosun_dir.join("workflows")
+    }
+
+    pub fn skills_dir(&self) -> PathBuf {
+        self.bosun_dir.join("skills")
+    }
+
+    pub fn policy_file(&self) -> PathBuf {
+        self.bosun_dir.join("policy.yaml")
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.bosun_dir.join("state")
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.state_dir().join("bosun.db")
+    }
+
+    /// Held (flock) by the one engine that runs for this project.
+    pub fn engine_lock(&self) -> PathBuf {
+        self.state_dir().join("engine.lock")
+    }
+
+    pub fn logs_dir(&self) -> PathBuf {
+        self.bosun_dir.join("logs")
+    }
+
+    pub fn backups_dir(&self) -> PathBuf {
+        self.bosun_dir.join("backups")
+    }
+
+    /// Creates `.bosun/state` and `.bosun/logs`, and a `.gitignore` that keeps them (and
+    /// backups) out of version control.
+    pub fn ensure_state_dirs(&self) -> io::Result<()> {
+        std::fs::create_dir_all(self.state_dir())?;
+        std::fs::create_dir_all(self.logs_dir())?;
+        let ignore = self.bosun_dir.join(".gitignore");
+        if !ignore.exists() {
+            std::fs::write(&ignore, "state/\nlogs/\nbackups/\n")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_lives_under_dot_bosun_and_is_gitignored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = ProjectPaths::new(dir.path()).expect("paths");
+        assert!(paths.database().ends_with(".bosun/state/bosun.db"));
+        paths.ensure_state_dirs().expect("dirs");
+        let ignore = std::fs::read_to_string(paths.bosun_dir.join(".gitignore")).expect("ignore");
+        assert!(ignore.contains("state/") && ignore.contains("logs/"));
+    }
+
+    #[test]
+    fn a_missing_project_is_an_error_naming_it() {
+        let err = ProjectPaths::new(Path::new("/no/such/project")).expect_err("missing");
+        assert!(err.to_string().contains("/no/such/project"), "{err}");
+    }
+}

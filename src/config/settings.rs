@@ -1,0 +1,186 @@
+//! The resolved settings with their defaults (DESIGN.md §2), and the partial form each layer
+//! fills in.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::DurationSpec;
+
+/// Everything configurable, fully resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Settings {
+    pub engine: EngineSettings,
+    pub escalation: EscalationSettings,
+    pub cache: CacheSettings,
+    pub backup_interval: Duration,
+    /// `tracing` filter for log files and `bosun run`'s stderr, e.g. `info` or `bosun=debug`.
+    pub log_level: String,
+    pub theme: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EngineSettings {
+    /// Workflows running at once across the engine.
+    pub max_concurrent_workflows: usize,
+    /// Skill processes running at once across the engine.
+    pub max_parallel_skills: usize,
+    /// Bytes of stdout and of stderr kept per step (the tail).
+    pub output_limit: usize,
+    /// Time between SIGTERM and SIGKILL when a step's process group is ended.
+    pub kill_grace: Duration,
+    /// How often the engine looks for work submitted by other processes.
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EscalationSettings {
+    pub batch_size: usize,
+    pub timeout: Duration,
+    pub max_per_hour: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheSettings {
+    /// `None` when Redis is off.
+    pub redis_url: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            engine: EngineSettings {
+                max_concurrent_workflows: 10,
+                max_parallel_skills: 5,
+                output_limit: 64 * 1024,
+                kill_grace: Duration::from_secs(2),
+                poll_interval: Duration::from_millis(20),
+            },
+            escalation: EscalationSettings {
+                batch_size: 5,
+                timeout: Duration::from_secs(300),
+                max_per_hour: 12,
+            },
+            cache: CacheSettings { redis_url: None },
+            backup_interval: Duration::from_secs(300),
+            log_level: "info".to_string(),
+            theme: "dark".to_string(),
+        }
+    }
+}
+
+/// One layer of settings as written in a config file: every field optional, nothing unknown.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PartialSettings {
+    pub engine: Option<PartialEngine>,
+    pub escalation: Option<PartialEscalation>,
+    pub cache: Option<PartialCache>,
+    pub backup: Option<PartialBackup>,
+    pub log: Option<PartialLog>,
+    pub ui: Option<PartialUi>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PartialEngine {
+    pub max_concurrent_workflows: Option<usize>,
+    pub max_parallel_skills: Option<usize>,
+    pub output_limit: Option<usize>,
+    pub kill_grace: Option<DurationSpec>,
+    pub poll_interval: Option<DurationSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PartialEscalation {
+    pub batch_size: Option<usize>,
+    pub timeout: Option<DurationSpec>,
+    pub max_per_hour: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PartialCache {
+    pub redis_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PartialBackup {
+    pub interval: Option<DurationSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PartialLog {
+    pub level: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PartialUi {
+    pub theme: Option<String>,
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *target = value;
+    }
+}
+
+/// `off` (or an empty value) turns Redis off.
+pub(super) fn redis_url(value: String) -> Option<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("off") {
+        None
+    } else {
+        Some(trimmed.to_string())
+    }
+}
+
+impl Settings {
+    /// Applies one layer on top: only what the layer sets changes.
+    pub(super) fn apply(&mut self, layer: PartialSettings) {
+        if let Some(e) = layer.engine {
+            set(&mut self.engine.max_concurrent_workflows, e.max_concurrent_workflows);
+            set(&mut self.engine.max_parallel_skills, e.max_parallel_skills);
+            set(&mut self.engine.output_limit, e.output_limit);
+            set(&mut self.engine.kill_grace, e.kill_grace.map(|d| d.0));
+            set(&mut self.engine.poll_interval, e.poll_interval.map(|d| d.0));
+        }
+        if let Some(e) = layer.escalation {
+            set(&mut self.escalation.batch_size, e.batch_size);
+            set(&mut self.escalation.timeout, e.timeout.map(|d| d.0));
+            set(&mut self.escalation.max_per_hour, e.max_per_hour);
+        }
+        if let Some(c) = layer.cache
+            && let Some(url) = c.redis_url
+        {
+            self.cache.redis_url = redis_url(url);
+        }
+        if let Some(b) = layer.backup {
+            set(&mut self.backup_interval, b.interval.map(|d| d.0));
+        }
+        if let Some(l) = layer.log {
+            set(&mut self.log_level, l.level);
+        }
+        if let Some(u) = layer.ui {
+            set(&mut self.theme, u.theme);
+        }
+    }
+
+    /// Limits of zero would stop all work silently; they are refused instead.
+    pub(super) fn check(&self) -> Result<(), String> {
+        if self.engine.max_concurrent_workflows == 0 {
+            return Err("engine.max_concurrent_workflows must be at least 1".into());
+        }
+        if self.engine.max_parallel_skills == 0 {
+            return Err("engine.max_parallel_skills must be at least 1".into());
+        }
+        if self.escalation.batch_size == 0 {
+            return Err("escalation.batch_size must be at least 1".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,22 @@
+//! Bosun: a durable queue of development tasks, each running a YAML workflow of skills.
+//!
+//! Module map (dependencies point one way: `engine` → `protocol` ← front ends):
+//!
+//! - [`protocol`]: the shared vocabulary — ids, [`protocol::Command`], [`protocol::EngineEvent`],
+//!   read-only views. No logic, no I/O.
+//! - [`config`]: settings layered from defaults, user config, `.bosun/config.yaml`, `BOSUN_*`
+//!   environment and flags; project paths.
+//! - [`diagnostic`]: `FILE:LINE:COL: message` errors for everything a user writes.
+//! - [`store`]: SQLite (the truth): migrations, the group-commit writer actor, the read pool.
+//! - [`engine`]: skills, workflows, the scheduler actor, workflow runners, crash recovery.
+//! - [`cli`]: the headless verbs of the `bosun` binary.
+//! - [`telemetry`]: tracing to rolling files and stderr.
+
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod engine;
+pub mod protocol;
+pub mod store;
+pub mod telemetry;
+pub mod time;

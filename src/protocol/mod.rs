@@ -1,0 +1,14 @@
+//! The vocabulary shared by the engine and every front end: ids, statuses, commands in,
+//! events out, and read-only views. Nothing here does I/O or holds logic beyond parsing names.
+
+mod command;
+mod event;
+mod ids;
+mod status;
+mod views;
+
+pub use command::{Command, SubmitRequest};
+pub use event::{EngineEvent, EventEnvelope};
+pub use ids::{RunId, TaskId, new_decision_id};
+pub use status::{ParseError, Priority, StepStatus, TaskStatus};
+pub use views::{DecisionView, StepView, TaskView};
