@@ -10,5 +10,5 @@ mod views;
 pub use command::{Command, SubmitRequest};
 pub use event::{EngineEvent, EventEnvelope};
 pub use ids::{RunId, TaskId, new_decision_id};
-pub use status::{ParseError, Priority, StepStatus, TaskStatus};
+pub use status::{ParseError, Priority, Risk, StepStatus, TaskStatus};
 pub use views::{DecisionView, StepView, TaskView};

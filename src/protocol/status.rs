@@ -86,6 +86,17 @@ named_enum!(
     }
 );
 
+named_enum!(
+    /// How much harm an action or decision can do; high and critical are never approved
+    /// automatically once the policy lands.
+    Risk, "risk", {
+        Low => "low",
+        Medium => "medium",
+        High => "high",
+        Critical => "critical",
+    }
+);
+
 impl TaskStatus {
     /// Finished for good: nothing will change it again (except a re-run).
     pub fn is_terminal(self) -> bool {

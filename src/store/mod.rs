@@ -1,1 +1,21 @@
-//! placeholder
+//! The durable store: SQLite in WAL mode at `.bosun/state/bosun.db` (the source of truth).
+//!
+//! One writer connection, owned by the [`WriterHandle`]'s actor, batches every change into one
+//! transaction per batch (group commit); readers use a separate read-only pool, so reads never
+//! wait behind the busy handler. Events are broadcast only after their commit.
+
+mod error;
+mod probe;
+mod open;
+pub mod read;
+mod rows;
+mod write_ops;
+mod writer;
+
+pub use error::StoreError;
+pub use probe::ChangeProbe;
+pub use open::{Store, migrations};
+pub use read::{LiveStep, TaskRecord};
+pub use rows::{NewTask, StepRow};
+pub use write_ops::WriteOp;
+pub use writer::WriterHandle;

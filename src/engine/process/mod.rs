@@ -1,0 +1,180 @@
+//! Running one skill process: its own process group, bounded output capture, timeout and
+//! cancellation that end the whole group (SIGTERM, then SIGKILL after a grace period), and a
+//! parent-death signal so it does not outlive a crashed engine by much.
+//!
+//! Running a process is two-phase — [`spawn`] then [`Running::wait`] — so the caller can commit
+//! the PID and start time before the step is considered running.
+
+mod procfs;
+mod tail;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+use tokio_util::sync::CancellationToken;
+
+pub use procfs::{end_group_if_ours, process_start_time};
+pub use tail::TailBuffer;
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct ProcessSpec {
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+    /// Bytes kept of stdout and of stderr (each keeps its tail).
+    pub output_limit: usize,
+    pub kill_grace: Duration,
+}
+
+/// Why the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Exited,
+    TimedOut,
+    Cancelled,
+}
+
+/// The result of a finished process.
+#[derive(Debug, Clone)]
+pub struct ProcessOutcome {
+    pub ended: Ended,
+    /// The exit code, or `None` when a signal ended it.
+    pub exit_code: Option<i64>,
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A started process, not yet waited for.
+pub struct Running {
+    child: Child,
+    pub pid: u32,
+    /// The kernel's start time of the process (clock ticks since boot): with the PID it
+    /// identifies the process even after PIDs are reused.
+    pub start_time: Option<u64>,
+    spec: ProcessSpec,
+    readers: Vec<tokio::task::JoinHandle<TailBuffer>>,
+}
+
+/// Starts the process in a new process group with piped, bounded output.
+pub fn spawn(spec: ProcessSpec) -> std::io::Result<Running> {
+    let (program, args) = spec
+        .argv
+        .split_first()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty command"))?;
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .current_dir(&spec.cwd)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(false);
+    // SAFETY: the closure runs in the child between fork and exec and only makes the prctl
+    // system call, which is async-signal-safe; it allocates nothing and takes no locks.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                .map_err(std::io::Error::from)
+        });
+    }
+    let mut child = command.spawn()?;
+    let pid = child.id().unwrap_or_default();
+    let limit = spec.output_limit;
+    let mut readers = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        readers.push(tokio::spawn(read_tail(out, limit)));
+    }
+    if let Some(err) = child.stderr.take() {
+        readers.push(tokio::spawn(read_tail(err, limit)));
+    }
+    Ok(Running {
+        child,
+        pid,
+        start_time: process_start_time(pid),
+        spec,
+        readers,
+    })
+}
+
+async fn read_tail(mut pipe: impl AsyncReadExt + Unpin, limit: usize) -> TailBuffer {
+    let mut tail = TailBuffer::new(limit);
+    let mut chunk = vec![0u8; 16 * 1024];
+    while let Ok(n) = pipe.read(&mut chunk).await {
+        if n == 0 {
+            break;
+        }
+        tail.push(&chunk[..n]);
+    }
+    tail
+}
+
+impl Running {
+    /// Waits for the process to end, or ends its group on timeout or cancellation.
+    /// Processes it left behind in its group are ended too.
+    pub async fn wait(mut self, cancel: &CancellationToken) -> std::io::Result<ProcessOutcome> {
+        let timeout = self.spec.timeout.unwrap_or(Duration::MAX);
+        let deadline = tokio::time::Instant::now().checked_add(timeout);
+        let sleep = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let (status, ended) = tokio::select! {
+            status = self.child.wait() => (status?, Ended::Exited),
+            () = sleep => (self.end_group().await?, Ended::TimedOut),
+            () = cancel.cancelled() => (self.end_group().await?, Ended::Cancelled),
+        };
+        // Stragglers (background jobs) would keep the pipes open forever.
+        signal_group(self.pid, nix::sys::signal::Signal::SIGKILL);
+        let mut buffers = Vec::new();
+        for reader in self.readers.drain(..) {
+            let buffer = tokio::time::timeout(Duration::from_secs(2), reader)
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_else(|| TailBuffer::new(0));
+            buffers.push(buffer);
+        }
+        let mut buffers = buffers.into_iter();
+        let stdout = buffers.next().map(|b| b.into_text()).unwrap_or_default();
+        let stderr = buffers.next().map(|b| b.into_text()).unwrap_or_default();
+        use std::os::unix::process::ExitStatusExt;
+        Ok(ProcessOutcome {
+            ended,
+            exit_code: status.code().map(i64::from),
+            signal: status.signal(),
+            stdout,
+            stderr,
+        })
+    }
+
+    /// SIGTERM to the group, SIGKILL after the grace period; returns the leader's status.
+    async fn end_group(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        signal_group(self.pid, nix::sys::signal::Signal::SIGTERM);
+        match tokio::time::timeout(self.spec.kill_grace, self.child.wait()).await {
+            Ok(status) => status,
+            Err(_) => {
+                signal_group(self.pid, nix::sys::signal::Signal::SIGKILL);
+                self.child.wait().await
+            }
+        }
+    }
+}
+
+/// Sends `signal` to the process group led by `pid`; a group that is already gone is fine.
+pub(crate) fn signal_group(pid: u32, signal: nix::sys::signal::Signal) {
+    if let Ok(pid) = i32::try_from(pid)
+        && pid > 0
+    {
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), signal);
+    }
+}

@@ -1,0 +1,25 @@
+//! Workflows (DESIGN.md §4): the checked model, parsing and validation with positions, the
+//! bundled set, choosing one for a description, and the plan frozen into each task.
+
+mod bundled;
+mod model;
+mod parse;
+mod plan;
+mod select;
+
+use crate::config::ProjectPaths;
+use crate::engine::catalog::{self, Catalog};
+
+pub use bundled::BUNDLED_WORKFLOWS;
+pub use model::{Decide, Retry, Step, StepKind, Trigger, Workflow};
+pub use parse::parse_workflow;
+pub use plan::{Plan, Planned, make_plan};
+pub use select::{DEFAULT_WORKFLOW, choose_workflow};
+
+/// Every known workflow.
+pub type WorkflowCatalog = Catalog<Workflow>;
+
+/// Indexes the bundled workflows and the project's.
+pub fn load_workflows(paths: &ProjectPaths) -> WorkflowCatalog {
+    Catalog::load("workflows", BUNDLED_WORKFLOWS, &catalog::project_dir(paths, "workflows"))
+}

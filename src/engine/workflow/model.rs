@@ -1,0 +1,101 @@
+//! The checked workflow model. It is what a task's plan freezes (as JSON), so a running task is
+//! not affected by later edits of the YAML.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::DurationSpec;
+use crate::engine::inputs::InputSpec;
+use crate::protocol::Risk;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workflow {
+    pub name: String,
+    pub description: String,
+    pub inputs: BTreeMap<String, InputSpec>,
+    pub triggers: Vec<Trigger>,
+    pub steps: Vec<Step>,
+}
+
+/// Start the workflow when matching files change (used by the watcher).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    pub watch: Vec<String>,
+    #[serde(default)]
+    pub debounce: Option<DurationSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub id: String,
+    /// An expression; the step is skipped when it is false.
+    pub condition: Option<String>,
+    pub continue_on_error: bool,
+    pub kind: StepKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Skill {
+        skill: String,
+        /// Values given to the skill's inputs; strings are templates.
+        with: BTreeMap<String, serde_json::Value>,
+        retry: Option<Retry>,
+        timeout: Option<DurationSpec>,
+    },
+    Parallel {
+        steps: Vec<Step>,
+    },
+    Decide(Decide),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Total attempts, the first included.
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled before each further one.
+    #[serde(default = "default_backoff")]
+    pub backoff: DurationSpec,
+}
+
+fn default_backoff() -> DurationSpec {
+    DurationSpec(std::time::Duration::from_secs(1))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decide {
+    pub question: String,
+    pub options: Vec<String>,
+    pub default: String,
+    pub risk: Risk,
+    pub timeout: Option<DurationSpec>,
+}
+
+impl Step {
+    /// The name shown in the `skill` column: the skill, or `parallel` / `decide`.
+    pub fn label(&self) -> &str {
+        match &self.kind {
+            StepKind::Skill { skill, .. } => skill,
+            StepKind::Parallel { .. } => "parallel",
+            StepKind::Decide(_) => "decide",
+        }
+    }
+}
+
+impl Workflow {
+    /// Every step, parallel children right after their block, with the block's id.
+    pub fn flat_steps(&self) -> Vec<(&Step, Option<&str>)> {
+        let mut out = Vec::new();
+        for step in &self.steps {
+            out.push((step, None));
+            if let StepKind::Parallel { steps } = &step.kind {
+                out.extend(steps.iter().map(|child| (child, Some(step.id.as_str()))));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,69 @@
+//! Turning a submission into a plan: the workflow (chosen, parsed, validated), its inputs
+//! resolved, and every skill it uses — frozen as JSON into the task, so a running task never
+//! sees later edits and a restart runs exactly what was submitted.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{StepKind, Workflow, WorkflowCatalog, choose_workflow, parse_workflow};
+use crate::engine::inputs::resolve_inputs;
+use crate::engine::skills::{self, Skill, SkillCatalog};
+use crate::protocol::SubmitRequest;
+
+/// What a task runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub workflow: Workflow,
+    pub skills: BTreeMap<String, Skill>,
+}
+
+/// A plan and what was decided on the way.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub plan: Plan,
+    pub inputs: serde_json::Map<String, serde_json::Value>,
+    pub reason: String,
+}
+
+/// Builds the plan for a submission, or says why it is refused.
+pub fn make_plan(
+    workflows: &WorkflowCatalog,
+    skill_catalog: &SkillCatalog,
+    request: &SubmitRequest,
+) -> Result<Planned, String> {
+    let (name, reason) = match &request.workflow {
+        Some(name) => (name.clone(), "named with --workflow".to_string()),
+        None => choose_workflow(workflows, &request.description),
+    };
+    let entry = workflows.get(&name).ok_or_else(|| {
+        let known: Vec<&str> = workflows.names().collect();
+        format!("unknown workflow `{name}` (known: {})", known.join(", "))
+    })?;
+    let workflow = entry
+        .get_or_parse(|path, text| parse_workflow(path, text, skill_catalog))
+        .as_ref()
+        .map_err(|d| d.to_string())?
+        .clone();
+    let given: BTreeMap<String, serde_json::Value> = request
+        .inputs
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let inputs = resolve_inputs(&workflow.inputs, &given, &format!("workflow `{name}`"))?;
+    let mut used = BTreeMap::new();
+    for (step, _) in workflow.flat_steps() {
+        if let StepKind::Skill { skill, .. } = &step.kind {
+            let def = skills::skill(skill_catalog, skill)
+                .ok_or_else(|| format!("unknown skill `{skill}`"))?
+                .as_ref()
+                .map_err(|d| d.to_string())?;
+            used.insert(skill.clone(), def.clone());
+        }
+    }
+    Ok(Planned {
+        plan: Plan { workflow, skills: used },
+        inputs,
+        reason,
+    })
+}

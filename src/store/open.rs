@@ -1,0 +1,82 @@
+//! Opening the database: pragmas, embedded migrations, the writer actor and the read pool.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::ConnectOptions;
+
+use super::{StoreError, WriterHandle};
+
+/// The schema's migrations, compiled into the binary (no `sqlx::migrate!` macro: it would
+/// compile SQLite a second time).
+pub fn migrations() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "init".into(),
+        MigrationType::Simple,
+        sqlx::SqlSafeStr::into_sql_str(include_str!("migrations/0001_init.sql")),
+        false,
+    )])
+}
+
+/// An open store: the writer and the read pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub reader: SqlitePool,
+    pub writer: WriterHandle,
+}
+
+pub(super) fn options(path: &Path) -> Result<SqliteConnectOptions, StoreError> {
+    let url = format!("sqlite://{}", path.display());
+    Ok(SqliteConnectOptions::from_str(&url)?
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL is affordable with group commit (one fsync per batch) and survives power loss.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and upgrades its schema.
+    pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut conn = options(path)?.create_if_missing(true).connect().await?;
+        migrations().run(&mut conn).await?;
+        let writer = WriterHandle::spawn(conn);
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(0)
+            .connect_with(options(path)?.read_only(true))
+            .await?;
+        Ok(Store { reader, writer })
+    }
+
+    /// Opens a database for reading only, failing if it does not exist.
+    pub async fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Corrupt(format!(
+                "no database at {} (nothing has run in this project yet)",
+                path.display()
+            )));
+        }
+        Self::open(path).await
+    }
+
+    /// Runs SQLite's quick integrity check.
+    pub async fn quick_check(&self) -> Result<String, StoreError> {
+        let row: (String,) = sqlx::query_as("PRAGMA quick_check")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(row.0)
+    }
+
+    /// Waits for pending writes to be committed and closes the connections.
+    pub async fn close(self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
