@@ -1,1 +1,116 @@
-//! placeholder
+//! The headless command line (DESIGN.md §3). Each verb is a small function over the library;
+//! errors carry their exit code: 1 when the operation failed, 2 for bad usage or bad input.
+
+mod args;
+mod defs;
+mod doctor;
+mod format;
+mod run;
+mod tasks;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Verb};
+
+use crate::config::{Overrides, ProjectPaths, Settings, load_settings};
+
+/// A failed verb: what to print and the exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    /// The operation failed (exit 1).
+    pub fn failed(message: impl std::fmt::Display) -> CliError {
+        CliError { code: 1, message: message.to_string() }
+    }
+
+    /// The user's input is wrong (exit 2).
+    pub fn bad_input(message: impl std::fmt::Display) -> CliError {
+        CliError { code: 2, message: message.to_string() }
+    }
+}
+
+impl From<crate::store::StoreError> for CliError {
+    fn from(e: crate::store::StoreError) -> CliError {
+        CliError::failed(e)
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
+/// Parses the command line, runs the verb, and turns the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("bosun: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bosun: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+/// The project and its settings, as every verb needs them.
+pub(crate) struct Project {
+    pub paths: ProjectPaths,
+    pub settings: Settings,
+}
+
+impl Project {
+    fn open(cli: &Cli, overrides: Overrides) -> Result<Project, CliError> {
+        let dir = cli.project.clone().unwrap_or_else(|| std::path::PathBuf::from("."));
+        let paths = ProjectPaths::new(&dir).map_err(CliError::bad_input)?;
+        let overrides = Overrides { redis: cli.redis.clone(), ..overrides };
+        let settings = load_settings(&paths, &overrides).map_err(CliError::bad_input)?;
+        Ok(Project { paths, settings })
+    }
+}
+
+async fn dispatch(cli: Cli) -> CliResult {
+    let Some(verb) = cli.verb.clone() else {
+        if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+            return Err(CliError::bad_input(
+                "no terminal to draw on; use `bosun run` to run the engine without the interface",
+            ));
+        }
+        return Err(CliError::bad_input(
+            "this build has no terminal interface yet; use `bosun run` for the engine and the other verbs to drive it (see `bosun --help`)",
+        ));
+    };
+    let overrides = match &verb {
+        Verb::Run { max_workflows, max_skills } => Overrides {
+            max_concurrent_workflows: *max_workflows,
+            max_parallel_skills: *max_skills,
+            ..Overrides::default()
+        },
+        _ => Overrides::default(),
+    };
+    let project = Project::open(&cli, overrides)?;
+    match verb {
+        Verb::Run { .. } => run::run(project).await,
+        Verb::Submit { workflow, input, priority, description } => {
+            tasks::submit(&project, workflow, input, priority, description.join(" ")).await
+        }
+        Verb::Tasks { json, status, limit } => tasks::list(&project, json, status, limit).await,
+        Verb::Show { task, json } => tasks::show(&project, &task, json).await,
+        Verb::Cancel { task } => tasks::cancel(&project, &task).await,
+        Verb::Decisions { task, json } => tasks::decisions(&project, task.as_deref(), json).await,
+        Verb::Validate { paths } => defs::validate(&project, &paths),
+        Verb::Workflows { json } => defs::workflows(&project, json),
+        Verb::Skills { json } => defs::skills(&project, json),
+        Verb::Doctor { json } => doctor::doctor(&project, json).await,
+    }
+}

@@ -51,6 +51,14 @@ pub fn load_settings_from(
     Ok(settings)
 }
 
+/// Checks one config file on its own (for `bosun validate`).
+pub fn load_settings_from_file(file: &Path) -> Result<Settings, Diagnostic> {
+    if !file.exists() {
+        return Err(Diagnostic::whole_file(file, "does not exist"));
+    }
+    load_settings_from(None, file, &|_| None, &Overrides::default())
+}
+
 /// A missing file is no layer; an unreadable or malformed one is an error naming it.
 fn read_layer(file: &Path) -> Result<Option<PartialSettings>, Diagnostic> {
     let text = match std::fs::read_to_string(file) {

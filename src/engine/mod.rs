@@ -1,8 +1,26 @@
 //! The engine: tokio actors that run tasks durably. It never names a terminal library.
+//!
+//! - [`handle`]: [`Engine`] (start, shutdown) and the cloneable [`EngineHandle`].
+//! - `scheduler`: the actor owning the queue and the running set.
+//! - [`runner`]: one task's workflow, step by step, every change committed first.
+//! - [`recovery`]: what a starting engine does about a predecessor that died.
+//! - [`submit`], [`cancel`]: the same validation and cancellation for every front end.
+//! - [`workflow`], [`skills`], [`catalog`], [`template`], [`inputs`]: definitions.
+//! - [`process`]: process groups, bounded output, timeouts. [`lock`]: one engine per project.
 
+pub mod cancel;
 pub mod catalog;
+pub mod handle;
 pub mod inputs;
+pub mod lock;
 pub mod process;
+pub mod queue;
+pub mod recovery;
+pub mod runner;
+mod scheduler;
 pub mod skills;
+pub mod submit;
 pub mod template;
 pub mod workflow;
+
+pub use handle::{Engine, EngineHandle};

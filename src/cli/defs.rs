@@ -1,0 +1,146 @@
+//! Verbs about definitions: validate, workflows, skills.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::format::print_json;
+use super::{CliError, CliResult, Project};
+use crate::diagnostic::Diagnostic;
+use crate::engine::catalog::{Catalog, yaml_files};
+use crate::engine::skills::{SkillCatalog, load_skills, parse_skill, skill};
+use crate::engine::workflow::{WorkflowCatalog, load_workflows, parse_workflow};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Workflow,
+    Skill,
+    Config,
+}
+
+/// Tells what a file is from where it lives, else from its top-level keys.
+fn kind_of(path: &Path, text: &str) -> Option<Kind> {
+    let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str());
+    match parent {
+        Some("workflows") => return Some(Kind::Workflow),
+        Some("skills") => return Some(Kind::Skill),
+        _ => {}
+    }
+    if path.file_name().and_then(|n| n.to_str()) == Some("config.yaml") {
+        return Some(Kind::Config);
+    }
+    let top = |key: &str| text.lines().any(|l| l.starts_with(key));
+    if top("steps:") {
+        Some(Kind::Workflow)
+    } else if top("kind:") || top("command:") {
+        Some(Kind::Skill)
+    } else {
+        None
+    }
+}
+
+fn check_file(path: &Path, skills: &SkillCatalog) -> Vec<Diagnostic> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return vec![Diagnostic::whole_file(path, format!("cannot be read: {e}"))],
+    };
+    let result = match kind_of(path, &text) {
+        Some(Kind::Workflow) => parse_workflow(path, &text, skills).map(|_| ()),
+        Some(Kind::Skill) => parse_skill(path, &text).map(|_| ()),
+        Some(Kind::Config) => crate::config::load_settings_from_file(path).map(|_| ()).map_err(Into::into),
+        None => Err(Diagnostic::whole_file(path, "is neither a workflow (no `steps:`) nor a skill (no `kind:`)").into()),
+    };
+    result.err().map(|d| d.0).unwrap_or_default()
+}
+
+fn check_catalogs(skills: &SkillCatalog, workflows: &WorkflowCatalog) -> (usize, Vec<Diagnostic>) {
+    let mut problems: Vec<Diagnostic> = skills.problems.iter().chain(&workflows.problems).cloned().collect();
+    for name in skills.names() {
+        if let Some(Err(d)) = skill(skills, name) {
+            problems.extend(d.0.iter().cloned());
+        }
+    }
+    for entry in workflows.entries.values() {
+        if let Err(d) = entry.get_or_parse(|p, t| parse_workflow(p, t, skills)) {
+            problems.extend(d.0.iter().cloned());
+        }
+    }
+    (skills.entries.len() + workflows.entries.len(), problems)
+}
+
+pub fn validate(project: &Project, paths: &[PathBuf]) -> CliResult {
+    let skills = load_skills(&project.paths);
+    let (checked, problems) = if paths.is_empty() {
+        let workflows = load_workflows(&project.paths);
+        let (n, mut problems) = check_catalogs(&skills, &workflows);
+        let config = project.paths.config_file();
+        if config.exists() {
+            problems.extend(check_file(&config, &skills));
+        }
+        (n + usize::from(config.exists()), problems)
+    } else {
+        let mut files = Vec::new();
+        for path in paths {
+            if path.is_dir() {
+                files.extend(yaml_files(path));
+            } else {
+                files.push(path.clone());
+            }
+        }
+        let problems = files.iter().flat_map(|f| check_file(f, &skills)).collect();
+        (files.len(), problems)
+    };
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    if problems.is_empty() {
+        println!("{checked} definitions checked: all valid");
+        Ok(())
+    } else {
+        Err(CliError::bad_input(format!("{} problem(s) in {checked} definitions checked", problems.len())))
+    }
+}
+
+#[derive(Serialize)]
+struct Listed<'a> {
+    name: &'a str,
+    description: &'a str,
+    source: String,
+    path: String,
+    overrides_bundled: bool,
+}
+
+fn listing<T>(catalog: &Catalog<T>, json: bool) -> CliResult {
+    let rows: Vec<Listed> = catalog
+        .entries
+        .values()
+        .map(|e| Listed {
+            name: &e.name,
+            description: &e.description,
+            source: e.source.describe(),
+            path: e.source.path().display().to_string(),
+            overrides_bundled: e.overrides_bundled,
+        })
+        .collect();
+    if json {
+        return print_json(&rows);
+    }
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    for r in &rows {
+        let source = if r.overrides_bundled { format!("{} (overrides bundled)", r.source) } else { r.source.clone() };
+        println!("{:<width$}  {:<8}  {}", r.name, source, r.description);
+    }
+    for problem in &catalog.problems {
+        eprintln!("{problem}");
+    }
+    Ok(())
+}
+
+pub fn workflows(project: &Project, json: bool) -> CliResult {
+    listing(&load_workflows(&project.paths), json)
+}
+
+pub fn skills(project: &Project, json: bool) -> CliResult {
+    listing(&load_skills(&project.paths), json)
+}
+

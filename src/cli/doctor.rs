@@ -1,0 +1,120 @@
+//! `bosun doctor`: checks each part Bosun depends on and says what works and what does not.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::format::print_json;
+use super::{CliError, CliResult, Project};
+use crate::engine::lock::{LockState, try_lock};
+use crate::store::Store;
+
+#[derive(Debug, Serialize)]
+struct Check {
+    name: &'static str,
+    ok: bool,
+    detail: String,
+}
+
+fn check(name: &'static str, result: Result<String, String>) -> Check {
+    match result {
+        Ok(detail) => Check { name, ok: true, detail },
+        Err(detail) => Check { name, ok: false, detail },
+    }
+}
+
+async fn sqlite(project: &Project) -> Result<String, String> {
+    let path = project.paths.database();
+    project.paths.ensure_state_dirs().map_err(|e| format!("cannot create {}: {e}", project.paths.state_dir().display()))?;
+    let store = Store::open(&path).await.map_err(|e| e.to_string())?;
+    let verdict = store.quick_check().await.map_err(|e| e.to_string());
+    let mode: Result<(String,), _> = sqlx::query_as("PRAGMA journal_mode").fetch_one(&store.reader).await;
+    store.close().await;
+    let verdict = verdict?;
+    let mode = mode.map(|m| m.0).unwrap_or_else(|_| "unknown".into());
+    if verdict == "ok" {
+        Ok(format!("{} (journal {mode}, integrity ok)", path.display()))
+    } else {
+        Err(format!("{}: integrity check says: {verdict}", path.display()))
+    }
+}
+
+async fn redis(project: &Project) -> Result<String, String> {
+    let Some(url) = &project.settings.cache.redis_url else {
+        return Ok("off (set --redis, BOSUN_REDIS_URL or cache.redis_url to use it)".into());
+    };
+    let client = redis::Client::open(url.as_str()).map_err(|e| format!("{url}: {e}"))?;
+    let ping = async {
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await
+    };
+    match tokio::time::timeout(Duration::from_millis(500), ping).await {
+        Ok(Ok(reply)) => Ok(format!("{url} answers {reply}")),
+        Ok(Err(e)) => Err(format!("{url}: {e} (Bosun works without it)")),
+        Err(_) => Err(format!("{url}: no answer within 500 ms (Bosun works without it)")),
+    }
+}
+
+fn engine(project: &Project) -> Result<String, String> {
+    let path = project.paths.engine_lock();
+    if !project.paths.state_dir().exists() {
+        return Ok("not running".into());
+    }
+    match try_lock(&path).map_err(|e| e.to_string())? {
+        LockState::Acquired(_) => Ok("not running".into()),
+        LockState::HeldBy(Some(pid)) => Ok(format!("running (pid {pid})")),
+        LockState::HeldBy(None) => Ok("running".into()),
+    }
+}
+
+fn watcher() -> Result<String, String> {
+    let limit = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches")
+        .map_err(|e| format!("cannot read the inotify limit: {e}"))?;
+    let limit: u64 = limit.trim().parse().map_err(|_| "unreadable inotify limit".to_string())?;
+    if limit < 8192 {
+        Err(format!("inotify allows only {limit} watches; raise fs.inotify.max_user_watches"))
+    } else {
+        Ok(format!("inotify available ({limit} watches allowed)"))
+    }
+}
+
+fn paths(project: &Project) -> Result<String, String> {
+    let p = &project.paths;
+    let probe = p.bosun_dir.join(".doctor-write-test");
+    std::fs::create_dir_all(&p.bosun_dir)
+        .and_then(|()| std::fs::write(&probe, b"ok"))
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| format!("{} is not writable: {e}", p.bosun_dir.display()))?;
+    let user = crate::config::user_config_file()
+        .map(|f| f.display().to_string())
+        .unwrap_or_else(|| "none (no home directory)".into());
+    Ok(format!("project {} · user config {user}", p.root.display()))
+}
+
+fn definitions(project: &Project) -> Result<String, String> {
+    let skills = crate::engine::skills::load_skills(&project.paths);
+    let workflows = crate::engine::workflow::load_workflows(&project.paths);
+    let broken = skills.problems.len() + workflows.problems.len();
+    let summary = format!("{} workflows, {} skills", workflows.entries.len(), skills.entries.len());
+    if broken == 0 { Ok(summary) } else { Err(format!("{summary}; {broken} file(s) unreadable: run `bosun validate`")) }
+}
+
+pub async fn doctor(project: &Project, json: bool) -> CliResult {
+    let checks = vec![
+        check("paths", paths(project)),
+        check("sqlite", sqlite(project).await),
+        check("engine", engine(project)),
+        check("redis", redis(project).await),
+        check("watcher", watcher()),
+        check("definitions", definitions(project)),
+    ];
+    if json {
+        print_json(&checks)?;
+    } else {
+        for c in &checks {
+            println!("{} {:<12} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+        }
+    }
+    let failed: Vec<&str> = checks.iter().filter(|c| !c.ok && c.name != "redis").map(|c| c.name).collect();
+    if failed.is_empty() { Ok(()) } else { Err(CliError::failed(format!("not working: {}", failed.join(", ")))) }
+}

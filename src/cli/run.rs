@@ -1,0 +1,35 @@
+//! `bosun run`: the engine without the interface, until SIGINT or SIGTERM.
+
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::{CliError, CliResult, Project};
+use crate::engine::Engine;
+use crate::engine::lock::{LockState, try_lock};
+use crate::store::Store;
+
+pub async fn run(project: Project) -> CliResult {
+    let Project { paths, settings } = project;
+    paths.ensure_state_dirs().map_err(|e| CliError::failed(format!("cannot create {}: {e}", paths.state_dir().display())))?;
+    let _logs = crate::telemetry::init(&paths.logs_dir(), &settings.log_level, true).map_err(CliError::bad_input)?;
+    let _lock = match try_lock(&paths.engine_lock()).map_err(CliError::failed)? {
+        LockState::Acquired(lock) => lock,
+        LockState::HeldBy(pid) => {
+            let who = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+            return Err(CliError::failed(format!("an engine already runs for {}{who}", paths.root.display())));
+        }
+    };
+    let store = Store::open(&paths.database()).await?;
+    let root = paths.root.clone();
+    let engine = Engine::start(paths, settings, store.clone()).await?;
+    tracing::info!(project = %root.display(), pid = std::process::id(), recovered = ?engine.recovered, "engine running");
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(CliError::failed)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(CliError::failed)?;
+    tokio::select! {
+        _ = interrupt.recv() => tracing::info!("SIGINT: stopping"),
+        _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
+    }
+    engine.shutdown().await;
+    store.close().await;
+    tracing::info!("engine stopped; unfinished tasks resume at the next start");
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! Verbs about tasks: submit, tasks, show, cancel, decisions. They work against the project's
+//! database directly, whether or not an engine runs; a running engine notices within its poll
+//! interval.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::format::{print_json, task_detail, task_table, decisions_table};
+use super::{CliError, CliResult, Project};
+use crate::engine::cancel::{CancelOutcome, close_cancelled, request_cancel};
+use crate::engine::lock::{LockState, try_lock};
+use crate::engine::submit::{SubmitError, submit as submit_task};
+use crate::protocol::{Priority, SubmitRequest, TaskId, TaskStatus};
+use crate::store::{Store, read};
+
+async fn open_store(project: &Project) -> Result<Store, CliError> {
+    project
+        .paths
+        .ensure_state_dirs()
+        .map_err(|e| CliError::failed(format!("cannot create {}: {e}", project.paths.state_dir().display())))?;
+    Ok(Store::open(&project.paths.database()).await?)
+}
+
+async fn resolve(store: &Store, text: &str) -> Result<TaskId, CliError> {
+    match read::resolve_task_id(&store.reader, text).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(CliError::failed(format!("no task `{text}` in this project"))),
+        Err(crate::store::StoreError::Conflict(m)) => Err(CliError::bad_input(m)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn submit(
+    project: &Project,
+    workflow: Option<String>,
+    inputs: Vec<String>,
+    priority: Priority,
+    description: String,
+) -> CliResult {
+    let mut parsed = BTreeMap::new();
+    for pair in inputs {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| CliError::bad_input(format!("--input `{pair}` is not KEY=VALUE")))?;
+        parsed.insert(key.trim().to_string(), value.to_string());
+    }
+    let request = SubmitRequest { description, workflow, inputs: parsed, priority };
+    let store = open_store(project).await?;
+    let result = submit_task(&project.paths, &store, &request).await;
+    store.close().await;
+    match result {
+        Ok(id) => {
+            println!("{id}");
+            Ok(())
+        }
+        Err(SubmitError::Invalid(m)) => Err(CliError::bad_input(m)),
+        Err(SubmitError::Store(e)) => Err(e.into()),
+    }
+}
+
+pub async fn list(project: &Project, json: bool, status: Option<TaskStatus>, limit: i64) -> CliResult {
+    let store = open_store(project).await?;
+    let tasks = read::list_tasks(&store.reader, status, limit).await?;
+    store.close().await;
+    if json { print_json(&tasks) } else { task_table(&tasks) }
+}
+
+pub async fn show(project: &Project, task: &str, json: bool) -> CliResult {
+    let store = open_store(project).await?;
+    let id = resolve(&store, task).await?;
+    let view = read::get_task(&store.reader, &id).await?;
+    store.close().await;
+    let view = view.ok_or_else(|| CliError::failed(format!("no task `{task}`")))?;
+    if json { print_json(&view) } else { task_detail(&view) }
+}
+
+pub async fn cancel(project: &Project, task: &str) -> CliResult {
+    let store = open_store(project).await?;
+    let id = resolve(&store, task).await?;
+    let result = cancel_inner(project, &store, &id).await;
+    store.close().await;
+    result
+}
+
+async fn cancel_inner(project: &Project, store: &Store, id: &TaskId) -> CliResult {
+    match request_cancel(store, id).await? {
+        CancelOutcome::Cancelled => println!("{id} cancelled"),
+        CancelOutcome::AlreadyFinished(status) => {
+            return Err(CliError::failed(format!("{id} already finished ({status})")));
+        }
+        CancelOutcome::Requested => match try_lock(&project.paths.engine_lock()).map_err(CliError::failed)? {
+            // No engine runs it: close it here, ending whatever its dead engine left running.
+            LockState::Acquired(_lock) => {
+                close_cancelled(store, id).await?;
+                println!("{id} cancelled");
+            }
+            LockState::HeldBy(_) => {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+                loop {
+                    let status = read::get_task_record(&store.reader, id).await?.map(|t| t.status);
+                    if status.is_some_and(TaskStatus::is_terminal) {
+                        println!("{id} cancelled");
+                        break;
+                    }
+                    if tokio::time::Instant::now() > deadline {
+                        return Err(CliError::failed(format!(
+                            "{id}: cancel requested, but the engine has not confirmed it yet"
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        },
+    }
+    Ok(())
+}
+
+pub async fn decisions(project: &Project, task: Option<&str>, json: bool) -> CliResult {
+    let store = open_store(project).await?;
+    let id = match task {
+        Some(t) => Some(resolve(&store, t).await?),
+        None => None,
+    };
+    let list = read::list_decisions(&store.reader, id.as_ref()).await?;
+    store.close().await;
+    if json { print_json(&list) } else { decisions_table(&list) }
+}

@@ -1,0 +1,102 @@
+//! Starting and stopping the engine, and the cloneable [`EngineHandle`] front ends talk to.
+
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::recovery::{Recovered, recover};
+use super::runner::RunContext;
+use super::scheduler::Scheduler;
+use super::template::Templates;
+use crate::config::{ProjectPaths, Settings};
+use crate::protocol::{Command, EventEnvelope, SubmitRequest, TaskId};
+use crate::store::{ChangeProbe, Store, StoreError};
+
+/// Sends commands to a running engine and subscribes to its events.
+#[derive(Clone, Debug)]
+pub struct EngineHandle {
+    commands: mpsc::Sender<Command>,
+    store: Store,
+}
+
+/// The running engine; [`Engine::shutdown`] stops it cleanly.
+#[derive(Debug)]
+pub struct Engine {
+    pub handle: EngineHandle,
+    pub recovered: Recovered,
+    shutdown: CancellationToken,
+    scheduler: tokio::task::JoinHandle<()>,
+}
+
+impl Engine {
+    /// Recovers what a previous engine left, then starts the scheduler. The caller must hold
+    /// the project's engine lock.
+    pub async fn start(paths: ProjectPaths, settings: Settings, store: Store) -> Result<Engine, StoreError> {
+        let recovered = recover(&store).await?;
+        let probe = ChangeProbe::open(&paths.database()).await?;
+        let (tx, rx) = mpsc::channel(256);
+        let shutdown = CancellationToken::new();
+        let ctx = Arc::new(RunContext {
+            skill_slots: Arc::new(tokio::sync::Semaphore::new(settings.engine.max_parallel_skills)),
+            store: store.clone(),
+            settings,
+            paths,
+            templates: Templates::new(),
+        });
+        let scheduler = Scheduler {
+            ctx,
+            commands: rx,
+            probe,
+            shutdown: shutdown.clone(),
+            queue: Default::default(),
+            last_seq: i64::MIN,
+            running: Default::default(),
+            tracker: TaskTracker::new(),
+        };
+        let scheduler = tokio::spawn(scheduler.run());
+        Ok(Engine {
+            handle: EngineHandle { commands: tx, store },
+            recovered,
+            shutdown,
+            scheduler,
+        })
+    }
+
+    /// Stops taking work, ends running steps (they run again at the next start) and puts their
+    /// tasks back in the queue, then waits for every runner to have committed that.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        if let Err(e) = self.scheduler.await {
+            tracing::error!(error = %e, "the scheduler ended abnormally");
+        }
+    }
+}
+
+impl EngineHandle {
+    /// Events committed from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<EventEnvelope> {
+        self.store.writer.subscribe()
+    }
+
+    /// Validates and queues a task.
+    pub async fn submit(&self, request: SubmitRequest) -> Result<TaskId, String> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::SubmitTask { request, reply })
+            .await
+            .map_err(|_| "the engine has stopped".to_string())?;
+        answer.await.map_err(|_| "the engine has stopped".to_string())?
+    }
+
+    /// Cancels a task; true when something changed.
+    pub async fn cancel(&self, id: TaskId) -> Result<bool, String> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::CancelTask { id, reply })
+            .await
+            .map_err(|_| "the engine has stopped".to_string())?;
+        answer.await.map_err(|_| "the engine has stopped".to_string())?
+    }
+}

@@ -1,0 +1,197 @@
+//! One skill step: render its command, wait for a skill slot, run the process (recording its PID
+//! before waiting on it), and retry with exponential backoff when it fails.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{Halt, Run};
+use crate::engine::process::{self, Ended, ProcessOutcome, ProcessSpec};
+use crate::engine::skills::Skill;
+use crate::engine::workflow::{Step, StepKind};
+use crate::protocol::{EngineEvent, StepStatus};
+use crate::store::{StepRow, StoreError, WriteOp};
+use crate::time::now_rfc3339;
+
+/// A failed attempt: what to store as the step's error.
+fn failure_message(outcome: &ProcessOutcome, timeout: Option<Duration>) -> String {
+    let head = match (outcome.ended, outcome.exit_code, outcome.signal) {
+        (Ended::TimedOut, _, _) => format!(
+            "timed out after {} (its process group was ended)",
+            humantime::format_duration(timeout.unwrap_or_default())
+        ),
+        (_, Some(code), _) => format!("exited with code {code}"),
+        (_, None, Some(signal)) => format!("killed by signal {signal}"),
+        _ => "ended without an exit status".to_string(),
+    };
+    let stderr = outcome.stderr.trim_end();
+    if stderr.is_empty() { head } else { format!("{head}\n{stderr}") }
+}
+
+impl Run<'_> {
+    /// Renders the skill's command for this step.
+    fn render(&self, step: &Step, skill: &Skill, cv: &minijinja::Value) -> Result<ProcessSpec, String> {
+        let StepKind::Skill { with, timeout, .. } = &step.kind else {
+            return Err("not a skill step".into());
+        };
+        let t = &self.ctx.templates;
+        let mut given = std::collections::BTreeMap::new();
+        for (key, value) in with {
+            let value = match value {
+                serde_json::Value::String(template) => serde_json::Value::String(
+                    t.render(template, cv).map_err(|e| format!("with.{key}: {e}"))?,
+                ),
+                other => other.clone(),
+            };
+            given.insert(key.clone(), value);
+        }
+        let inputs = crate::engine::inputs::resolve_inputs(&skill.inputs, &given, &format!("skill `{}`", skill.name))?;
+        let mut scope = inputs.clone();
+        scope.insert("task".into(), self.base.task.clone());
+        scope.insert("project".into(), self.base.project.clone());
+        let scope = minijinja::Value::from(minijinja::value::Serde(serde_json::Value::Object(scope)));
+        let argv = skill
+            .command
+            .iter()
+            .map(|arg| t.render(arg, &scope).map_err(|e| format!("command: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut env = vec![
+            ("BOSUN_TASK_ID".to_string(), self.task.id.to_string()),
+            ("BOSUN_RUN_ID".to_string(), self.run_id.clone()),
+            ("BOSUN_STEP_ID".to_string(), step.id.clone()),
+            ("BOSUN_PROJECT".to_string(), self.ctx.paths.root.display().to_string()),
+        ];
+        for (key, value) in &skill.env {
+            env.push((key.clone(), t.render(value, &scope).map_err(|e| format!("env.{key}: {e}"))?));
+        }
+        let cwd = match &skill.workdir {
+            Some(dir) => self.ctx.paths.root.join(t.render(dir, &scope).map_err(|e| format!("workdir: {e}"))?),
+            None => PathBuf::from(&self.ctx.paths.root),
+        };
+        Ok(ProcessSpec {
+            argv,
+            cwd,
+            env,
+            timeout: timeout.or(skill.timeout).map(|d| d.0),
+            output_limit: self.ctx.settings.engine.output_limit,
+            kill_grace: self.ctx.settings.engine.kill_grace,
+        })
+    }
+
+    /// Stops a step because the run halts: back to pending if the engine stops (it runs again
+    /// at the next start), cancelled if the user cancelled.
+    async fn halt_step(&self, mut row: StepRow, halt: Halt) -> Result<(StepRow, Option<Halt>), StoreError> {
+        match halt {
+            Halt::Interrupted => {
+                if row.status == StepStatus::Running {
+                    row.status = StepStatus::Pending;
+                    let event = EngineEvent::StepInterrupted { task_id: self.task.id.clone(), step_id: row.id.clone() };
+                    self.save(&row, vec![event]).await?;
+                }
+            }
+            Halt::Cancelled => self.close_step(&mut row, StepStatus::Cancelled, Some("cancelled".into())).await?,
+        }
+        Ok((row, Some(halt)))
+    }
+
+    pub(crate) async fn skill_step(&self, step: &Step, mut row: StepRow, cv: &minijinja::Value) -> Result<(StepRow, Option<Halt>), StoreError> {
+        let StepKind::Skill { skill: name, retry, .. } = &step.kind else {
+            return Ok((row, None));
+        };
+        let Some(skill) = self.plan.skills.get(name) else {
+            self.close_step(&mut row, StepStatus::Failed, Some(format!("skill `{name}` is missing from the plan"))).await?;
+            return Ok((row, None));
+        };
+        let budget = retry.as_ref().map_or(1, |r| r.attempts.max(1));
+        let mut failures = 0u32;
+        loop {
+            let spec = match self.render(step, skill, cv) {
+                Ok(spec) => spec,
+                Err(e) => {
+                    self.close_step(&mut row, StepStatus::Failed, Some(e)).await?;
+                    return Ok((row, None));
+                }
+            };
+            let permit = tokio::select! {
+                permit = self.ctx.skill_slots.clone().acquire_owned() => permit.ok(),
+                () = self.stop.cancelled() => None,
+            };
+            let Some(permit) = permit else {
+                let halt = self.halt().unwrap_or(Halt::Cancelled);
+                return self.halt_step(row, halt).await;
+            };
+            row.status = StepStatus::Running;
+            row.attempts += 1;
+            row.started_at = Some(now_rfc3339());
+            row.finished_at = None;
+            row.exit_code = None;
+            let started = EngineEvent::StepStarted { task_id: self.task.id.clone(), step_id: row.id.clone(), attempt: row.attempts };
+            self.save(&row, vec![started]).await?;
+            let timeout = spec.timeout;
+            let program = spec.argv.first().cloned().unwrap_or_default();
+            let outcome = match process::spawn(spec) {
+                Err(e) => Err(format!("cannot start `{program}`: {e}")),
+                Ok(running) => {
+                    self.ctx
+                        .store
+                        .writer
+                        .write(vec![WriteOp::StepProcess {
+                            run_id: self.run_id.clone(),
+                            step_id: row.id.clone(),
+                            pid: i64::from(running.pid),
+                            proc_start: running.start_time.and_then(|t| i64::try_from(t).ok()).unwrap_or(-1),
+                        }])
+                        .await?;
+                    running.wait(&self.stop).await.map_err(|e| format!("lost the process: {e}"))
+                }
+            };
+            drop(permit);
+            let error = match outcome {
+                Ok(outcome) if outcome.ended == Ended::Cancelled => {
+                    row.output = Some(outcome.stdout);
+                    let halt = self.halt().unwrap_or(Halt::Cancelled);
+                    return self.halt_step(row, halt).await;
+                }
+                Ok(outcome) if outcome.ended == Ended::Exited && outcome.exit_code == Some(0) => {
+                    row.output = Some(outcome.stdout);
+                    row.exit_code = Some(0);
+                    row.error = None;
+                    self.close_step(&mut row, StepStatus::Succeeded, None).await?;
+                    return Ok((row, None));
+                }
+                Ok(outcome) => {
+                    row.exit_code = outcome.exit_code;
+                    let message = failure_message(&outcome, timeout);
+                    row.output = Some(outcome.stdout);
+                    message
+                }
+                Err(message) => message,
+            };
+            failures += 1;
+            if failures >= budget {
+                self.close_step(&mut row, StepStatus::Failed, Some(error)).await?;
+                return Ok((row, None));
+            }
+            let backoff = retry.as_ref().map(|r| r.backoff.0).unwrap_or_default();
+            let wait = backoff.saturating_mul(2u32.saturating_pow(failures - 1));
+            row.status = StepStatus::Pending;
+            row.error = Some(error);
+            let note = WriteOp::Log {
+                level: "warn",
+                task_id: Some(self.task.id.clone()),
+                step_id: Some(row.id.clone()),
+                message: format!(
+                    "attempt {failures} of {budget} failed; retrying in {}",
+                    humantime::format_duration(wait)
+                ),
+            };
+            self.ctx.store.writer.write(vec![WriteOp::UpsertStep(row.clone()), note]).await?;
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.stop.cancelled() => {
+                    let halt = self.halt().unwrap_or(Halt::Cancelled);
+                    return self.halt_step(row, halt).await;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The scheduler actor: owns the queue and the set of running tasks, starts tasks while fewer
+//! than `max_concurrent_workflows` run, and notices work submitted or cancelled by other
+//! processes by polling SQLite's `data_version` (microseconds a poll).
+//!
+//! Invariant: a task is claimed (`queued` → `running`, committed) before its runner starts, and
+//! the claim is conditional, so a task cancelled meanwhile by another process is never run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::cancel::{CancelOutcome, request_cancel};
+use super::queue::TaskQueue;
+use super::runner::{RunContext, Stopped, initial_rows, run_task};
+use super::submit::{SubmitError, submit};
+use super::workflow::Plan;
+use crate::protocol::{Command, EngineEvent, RunId, TaskId, TaskStatus};
+use crate::store::{ChangeProbe, StoreError, WriteOp, read};
+
+pub(crate) struct Scheduler {
+    pub ctx: Arc<RunContext>,
+    pub commands: mpsc::Receiver<Command>,
+    pub probe: ChangeProbe,
+    pub shutdown: CancellationToken,
+    pub queue: TaskQueue,
+    pub last_seq: i64,
+    pub running: HashMap<TaskId, CancellationToken>,
+    pub tracker: TaskTracker,
+}
+
+impl Scheduler {
+    pub async fn run(mut self) {
+        let (finished_tx, mut finished_rx) = mpsc::unbounded_channel::<TaskId>();
+        self.refresh().await;
+        self.fill(&finished_tx).await;
+        let mut tick = tokio::time::interval(self.ctx.settings.engine.poll_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => break,
+                Some(id) = finished_rx.recv() => {
+                    self.running.remove(&id);
+                    self.fill(&finished_tx).await;
+                }
+                Some(command) = self.commands.recv() => {
+                    self.command(command).await;
+                    self.fill(&finished_tx).await;
+                }
+                _ = tick.tick() => {
+                    if self.probe.changed().await.unwrap_or(true) {
+                        self.refresh().await;
+                        self.fill(&finished_tx).await;
+                    }
+                }
+            }
+        }
+        // Every runner's token is a child of `shutdown`: they are stopping now.
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+
+    async fn command(&mut self, command: Command) {
+        match command {
+            Command::SubmitTask { request, reply } => {
+                let result = submit(&self.ctx.paths, &self.ctx.store, &request).await;
+                if result.is_ok() {
+                    self.refresh().await;
+                }
+                let _ = reply.send(result.map_err(|e| match e {
+                    SubmitError::Invalid(m) => m,
+                    SubmitError::Store(e) => e.to_string(),
+                }));
+            }
+            Command::CancelTask { id, reply } => {
+                let result = request_cancel(&self.ctx.store, &id).await;
+                let changed = match &result {
+                    Ok(CancelOutcome::Cancelled) => {
+                        self.queue.remove(&id);
+                        true
+                    }
+                    Ok(CancelOutcome::Requested) => {
+                        if let Some(token) = self.running.get(&id) {
+                            token.cancel();
+                        }
+                        true
+                    }
+                    Ok(CancelOutcome::AlreadyFinished(_)) | Err(_) => false,
+                };
+                let _ = reply.send(result.map(|_| changed).map_err(|e| e.to_string()));
+            }
+        }
+    }
+
+    /// Loads tasks queued since the last look and acts on cancel requests.
+    async fn refresh(&mut self) {
+        let reader = &self.ctx.store.reader;
+        match read::queued_after(reader, self.last_seq).await {
+            Ok(tasks) => {
+                for task in tasks {
+                    self.last_seq = self.last_seq.max(task.seq);
+                    if !self.running.contains_key(&task.id) {
+                        self.queue.push(task.id, task.priority, task.seq);
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read the queue"),
+        }
+        match read::cancel_requests(reader).await {
+            Ok(ids) => {
+                for id in ids {
+                    if let Some(token) = self.running.get(&id) {
+                        token.cancel();
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read cancel requests"),
+        }
+    }
+
+    /// Starts queued tasks while there is room.
+    async fn fill(&mut self, finished: &mpsc::UnboundedSender<TaskId>) {
+        while self.running.len() < self.ctx.settings.engine.max_concurrent_workflows {
+            let Some(id) = self.queue.pop() else { break };
+            match self.claim(&id).await {
+                Ok(Some((task, run_id))) => {
+                    let stop = self.shutdown.child_token();
+                    self.running.insert(id.clone(), stop.clone());
+                    let ctx = self.ctx.clone();
+                    let shutdown = self.shutdown.clone();
+                    let finished = finished.clone();
+                    self.tracker.spawn(async move {
+                        let stopped = run_task(ctx, task, run_id, stop, shutdown).await;
+                        tracing::info!(task = %id, ?stopped, "task runner ended");
+                        let _ = finished.send(id);
+                        stopped == Stopped::Interrupted
+                    });
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(task = %id, error = %e, "cannot start task"),
+            }
+        }
+    }
+
+    /// Claims a queued task: marks it running and, for a fresh run, inserts the run and its
+    /// pending steps — one atomic commit. `None` when it is no longer queued.
+    async fn claim(&self, id: &TaskId) -> Result<Option<(crate::store::TaskRecord, String)>, StoreError> {
+        let reader = &self.ctx.store.reader;
+        let Some(mut task) = read::get_task_record(reader, id).await? else {
+            return Ok(None);
+        };
+        if task.status != TaskStatus::Queued {
+            return Ok(None);
+        }
+        let now = crate::time::now_rfc3339();
+        let (run_id, fresh) = match &task.run_id {
+            Some(run_id) => (run_id.clone(), false),
+            None => (RunId::generate().0, true),
+        };
+        let mut ops = vec![WriteOp::ClaimTask { id: id.clone(), run_id: run_id.clone(), at: now.clone() }];
+        if fresh {
+            let number = read::run_count(reader, id).await? + 1;
+            ops.push(WriteOp::InsertRun { id: run_id.clone(), task_id: id.clone(), number, at: now });
+            if let Ok(plan) = serde_json::from_str::<Plan>(&task.plan) {
+                ops.extend(initial_rows(id, &run_id, &plan).into_iter().map(WriteOp::UpsertStep));
+            }
+        }
+        ops.push(WriteOp::Event(EngineEvent::TaskStarted { task_id: id.clone() }));
+        match self.ctx.store.writer.write(ops).await {
+            Ok(()) => {
+                task.status = TaskStatus::Running;
+                task.run_id = Some(run_id.clone());
+                Ok(Some((task, run_id)))
+            }
+            Err(StoreError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

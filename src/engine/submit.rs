@@ -1,0 +1,52 @@
+//! Submitting a task: plan it from the catalogs, then commit it as queued. The CLI (in its own
+//! process) and the engine's command handler both come through here, so a submission is
+//! validated the same way wherever it comes from.
+
+use crate::config::ProjectPaths;
+use crate::engine::skills::load_skills;
+use crate::engine::workflow::{load_workflows, make_plan};
+use crate::protocol::{EngineEvent, SubmitRequest, TaskId};
+use crate::store::{NewTask, Store, WriteOp};
+
+/// Why a submission was not queued.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The request is wrong (unknown workflow, invalid YAML, missing input): exit code 2.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Validates `request` against the project's current workflows and skills and queues it.
+pub async fn submit(paths: &ProjectPaths, store: &Store, request: &SubmitRequest) -> Result<TaskId, SubmitError> {
+    let description = request.description.trim();
+    if description.is_empty() {
+        return Err(SubmitError::Invalid("a task needs a description".into()));
+    }
+    let skills = load_skills(paths);
+    let workflows = load_workflows(paths);
+    let planned = make_plan(&workflows, &skills, request).map_err(SubmitError::Invalid)?;
+    let plan = serde_json::to_string(&planned.plan)
+        .map_err(|e| SubmitError::Invalid(format!("cannot freeze the plan: {e}")))?;
+    let id = TaskId::generate();
+    let workflow = planned.plan.workflow.name.clone();
+    let task = NewTask {
+        id: id.clone(),
+        description: description.to_string(),
+        workflow: workflow.clone(),
+        workflow_reason: planned.reason,
+        plan,
+        priority: request.priority,
+        inputs: serde_json::Value::Object(planned.inputs).to_string(),
+        created_at: crate::time::now_rfc3339(),
+    };
+    store
+        .writer
+        .write(vec![
+            WriteOp::InsertTask(task),
+            WriteOp::Event(EngineEvent::TaskSubmitted { task_id: id.clone(), workflow }),
+        ])
+        .await?;
+    Ok(id)
+}
