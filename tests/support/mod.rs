@@ -1,0 +1,202 @@
+//! Shared helpers for the end-to-end tests: a temporary project, the real `bosun` binary run
+//! against it, and an engine process that is always killed when a test ends.
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A temporary project with its own (empty) user config dir and Redis off.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    config_home: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        Project {
+            dir: tempfile::tempdir().expect("project dir"),
+            config_home: tempfile::tempdir().expect("config dir"),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes a file under the project, creating folders.
+    pub fn write(&self, rel: &str, text: &str) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap_or_default()
+    }
+
+    fn configure(&self, cmd: &mut std::process::Command) {
+        cmd.arg("--project")
+            .arg(self.root())
+            .env("XDG_CONFIG_HOME", self.config_home.path())
+            .env("BOSUN_REDIS_URL", "off")
+            .env("BOSUN_LOG", "info")
+            .env_remove("BOSUN_PROJECT");
+    }
+
+    /// `bosun ARGS...` against this project.
+    pub fn bosun(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"));
+        cmd.args(args);
+        self.configure(&mut cmd);
+        cmd.output().expect("run bosun")
+    }
+
+    /// Submits a task and returns its id, failing the test if submission fails.
+    pub fn submit(&self, args: &[&str]) -> String {
+        let mut all = vec!["submit"];
+        all.extend_from_slice(args);
+        let out = self.bosun(&all);
+        assert!(out.status.success(), "submit failed: {}", String::from_utf8_lossy(&out.stderr));
+        let id = String::from_utf8(out.stdout).expect("utf8").trim().to_string();
+        assert!(id.starts_with("t-"), "submit printed `{id}`");
+        id
+    }
+
+    pub fn show(&self, id: &str) -> Value {
+        let out = self.bosun(&["show", id, "--json"]);
+        assert!(out.status.success(), "show failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("show --json is JSON")
+    }
+
+    /// Polls `show` until the task is finished (or `limit` passes), returning the last view.
+    pub fn wait_finished(&self, id: &str, limit: Duration) -> Value {
+        self.wait_for(id, limit, |t| {
+            matches!(t["status"].as_str(), Some("succeeded" | "failed" | "cancelled"))
+        })
+    }
+
+    /// Polls `show` until `done(task)` holds; panics with the last view after `limit`.
+    pub fn wait_for(&self, id: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let task = self.show(id);
+            if done(&task) {
+                return task;
+            }
+            assert!(start.elapsed() < limit, "gave up waiting; last state: {task:#}");
+            std::thread::sleep(Duration::from_millis(40));
+        }
+    }
+
+    /// Starts `bosun run` for this project.
+    pub fn start_engine(&self, extra: &[&str]) -> EngineProcess {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"));
+        cmd.arg("run").args(extra);
+        self.configure(&mut cmd);
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        let child = cmd.spawn().expect("start bosun run");
+        // The engine is ready once it holds its lock and has written its PID there.
+        let lock = self.path(".bosun/state/engine.lock");
+        let start = Instant::now();
+        while std::fs::read_to_string(&lock).map(|t| t.trim() != child.id().to_string()).unwrap_or(true) {
+            assert!(start.elapsed() < Duration::from_secs(20), "engine did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        EngineProcess { child: Some(child) }
+    }
+
+    /// The step with `id` in a `show --json` view.
+    pub fn step<'a>(task: &'a Value, id: &str) -> &'a Value {
+        task["steps"]
+            .as_array()
+            .and_then(|steps| steps.iter().find(|s| s["id"] == id))
+            .unwrap_or_else(|| panic!("no step `{id}` in {task:#}"))
+    }
+}
+
+/// A running `bosun run`; killed (SIGKILL) when dropped unless stopped first.
+pub struct EngineProcess {
+    child: Option<Child>,
+}
+
+impl EngineProcess {
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or_default()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// `kill -9`: the engine gets no chance to clean up.
+    pub fn kill_hard(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGINT and wait: the clean stop. Returns its stderr.
+    pub fn stop(mut self) -> String {
+        let mut child = self.child.take().expect("engine");
+        signal(child.id() as i32, nix::sys::signal::Signal::SIGINT);
+        let out = child.wait_with_output().expect("wait for engine");
+        assert!(out.status.success(), "engine exited with {:?}", out.status);
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+}
+
+impl Drop for EngineProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn signal(pid: i32, signal: nix::sys::signal::Signal) {
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
+}
+
+/// True while a process with this PID exists (and is not a zombie).
+pub fn alive(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next());
+    !stat.is_empty() && state != Some("Z")
+}
+
+/// True while any process of the group led by `pgid` exists.
+pub fn group_alive(pgid: i32) -> bool {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .any(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+            fields.first() != Some(&"Z") && fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid)
+        })
+}
+
+/// Waits (bounded) for a condition that follows from something already done.
+pub fn eventually(limit: Duration, what: &str, check: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < limit, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// A step's status in a `show --json` view, if the task has that step yet.
+pub fn step_status<'a>(task: &'a Value, id: &str) -> Option<&'a str> {
+    task["steps"].as_array()?.iter().find(|s| s["id"] == id)?["status"].as_str()
+}

@@ -1,0 +1,313 @@
+//! End to end through the real binary: a `bosun run` engine, tasks submitted with
+//! `bosun submit` from other processes, results read back with `bosun show --json`.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{EngineProcess, Project, alive, eventually, group_alive};
+
+const LONG: Duration = Duration::from_secs(30);
+
+fn engine(project: &Project) -> EngineProcess {
+    project.start_engine(&[])
+}
+
+#[test]
+fn a_submitted_task_runs_its_steps_in_order_with_templates() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/greet.yaml",
+        r#"
+description: Greet someone, then shout it
+inputs:
+  name: { required: true }
+steps:
+  - id: hello
+    skill: shell
+    with: { run: "echo hello {{ inputs.name }}" }
+  - id: shout
+    skill: shell
+    with: { run: "echo '{{ steps.hello.output | trim }}' | tr a-z A-Z; echo from $BOSUN_STEP_ID >&2" }
+  - id: json
+    skill: shell
+    with: { run: "echo '{\"count\": 3}'" }
+  - id: use_json
+    skill: shell
+    with: { run: "echo count={{ steps.json.result.count }}" }
+"#,
+    );
+    let _engine = engine(&p);
+    let id = p.submit(&["--workflow", "greet", "--input", "name=ada", "say hello"]);
+    let task = p.wait_finished(&id, LONG);
+    assert_eq!(task["status"], "succeeded", "{task:#}");
+    assert_eq!(task["workflow"], "greet");
+    assert_eq!(task["inputs"]["name"], "ada");
+    let ids: Vec<&str> = task["steps"].as_array().expect("steps").iter().map(|s| s["id"].as_str().unwrap_or("")).collect();
+    assert_eq!(ids, ["hello", "shout", "json", "use_json"]);
+    assert_eq!(Project::step(&task, "hello")["output"], "hello ada\n");
+    assert_eq!(Project::step(&task, "shout")["output"], "HELLO ADA\n");
+    assert_eq!(Project::step(&task, "shout")["exit_code"], 0);
+    assert_eq!(Project::step(&task, "use_json")["output"], "count=3\n");
+    for field in ["created_at", "started_at", "finished_at"] {
+        assert!(task[field].as_str().is_some_and(|t| t.ends_with('Z')), "{field}: {task:#}");
+    }
+}
+
+#[test]
+fn parallel_steps_really_overlap() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/par.yaml",
+        r#"
+steps:
+  - id: both
+    parallel:
+      - { id: a, skill: shell, with: { run: "touch a.started; for i in $(seq 100); do [ -e b.started ] && break; sleep 0.05; done; [ -e b.started ]" } }
+      - { id: b, skill: shell, with: { run: "touch b.started; for i in $(seq 100); do [ -e a.started ] && break; sleep 0.05; done; [ -e a.started ]" } }
+  - id: after
+    skill: shell
+    with: { run: "echo after" }
+"#,
+    );
+    let _engine = engine(&p);
+    let id = p.submit(&["--workflow", "par", "side by side"]);
+    let task = p.wait_finished(&id, LONG);
+    // Each child waits until it sees the other started: both succeed only if they overlapped.
+    assert_eq!(task["status"], "succeeded", "{task:#}");
+    assert_eq!(Project::step(&task, "a")["parent"], "both");
+    assert_eq!(Project::step(&task, "both")["status"], "succeeded");
+    assert_eq!(Project::step(&task, "after")["output"], "after\n");
+}
+
+#[test]
+fn the_parallel_skill_limit_holds_across_the_engine() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/par.yaml",
+        r#"
+steps:
+  - id: both
+    parallel:
+      - { id: a, skill: shell, with: { run: "mkdir slot || exit 3; sleep 0.3; rmdir slot" } }
+      - { id: b, skill: shell, with: { run: "mkdir slot || exit 3; sleep 0.3; rmdir slot" } }
+      - { id: c, skill: shell, with: { run: "mkdir slot || exit 3; sleep 0.3; rmdir slot" } }
+"#,
+    );
+    let _engine = p.start_engine(&["--max-skills", "1"]);
+    let id = p.submit(&["--workflow", "par", "one at a time"]);
+    let task = p.wait_finished(&id, LONG);
+    // `mkdir slot` fails if another child holds it: with one skill slot none ever does.
+    assert_eq!(task["status"], "succeeded", "{task:#}");
+}
+
+#[test]
+fn if_conditions_skip_steps_and_continue_on_error_goes_on() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/cond.yaml",
+        r#"
+steps:
+  - id: probe
+    skill: shell
+    with: { run: "exit 3" }
+    continue_on_error: true
+  - id: when_ok
+    if: "steps.probe.ok"
+    skill: shell
+    with: { run: "echo should not run" }
+  - id: when_failed
+    if: "steps.probe.exit_code == 3"
+    skill: shell
+    with: { run: "echo recovered" }
+"#,
+    );
+    let _engine = engine(&p);
+    let id = p.submit(&["--workflow", "cond", "conditions"]);
+    let task = p.wait_finished(&id, LONG);
+    assert_eq!(task["status"], "succeeded", "{task:#}");
+    assert_eq!(Project::step(&task, "probe")["status"], "failed");
+    assert_eq!(Project::step(&task, "probe")["exit_code"], 3);
+    assert_eq!(Project::step(&task, "when_ok")["status"], "skipped");
+    assert_eq!(Project::step(&task, "when_ok")["attempts"], 0);
+    assert_eq!(Project::step(&task, "when_failed")["output"], "recovered\n");
+}
+
+#[test]
+fn a_failing_step_fails_the_task_and_skips_the_rest() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/fail.yaml",
+        "steps:\n  - { id: bad, skill: shell, with: { run: \"echo oops >&2; exit 7\" } }\n  - { id: later, skill: shell, with: { run: \"touch ran\" } }\n",
+    );
+    let _engine = engine(&p);
+    let id = p.submit(&["--workflow", "fail", "fails"]);
+    let task = p.wait_finished(&id, LONG);
+    assert_eq!(task["status"], "failed");
+    let bad = Project::step(&task, "bad");
+    assert_eq!(bad["exit_code"], 7);
+    assert!(bad["error"].as_str().is_some_and(|e| e.contains("exited with code 7") && e.contains("oops")), "{bad:#}");
+    assert_eq!(Project::step(&task, "later")["status"], "skipped");
+    assert!(!p.path("ran").exists());
+}
+
+#[test]
+fn retries_back_off_until_an_attempt_succeeds_or_the_budget_is_spent() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/flaky.yaml",
+        r#"
+steps:
+  - id: flaky
+    skill: shell
+    with: { run: "echo x >> tries; [ $(wc -l < tries) -ge 3 ]" }
+    retry: { attempts: 4, backoff: 50ms }
+  - id: hopeless
+    skill: shell
+    with: { run: "echo y >> fails; exit 1" }
+    retry: { attempts: 2, backoff: 10ms }
+"#,
+    );
+    let _engine = engine(&p);
+    let id = p.submit(&["--workflow", "flaky", "flaky"]);
+    let task = p.wait_finished(&id, LONG);
+    assert_eq!(Project::step(&task, "flaky")["status"], "succeeded");
+    assert_eq!(Project::step(&task, "flaky")["attempts"], 3);
+    assert_eq!(p.read("tries").lines().count(), 3);
+    assert_eq!(Project::step(&task, "hopeless")["status"], "failed");
+    assert_eq!(Project::step(&task, "hopeless")["attempts"], 2);
+    assert_eq!(p.read("fails").lines().count(), 2);
+    assert_eq!(task["status"], "failed");
+}
+
+#[test]
+fn a_timeout_ends_the_whole_process_group() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/slow.yaml",
+        "steps:\n  - id: slow\n    skill: shell\n    with: { run: \"sleep 60 & echo $! > child.pid; wait\" }\n    timeout: 300ms\n",
+    );
+    let _engine = engine(&p);
+    let id = p.submit(&["--workflow", "slow", "too slow"]);
+    let task = p.wait_finished(&id, LONG);
+    let slow = Project::step(&task, "slow");
+    assert_eq!(slow["status"], "failed", "{task:#}");
+    assert!(slow["error"].as_str().is_some_and(|e| e.contains("timed out")), "{slow:#}");
+    let child: i32 = p.read("child.pid").trim().parse().expect("child pid");
+    eventually(Duration::from_secs(5), "the background sleep ended", || !alive(child));
+}
+
+#[test]
+fn cancel_ends_a_running_task_and_its_processes() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/long.yaml",
+        "steps:\n  - id: long\n    skill: shell\n    with: { run: \"echo $$ > leader.pid; sleep 60 & echo $! > child.pid; wait\" }\n  - { id: next, skill: shell, with: { run: \"touch next.ran\" } }\n",
+    );
+    let _engine = engine(&p);
+    let id = p.submit(&["--workflow", "long", "long job"]);
+    p.wait_for(&id, LONG, |t| support::step_status(t, "long") == Some("running") && !p.read("child.pid").is_empty());
+    let out = p.bosun(&["cancel", &id]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let task = p.show(&id);
+    assert_eq!(task["status"], "cancelled", "{task:#}");
+    assert_eq!(Project::step(&task, "long")["status"], "cancelled");
+    assert_eq!(Project::step(&task, "next")["status"], "cancelled");
+    let leader: i32 = p.read("leader.pid").trim().parse().expect("leader pid");
+    let child: i32 = p.read("child.pid").trim().parse().expect("child pid");
+    eventually(Duration::from_secs(5), "the step's processes ended", || !alive(child) && !group_alive(leader));
+    assert!(!p.path("next.ran").exists());
+    // Cancelling again is an error: it already finished.
+    assert_eq!(p.bosun(&["cancel", &id]).status.code(), Some(1));
+}
+
+#[test]
+fn a_queued_task_can_be_cancelled_without_an_engine() {
+    let p = Project::new();
+    let id = p.submit(&["echo never"]);
+    let out = p.bosun(&["cancel", &id[..5]]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(p.show(&id)["status"], "cancelled");
+    let _engine = engine(&p);
+    let other = p.submit(&["echo later"]);
+    assert_eq!(p.wait_finished(&other, LONG)["status"], "succeeded");
+    assert_eq!(p.show(&id)["status"], "cancelled", "a cancelled task never starts");
+}
+
+#[test]
+fn decide_steps_take_their_default_and_are_recorded() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/ship.yaml",
+        r#"
+steps:
+  - id: ship
+    decide: { question: "Push?", options: [push, hold], default: hold, risk: high }
+  - id: push
+    if: "steps.ship.choice == 'push'"
+    skill: shell
+    with: { run: "touch pushed" }
+  - id: held
+    if: "steps.ship.choice == 'hold'"
+    skill: shell
+    with: { run: "echo held" }
+"#,
+    );
+    let _engine = engine(&p);
+    let id = p.submit(&["--workflow", "ship", "ship it"]);
+    let task = p.wait_finished(&id, LONG);
+    assert_eq!(Project::step(&task, "ship")["choice"], "hold");
+    assert_eq!(Project::step(&task, "push")["status"], "skipped");
+    assert_eq!(Project::step(&task, "held")["status"], "succeeded");
+    let out = p.bosun(&["decisions", "--task", &id, "--json"]);
+    let decisions: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let d = &decisions[0];
+    assert_eq!((d["choice"].as_str(), d["decided_by"].as_str()), (Some("hold"), Some("policy")));
+    assert_eq!(d["question"], "Push?");
+    assert_eq!(d["step_id"], "ship");
+}
+
+#[test]
+fn huge_output_is_kept_bounded() {
+    let p = Project::new();
+    p.write(".bosun/config.yaml", "engine:\n  output_limit: 4096\n");
+    let _engine = engine(&p);
+    let id = p.submit(&["--workflow", "shell", "--input", "command=yes 0123456789 | head -c 20000000; echo END", "flood"]);
+    let task = p.wait_finished(&id, LONG);
+    let output = Project::step(&task, "run")["output"].as_str().expect("output").to_string();
+    assert_eq!(task["status"], "succeeded");
+    assert!(output.len() < 4096 + 100, "kept {} bytes", output.len());
+    assert!(output.starts_with("[… ") && output.ends_with("END\n"), "{}", &output[..80]);
+}
+
+#[test]
+fn tasks_lists_newest_first_and_priorities_order_the_queue() {
+    let p = Project::new();
+    let low = p.submit(&["--priority", "low", "echo low >> order"]);
+    let normal = p.submit(&["echo normal >> order"]);
+    let critical = p.submit(&["--priority", "critical", "echo critical >> order"]);
+    let out = p.bosun(&["tasks", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let ids: Vec<&str> = list.as_array().expect("array").iter().map(|t| t["id"].as_str().unwrap_or("")).collect();
+    assert_eq!(ids, [critical.as_str(), normal.as_str(), low.as_str()]);
+    let _engine = p.start_engine(&["--max-workflows", "1"]);
+    for id in [&low, &normal, &critical] {
+        p.wait_finished(id, LONG);
+    }
+    assert_eq!(p.read("order"), "critical\nnormal\nlow\n");
+}
+
+#[test]
+fn without_a_workflow_the_description_chooses_one_and_show_says_why() {
+    let p = Project::new();
+    let id = p.submit(&["lint and test the rust code with clippy"]);
+    let task = p.show(&id);
+    assert_eq!(task["workflow"], "rust-ci");
+    assert!(task["workflow_reason"].as_str().is_some_and(|r| r.contains("matches")), "{task:#}");
+    let id = p.submit(&["ls -la"]);
+    let task = p.show(&id);
+    assert_eq!(task["workflow"], "shell");
+    assert!(task["workflow_reason"].as_str().is_some_and(|r| r.contains("shell command")));
+    let text = String::from_utf8(p.bosun(&["show", &id]).stdout).expect("utf8");
+    assert!(text.contains("runs as a shell command"), "{text}");
+}
