@@ -16,7 +16,8 @@ pub struct LogGuard {
 /// Starts logging to `logs_dir` and, when `stderr` is true, to stderr as well.
 pub fn init(logs_dir: &Path, level: &str, stderr: bool) -> Result<LogGuard, String> {
     let filter = || {
-        EnvFilter::try_new(level).map_err(|e| format!("log level `{level}` is not a valid filter: {e}"))
+        EnvFilter::try_new(level)
+            .map_err(|e| format!("log level `{level}` is not a valid filter: {e}"))
     };
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
@@ -39,7 +40,10 @@ pub fn init(logs_dir: &Path, level: &str, stderr: bool) -> Result<LogGuard, Stri
     });
     tracing_subscriber::registry()
         .with(file_layer)
-        .with(stderr_layer.map(|l| l.with_filter(filter().unwrap_or_else(|_| EnvFilter::new("info")))))
+        .with(
+            stderr_layer
+                .map(|l| l.with_filter(filter().unwrap_or_else(|_| EnvFilter::new("info")))),
+        )
         .try_init()
         .map_err(|e| format!("cannot start logging: {e}"))?;
     Ok(LogGuard { _file: guard })

@@ -12,8 +12,11 @@ pub fn now_rfc3339() -> String {
 pub fn format_rfc3339(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
     let millis = at.millisecond();
-    let at = at.replace_nanosecond(u32::from(millis) * 1_000_000).unwrap_or(at);
-    at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string())
+    let at = at
+        .replace_nanosecond(u32::from(millis) * 1_000_000)
+        .unwrap_or(at);
+    at.format(&Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
 /// Parses an RFC 3339 timestamp written by [`now_rfc3339`].

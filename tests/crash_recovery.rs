@@ -36,31 +36,54 @@ fn kill_9_mid_workflow_loses_nothing_and_reruns_only_the_cut_step() {
     let engine = p.start_engine(&["--max-workflows", "1"]);
     let id = p.submit(&["--workflow", "counting", "count my runs"]);
     let queued_later = p.submit(&["--priority", "low", "echo queued >> counts.queued"]);
-    p.wait_for(&id, LONG, |t| support::step_status(t, "middle") == Some("running") && !p.read("middle.child").is_empty());
+    p.wait_for(&id, LONG, |t| {
+        support::step_status(t, "middle") == Some("running") && !p.read("middle.child").is_empty()
+    });
     let leader: i32 = p.read("middle.pid").trim().parse().expect("middle pid");
-    let child: i32 = p.read("middle.child").trim().parse().expect("middle child pid");
+    let child: i32 = p
+        .read("middle.child")
+        .trim()
+        .parse()
+        .expect("middle child pid");
 
     engine.kill_hard();
 
     // Submitted while no engine runs: must not be lost either.
     let submitted_while_down = p.submit(&["echo down >> counts.down"]);
     let before = p.show(&id);
-    assert_eq!(before["status"], "running", "the dead engine's task is still marked running");
+    assert_eq!(
+        before["status"], "running",
+        "the dead engine's task is still marked running"
+    );
     assert_eq!(Project::step(&before, "first")["status"], "succeeded");
     assert_eq!(p.show(&queued_later)["status"], "queued");
 
     std::fs::write(p.path("release"), "").expect("release the middle step");
     let _engine = p.start_engine(&[]);
     // The restarted engine ends what its predecessor left running before resuming.
-    eventually(Duration::from_secs(10), "the orphaned step processes ended", || {
-        !alive(child) && !group_alive(leader)
-    });
+    eventually(
+        Duration::from_secs(10),
+        "the orphaned step processes ended",
+        || !alive(child) && !group_alive(leader),
+    );
     let task = p.wait_finished(&id, LONG);
     assert_eq!(task["status"], "succeeded", "{task:#}");
-    assert_eq!(p.read("counts.first").lines().count(), 1, "a finished step ran again");
-    assert_eq!(p.read("counts.middle").lines().count(), 2, "the interrupted step must run again");
+    assert_eq!(
+        p.read("counts.first").lines().count(),
+        1,
+        "a finished step ran again"
+    );
+    assert_eq!(
+        p.read("counts.middle").lines().count(),
+        2,
+        "the interrupted step must run again"
+    );
     for step in ["left", "right", "last"] {
-        assert_eq!(p.read(&format!("counts.{step}")).lines().count(), 1, "step {step}");
+        assert_eq!(
+            p.read(&format!("counts.{step}")).lines().count(),
+            1,
+            "step {step}"
+        );
     }
     assert_eq!(Project::step(&task, "middle")["attempts"], 2);
     for other in [&queued_later, &submitted_while_down] {
@@ -76,8 +99,14 @@ fn a_clean_stop_interrupts_running_steps_and_the_next_start_resumes() {
     p.write(".bosun/workflows/counting.yaml", COUNTING);
     let engine = p.start_engine(&[]);
     let id = p.submit(&["--workflow", "counting", "count my runs"]);
-    p.wait_for(&id, LONG, |t| support::step_status(t, "middle") == Some("running") && !p.read("middle.child").is_empty());
-    let child: i32 = p.read("middle.child").trim().parse().expect("middle child pid");
+    p.wait_for(&id, LONG, |t| {
+        support::step_status(t, "middle") == Some("running") && !p.read("middle.child").is_empty()
+    });
+    let child: i32 = p
+        .read("middle.child")
+        .trim()
+        .parse()
+        .expect("middle child pid");
     engine.stop();
     assert!(!alive(child), "a clean stop ends the step's processes");
     let stopped = p.show(&id);
@@ -99,6 +128,9 @@ fn a_second_engine_for_the_same_project_is_refused() {
     let out = p.bosun(&["run"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("already runs") && stderr.contains(&first.pid().to_string()), "{stderr}");
+    assert!(
+        stderr.contains("already runs") && stderr.contains(&first.pid().to_string()),
+        "{stderr}"
+    );
     assert!(first.is_running());
 }

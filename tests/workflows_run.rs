@@ -43,14 +43,22 @@ steps:
     assert_eq!(task["status"], "succeeded", "{task:#}");
     assert_eq!(task["workflow"], "greet");
     assert_eq!(task["inputs"]["name"], "ada");
-    let ids: Vec<&str> = task["steps"].as_array().expect("steps").iter().map(|s| s["id"].as_str().unwrap_or("")).collect();
+    let ids: Vec<&str> = task["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["id"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(ids, ["hello", "shout", "json", "use_json"]);
     assert_eq!(Project::step(&task, "hello")["output"], "hello ada\n");
     assert_eq!(Project::step(&task, "shout")["output"], "HELLO ADA\n");
     assert_eq!(Project::step(&task, "shout")["exit_code"], 0);
     assert_eq!(Project::step(&task, "use_json")["output"], "count=3\n");
     for field in ["created_at", "started_at", "finished_at"] {
-        assert!(task[field].as_str().is_some_and(|t| t.ends_with('Z')), "{field}: {task:#}");
+        assert!(
+            task[field].as_str().is_some_and(|t| t.ends_with('Z')),
+            "{field}: {task:#}"
+        );
     }
 }
 
@@ -146,7 +154,12 @@ fn a_failing_step_fails_the_task_and_skips_the_rest() {
     assert_eq!(task["status"], "failed");
     let bad = Project::step(&task, "bad");
     assert_eq!(bad["exit_code"], 7);
-    assert!(bad["error"].as_str().is_some_and(|e| e.contains("exited with code 7") && e.contains("oops")), "{bad:#}");
+    assert!(
+        bad["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("exited with code 7") && e.contains("oops")),
+        "{bad:#}"
+    );
     assert_eq!(Project::step(&task, "later")["status"], "skipped");
     assert!(!p.path("ran").exists());
 }
@@ -192,9 +205,16 @@ fn a_timeout_ends_the_whole_process_group() {
     let task = p.wait_finished(&id, LONG);
     let slow = Project::step(&task, "slow");
     assert_eq!(slow["status"], "failed", "{task:#}");
-    assert!(slow["error"].as_str().is_some_and(|e| e.contains("timed out")), "{slow:#}");
+    assert!(
+        slow["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("timed out")),
+        "{slow:#}"
+    );
     let child: i32 = p.read("child.pid").trim().parse().expect("child pid");
-    eventually(Duration::from_secs(5), "the background sleep ended", || !alive(child));
+    eventually(Duration::from_secs(5), "the background sleep ended", || {
+        !alive(child)
+    });
 }
 
 #[test]
@@ -206,16 +226,24 @@ fn cancel_ends_a_running_task_and_its_processes() {
     );
     let _engine = engine(&p);
     let id = p.submit(&["--workflow", "long", "long job"]);
-    p.wait_for(&id, LONG, |t| support::step_status(t, "long") == Some("running") && !p.read("child.pid").is_empty());
+    p.wait_for(&id, LONG, |t| {
+        support::step_status(t, "long") == Some("running") && !p.read("child.pid").is_empty()
+    });
     let out = p.bosun(&["cancel", &id]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let task = p.show(&id);
     assert_eq!(task["status"], "cancelled", "{task:#}");
     assert_eq!(Project::step(&task, "long")["status"], "cancelled");
     assert_eq!(Project::step(&task, "next")["status"], "cancelled");
     let leader: i32 = p.read("leader.pid").trim().parse().expect("leader pid");
     let child: i32 = p.read("child.pid").trim().parse().expect("child pid");
-    eventually(Duration::from_secs(5), "the step's processes ended", || !alive(child) && !group_alive(leader));
+    eventually(Duration::from_secs(5), "the step's processes ended", || {
+        !alive(child) && !group_alive(leader)
+    });
     assert!(!p.path("next.ran").exists());
     // Cancelling again is an error: it already finished.
     assert_eq!(p.bosun(&["cancel", &id]).status.code(), Some(1));
@@ -226,12 +254,20 @@ fn a_queued_task_can_be_cancelled_without_an_engine() {
     let p = Project::new();
     let id = p.submit(&["echo never"]);
     let out = p.bosun(&["cancel", &id[..5]]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(p.show(&id)["status"], "cancelled");
     let _engine = engine(&p);
     let other = p.submit(&["echo later"]);
     assert_eq!(p.wait_finished(&other, LONG)["status"], "succeeded");
-    assert_eq!(p.show(&id)["status"], "cancelled", "a cancelled task never starts");
+    assert_eq!(
+        p.show(&id)["status"],
+        "cancelled",
+        "a cancelled task never starts"
+    );
 }
 
 #[test]
@@ -262,7 +298,10 @@ steps:
     let out = p.bosun(&["decisions", "--task", &id, "--json"]);
     let decisions: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let d = &decisions[0];
-    assert_eq!((d["choice"].as_str(), d["decided_by"].as_str()), (Some("hold"), Some("policy")));
+    assert_eq!(
+        (d["choice"].as_str(), d["decided_by"].as_str()),
+        (Some("hold"), Some("policy"))
+    );
     assert_eq!(d["question"], "Push?");
     assert_eq!(d["step_id"], "ship");
 }
@@ -272,12 +311,25 @@ fn huge_output_is_kept_bounded() {
     let p = Project::new();
     p.write(".bosun/config.yaml", "engine:\n  output_limit: 4096\n");
     let _engine = engine(&p);
-    let id = p.submit(&["--workflow", "shell", "--input", "command=yes 0123456789 | head -c 20000000; echo END", "flood"]);
+    let id = p.submit(&[
+        "--workflow",
+        "shell",
+        "--input",
+        "command=yes 0123456789 | head -c 20000000; echo END",
+        "flood",
+    ]);
     let task = p.wait_finished(&id, LONG);
-    let output = Project::step(&task, "run")["output"].as_str().expect("output").to_string();
+    let output = Project::step(&task, "run")["output"]
+        .as_str()
+        .expect("output")
+        .to_string();
     assert_eq!(task["status"], "succeeded");
     assert!(output.len() < 4096 + 100, "kept {} bytes", output.len());
-    assert!(output.starts_with("[… ") && output.ends_with("END\n"), "{}", &output[..80]);
+    assert!(
+        output.starts_with("[… ") && output.ends_with("END\n"),
+        "{}",
+        &output[..80]
+    );
 }
 
 #[test]
@@ -288,7 +340,12 @@ fn tasks_lists_newest_first_and_priorities_order_the_queue() {
     let critical = p.submit(&["--priority", "critical", "echo critical >> order"]);
     let out = p.bosun(&["tasks", "--json"]);
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let ids: Vec<&str> = list.as_array().expect("array").iter().map(|t| t["id"].as_str().unwrap_or("")).collect();
+    let ids: Vec<&str> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|t| t["id"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(ids, [critical.as_str(), normal.as_str(), low.as_str()]);
     let _engine = p.start_engine(&["--max-workflows", "1"]);
     for id in [&low, &normal, &critical] {
@@ -303,11 +360,20 @@ fn without_a_workflow_the_description_chooses_one_and_show_says_why() {
     let id = p.submit(&["lint and test the rust code with clippy"]);
     let task = p.show(&id);
     assert_eq!(task["workflow"], "rust-ci");
-    assert!(task["workflow_reason"].as_str().is_some_and(|r| r.contains("matches")), "{task:#}");
+    assert!(
+        task["workflow_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("matches")),
+        "{task:#}"
+    );
     let id = p.submit(&["ls -la"]);
     let task = p.show(&id);
     assert_eq!(task["workflow"], "shell");
-    assert!(task["workflow_reason"].as_str().is_some_and(|r| r.contains("shell command")));
+    assert!(
+        task["workflow_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("shell command"))
+    );
     let text = String::from_utf8(p.bosun(&["show", &id]).stdout).expect("utf8");
     assert!(text.contains("runs as a shell command"), "{text}");
 }

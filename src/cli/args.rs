@@ -92,9 +92,11 @@ pub enum Verb {
 }
 
 fn parse_priority(s: &str) -> Result<Priority, String> {
-    s.parse().map_err(|e: crate::protocol::ParseError| e.to_string())
+    s.parse()
+        .map_err(|e: crate::protocol::ParseError| e.to_string())
 }
 
 fn parse_status(s: &str) -> Result<TaskStatus, String> {
-    s.parse().map_err(|e: crate::protocol::ParseError| e.to_string())
+    s.parse()
+        .map_err(|e: crate::protocol::ParseError| e.to_string())
 }

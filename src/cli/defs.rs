@@ -20,7 +20,10 @@ enum Kind {
 
 /// Tells what a file is from where it lives, else from its top-level keys.
 fn kind_of(path: &Path, text: &str) -> Option<Kind> {
-    let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str());
+    let parent = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
     match parent {
         Some("workflows") => return Some(Kind::Workflow),
         Some("skills") => return Some(Kind::Skill),
@@ -47,14 +50,25 @@ fn check_file(path: &Path, skills: &SkillCatalog) -> Vec<Diagnostic> {
     let result = match kind_of(path, &text) {
         Some(Kind::Workflow) => parse_workflow(path, &text, skills).map(|_| ()),
         Some(Kind::Skill) => parse_skill(path, &text).map(|_| ()),
-        Some(Kind::Config) => crate::config::load_settings_from_file(path).map(|_| ()).map_err(Into::into),
-        None => Err(Diagnostic::whole_file(path, "is neither a workflow (no `steps:`) nor a skill (no `kind:`)").into()),
+        Some(Kind::Config) => crate::config::load_settings_from_file(path)
+            .map(|_| ())
+            .map_err(Into::into),
+        None => Err(Diagnostic::whole_file(
+            path,
+            "is neither a workflow (no `steps:`) nor a skill (no `kind:`)",
+        )
+        .into()),
     };
     result.err().map(|d| d.0).unwrap_or_default()
 }
 
 fn check_catalogs(skills: &SkillCatalog, workflows: &WorkflowCatalog) -> (usize, Vec<Diagnostic>) {
-    let mut problems: Vec<Diagnostic> = skills.problems.iter().chain(&workflows.problems).cloned().collect();
+    let mut problems: Vec<Diagnostic> = skills
+        .problems
+        .iter()
+        .chain(&workflows.problems)
+        .cloned()
+        .collect();
     for name in skills.names() {
         if let Some(Err(d)) = skill(skills, name) {
             problems.extend(d.0.iter().cloned());
@@ -97,7 +111,10 @@ pub fn validate(project: &Project, paths: &[PathBuf]) -> CliResult {
         println!("{checked} definitions checked: all valid");
         Ok(())
     } else {
-        Err(CliError::bad_input(format!("{} problem(s) in {checked} definitions checked", problems.len())))
+        Err(CliError::bad_input(format!(
+            "{} problem(s) in {checked} definitions checked",
+            problems.len()
+        )))
     }
 }
 
@@ -127,7 +144,11 @@ fn listing<T>(catalog: &Catalog<T>, json: bool) -> CliResult {
     }
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
     for r in &rows {
-        let source = if r.overrides_bundled { format!("{} (overrides bundled)", r.source) } else { r.source.clone() };
+        let source = if r.overrides_bundled {
+            format!("{} (overrides bundled)", r.source)
+        } else {
+            r.source.clone()
+        };
         println!("{:<width$}  {:<8}  {}", r.name, source, r.description);
     }
     for problem in &catalog.problems {
@@ -143,4 +164,3 @@ pub fn workflows(project: &Project, json: bool) -> CliResult {
 pub fn skills(project: &Project, json: bool) -> CliResult {
     listing(&load_skills(&project.paths), json)
 }
-

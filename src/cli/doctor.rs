@@ -18,24 +18,40 @@ struct Check {
 
 fn check(name: &'static str, result: Result<String, String>) -> Check {
     match result {
-        Ok(detail) => Check { name, ok: true, detail },
-        Err(detail) => Check { name, ok: false, detail },
+        Ok(detail) => Check {
+            name,
+            ok: true,
+            detail,
+        },
+        Err(detail) => Check {
+            name,
+            ok: false,
+            detail,
+        },
     }
 }
 
 async fn sqlite(project: &Project) -> Result<String, String> {
     let path = project.paths.database();
-    project.paths.ensure_state_dirs().map_err(|e| format!("cannot create {}: {e}", project.paths.state_dir().display()))?;
+    project
+        .paths
+        .ensure_state_dirs()
+        .map_err(|e| format!("cannot create {}: {e}", project.paths.state_dir().display()))?;
     let store = Store::open(&path).await.map_err(|e| e.to_string())?;
     let verdict = store.quick_check().await.map_err(|e| e.to_string());
-    let mode: Result<(String,), _> = sqlx::query_as("PRAGMA journal_mode").fetch_one(&store.reader).await;
+    let mode: Result<(String,), _> = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&store.reader)
+        .await;
     store.close().await;
     let verdict = verdict?;
     let mode = mode.map(|m| m.0).unwrap_or_else(|_| "unknown".into());
     if verdict == "ok" {
         Ok(format!("{} (journal {mode}, integrity ok)", path.display()))
     } else {
-        Err(format!("{}: integrity check says: {verdict}", path.display()))
+        Err(format!(
+            "{}: integrity check says: {verdict}",
+            path.display()
+        ))
     }
 }
 
@@ -51,7 +67,9 @@ async fn redis(project: &Project) -> Result<String, String> {
     match tokio::time::timeout(Duration::from_millis(500), ping).await {
         Ok(Ok(reply)) => Ok(format!("{url} answers {reply}")),
         Ok(Err(e)) => Err(format!("{url}: {e} (Bosun works without it)")),
-        Err(_) => Err(format!("{url}: no answer within 500 ms (Bosun works without it)")),
+        Err(_) => Err(format!(
+            "{url}: no answer within 500 ms (Bosun works without it)"
+        )),
     }
 }
 
@@ -70,9 +88,14 @@ fn engine(project: &Project) -> Result<String, String> {
 fn watcher() -> Result<String, String> {
     let limit = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches")
         .map_err(|e| format!("cannot read the inotify limit: {e}"))?;
-    let limit: u64 = limit.trim().parse().map_err(|_| "unreadable inotify limit".to_string())?;
+    let limit: u64 = limit
+        .trim()
+        .parse()
+        .map_err(|_| "unreadable inotify limit".to_string())?;
     if limit < 8192 {
-        Err(format!("inotify allows only {limit} watches; raise fs.inotify.max_user_watches"))
+        Err(format!(
+            "inotify allows only {limit} watches; raise fs.inotify.max_user_watches"
+        ))
     } else {
         Ok(format!("inotify available ({limit} watches allowed)"))
     }
@@ -95,8 +118,18 @@ fn definitions(project: &Project) -> Result<String, String> {
     let skills = crate::engine::skills::load_skills(&project.paths);
     let workflows = crate::engine::workflow::load_workflows(&project.paths);
     let broken = skills.problems.len() + workflows.problems.len();
-    let summary = format!("{} workflows, {} skills", workflows.entries.len(), skills.entries.len());
-    if broken == 0 { Ok(summary) } else { Err(format!("{summary}; {broken} file(s) unreadable: run `bosun validate`")) }
+    let summary = format!(
+        "{} workflows, {} skills",
+        workflows.entries.len(),
+        skills.entries.len()
+    );
+    if broken == 0 {
+        Ok(summary)
+    } else {
+        Err(format!(
+            "{summary}; {broken} file(s) unreadable: run `bosun validate`"
+        ))
+    }
 }
 
 pub async fn doctor(project: &Project, json: bool) -> CliResult {
@@ -112,9 +145,25 @@ pub async fn doctor(project: &Project, json: bool) -> CliResult {
         print_json(&checks)?;
     } else {
         for c in &checks {
-            println!("{} {:<12} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+            println!(
+                "{} {:<12} {}",
+                if c.ok { "ok  " } else { "FAIL" },
+                c.name,
+                c.detail
+            );
         }
     }
-    let failed: Vec<&str> = checks.iter().filter(|c| !c.ok && c.name != "redis").map(|c| c.name).collect();
-    if failed.is_empty() { Ok(()) } else { Err(CliError::failed(format!("not working: {}", failed.join(", ")))) }
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| !c.ok && c.name != "redis")
+        .map(|c| c.name)
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::failed(format!(
+            "not working: {}",
+            failed.join(", ")
+        )))
+    }
 }

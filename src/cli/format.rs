@@ -34,9 +34,17 @@ pub fn task_table(tasks: &[TaskView]) -> CliResult {
         let _ = writeln!(out, "no tasks yet: `bosun submit DESCRIPTION` queues one");
         return Ok(());
     }
-    let _ = writeln!(out, "{:<10}  {:<9}  {:<8}  {:<12}  {:>5}  {:<20}  DESCRIPTION", "ID", "STATUS", "PRIORITY", "WORKFLOW", "STEPS", "CREATED");
+    let _ = writeln!(
+        out,
+        "{:<10}  {:<9}  {:<8}  {:<12}  {:>5}  {:<20}  DESCRIPTION",
+        "ID", "STATUS", "PRIORITY", "WORKFLOW", "STEPS", "CREATED"
+    );
     for t in tasks {
-        let created = t.created_at.get(..19).unwrap_or(&t.created_at).replace('T', " ");
+        let created = t
+            .created_at
+            .get(..19)
+            .unwrap_or(&t.created_at)
+            .replace('T', " ");
         let _ = writeln!(
             out,
             "{:<10}  {:<9}  {:<8}  {:<12}  {:>5}  {:<20}  {}",
@@ -68,7 +76,10 @@ fn mark(status: StepStatus) -> &'static str {
 fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.trim_end().lines().collect();
     let start = lines.len().saturating_sub(n);
-    lines[start..].iter().map(|l| format!("      │ {l}\n")).collect()
+    lines[start..]
+        .iter()
+        .map(|l| format!("      │ {l}\n"))
+        .collect()
 }
 
 pub fn task_detail(t: &TaskView) -> CliResult {
@@ -77,7 +88,18 @@ pub fn task_detail(t: &TaskView) -> CliResult {
     let _ = writeln!(out, "  {}", t.description);
     let _ = writeln!(out, "  workflow  {} — {}", t.workflow, t.workflow_reason);
     if !t.inputs.is_empty() {
-        let inputs: Vec<String> = t.inputs.iter().map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect();
+        let inputs: Vec<String> = t
+            .inputs
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                )
+            })
+            .collect();
         let _ = writeln!(out, "  inputs    {}", inputs.join(" "));
     }
     let _ = writeln!(out, "  created   {}", t.created_at);
@@ -103,11 +125,22 @@ pub fn task_detail(t: &TaskView) -> CliResult {
         if let Some(choice) = &s.choice {
             facts.push(format!("chose {choice}"));
         }
-        let _ = writeln!(out, "  {indent}{} {:<16} {:<14} {}", mark(s.status), s.id, s.skill, facts.join(", "));
+        let _ = writeln!(
+            out,
+            "  {indent}{} {:<16} {:<14} {}",
+            mark(s.status),
+            s.id,
+            s.skill,
+            facts.join(", ")
+        );
         if let Some(output) = s.output.as_deref().filter(|o| !o.trim().is_empty()) {
             let _ = write!(out, "{}", tail(output, 5));
         }
-        if let Some(error) = s.error.as_deref().filter(|_| s.status == StepStatus::Failed) {
+        if let Some(error) = s
+            .error
+            .as_deref()
+            .filter(|_| s.status == StepStatus::Failed)
+        {
             let _ = write!(out, "{}", tail(error, 5));
         }
     }

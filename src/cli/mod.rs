@@ -27,12 +27,18 @@ pub struct CliError {
 impl CliError {
     /// The operation failed (exit 1).
     pub fn failed(message: impl std::fmt::Display) -> CliError {
-        CliError { code: 1, message: message.to_string() }
+        CliError {
+            code: 1,
+            message: message.to_string(),
+        }
     }
 
     /// The user's input is wrong (exit 2).
     pub fn bad_input(message: impl std::fmt::Display) -> CliError {
-        CliError { code: 2, message: message.to_string() }
+        CliError {
+            code: 2,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -47,7 +53,10 @@ pub type CliResult = Result<(), CliError>;
 /// Parses the command line, runs the verb, and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("bosun: cannot start the async runtime: {e}");
@@ -71,9 +80,15 @@ pub(crate) struct Project {
 
 impl Project {
     fn open(cli: &Cli, overrides: Overrides) -> Result<Project, CliError> {
-        let dir = cli.project.clone().unwrap_or_else(|| std::path::PathBuf::from("."));
+        let dir = cli
+            .project
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from("."));
         let paths = ProjectPaths::new(&dir).map_err(CliError::bad_input)?;
-        let overrides = Overrides { redis: cli.redis.clone(), ..overrides };
+        let overrides = Overrides {
+            redis: cli.redis.clone(),
+            ..overrides
+        };
         let settings = load_settings(&paths, &overrides).map_err(CliError::bad_input)?;
         Ok(Project { paths, settings })
     }
@@ -91,7 +106,10 @@ async fn dispatch(cli: Cli) -> CliResult {
         ));
     };
     let overrides = match &verb {
-        Verb::Run { max_workflows, max_skills } => Overrides {
+        Verb::Run {
+            max_workflows,
+            max_skills,
+        } => Overrides {
             max_concurrent_workflows: *max_workflows,
             max_parallel_skills: *max_skills,
             ..Overrides::default()
@@ -101,10 +119,17 @@ async fn dispatch(cli: Cli) -> CliResult {
     let project = Project::open(&cli, overrides)?;
     match verb {
         Verb::Run { .. } => run::run(project).await,
-        Verb::Submit { workflow, input, priority, description } => {
-            tasks::submit(&project, workflow, input, priority, description.join(" ")).await
-        }
-        Verb::Tasks { json, status, limit } => tasks::list(&project, json, status, limit).await,
+        Verb::Submit {
+            workflow,
+            input,
+            priority,
+            description,
+        } => tasks::submit(&project, workflow, input, priority, description.join(" ")).await,
+        Verb::Tasks {
+            json,
+            status,
+            limit,
+        } => tasks::list(&project, json, status, limit).await,
         Verb::Show { task, json } => tasks::show(&project, &task, json).await,
         Verb::Cancel { task } => tasks::cancel(&project, &task).await,
         Verb::Decisions { task, json } => tasks::decisions(&project, task.as_deref(), json).await,

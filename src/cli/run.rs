@@ -9,13 +9,22 @@ use crate::store::Store;
 
 pub async fn run(project: Project) -> CliResult {
     let Project { paths, settings } = project;
-    paths.ensure_state_dirs().map_err(|e| CliError::failed(format!("cannot create {}: {e}", paths.state_dir().display())))?;
-    let _logs = crate::telemetry::init(&paths.logs_dir(), &settings.log_level, true).map_err(CliError::bad_input)?;
+    paths.ensure_state_dirs().map_err(|e| {
+        CliError::failed(format!(
+            "cannot create {}: {e}",
+            paths.state_dir().display()
+        ))
+    })?;
+    let _logs = crate::telemetry::init(&paths.logs_dir(), &settings.log_level, true)
+        .map_err(CliError::bad_input)?;
     let _lock = match try_lock(&paths.engine_lock()).map_err(CliError::failed)? {
         LockState::Acquired(lock) => lock,
         LockState::HeldBy(pid) => {
             let who = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
-            return Err(CliError::failed(format!("an engine already runs for {}{who}", paths.root.display())));
+            return Err(CliError::failed(format!(
+                "an engine already runs for {}{who}",
+                paths.root.display()
+            )));
         }
     };
     let store = Store::open(&paths.database()).await?;

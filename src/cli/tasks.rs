@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::format::{print_json, task_detail, task_table, decisions_table};
+use super::format::{decisions_table, print_json, task_detail, task_table};
 use super::{CliError, CliResult, Project};
 use crate::engine::cancel::{CancelOutcome, close_cancelled, request_cancel};
 use crate::engine::lock::{LockState, try_lock};
@@ -14,17 +14,21 @@ use crate::protocol::{Priority, SubmitRequest, TaskId, TaskStatus};
 use crate::store::{Store, read};
 
 async fn open_store(project: &Project) -> Result<Store, CliError> {
-    project
-        .paths
-        .ensure_state_dirs()
-        .map_err(|e| CliError::failed(format!("cannot create {}: {e}", project.paths.state_dir().display())))?;
+    project.paths.ensure_state_dirs().map_err(|e| {
+        CliError::failed(format!(
+            "cannot create {}: {e}",
+            project.paths.state_dir().display()
+        ))
+    })?;
     Ok(Store::open(&project.paths.database()).await?)
 }
 
 async fn resolve(store: &Store, text: &str) -> Result<TaskId, CliError> {
     match read::resolve_task_id(&store.reader, text).await {
         Ok(Some(id)) => Ok(id),
-        Ok(None) => Err(CliError::failed(format!("no task `{text}` in this project"))),
+        Ok(None) => Err(CliError::failed(format!(
+            "no task `{text}` in this project"
+        ))),
         Err(crate::store::StoreError::Conflict(m)) => Err(CliError::bad_input(m)),
         Err(e) => Err(e.into()),
     }
@@ -44,7 +48,12 @@ pub async fn submit(
             .ok_or_else(|| CliError::bad_input(format!("--input `{pair}` is not KEY=VALUE")))?;
         parsed.insert(key.trim().to_string(), value.to_string());
     }
-    let request = SubmitRequest { description, workflow, inputs: parsed, priority };
+    let request = SubmitRequest {
+        description,
+        workflow,
+        inputs: parsed,
+        priority,
+    };
     let store = open_store(project).await?;
     let result = submit_task(&project.paths, &store, &request).await;
     store.close().await;
@@ -58,11 +67,20 @@ pub async fn submit(
     }
 }
 
-pub async fn list(project: &Project, json: bool, status: Option<TaskStatus>, limit: i64) -> CliResult {
+pub async fn list(
+    project: &Project,
+    json: bool,
+    status: Option<TaskStatus>,
+    limit: i64,
+) -> CliResult {
     let store = open_store(project).await?;
     let tasks = read::list_tasks(&store.reader, status, limit).await?;
     store.close().await;
-    if json { print_json(&tasks) } else { task_table(&tasks) }
+    if json {
+        print_json(&tasks)
+    } else {
+        task_table(&tasks)
+    }
 }
 
 pub async fn show(project: &Project, task: &str, json: bool) -> CliResult {
@@ -71,7 +89,11 @@ pub async fn show(project: &Project, task: &str, json: bool) -> CliResult {
     let view = read::get_task(&store.reader, &id).await?;
     store.close().await;
     let view = view.ok_or_else(|| CliError::failed(format!("no task `{task}`")))?;
-    if json { print_json(&view) } else { task_detail(&view) }
+    if json {
+        print_json(&view)
+    } else {
+        task_detail(&view)
+    }
 }
 
 pub async fn cancel(project: &Project, task: &str) -> CliResult {
@@ -86,31 +108,37 @@ async fn cancel_inner(project: &Project, store: &Store, id: &TaskId) -> CliResul
     match request_cancel(store, id).await? {
         CancelOutcome::Cancelled => println!("{id} cancelled"),
         CancelOutcome::AlreadyFinished(status) => {
-            return Err(CliError::failed(format!("{id} already finished ({status})")));
+            return Err(CliError::failed(format!(
+                "{id} already finished ({status})"
+            )));
         }
-        CancelOutcome::Requested => match try_lock(&project.paths.engine_lock()).map_err(CliError::failed)? {
-            // No engine runs it: close it here, ending whatever its dead engine left running.
-            LockState::Acquired(_lock) => {
-                close_cancelled(store, id).await?;
-                println!("{id} cancelled");
-            }
-            LockState::HeldBy(_) => {
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-                loop {
-                    let status = read::get_task_record(&store.reader, id).await?.map(|t| t.status);
-                    if status.is_some_and(TaskStatus::is_terminal) {
-                        println!("{id} cancelled");
-                        break;
+        CancelOutcome::Requested => {
+            match try_lock(&project.paths.engine_lock()).map_err(CliError::failed)? {
+                // No engine runs it: close it here, ending whatever its dead engine left running.
+                LockState::Acquired(_lock) => {
+                    close_cancelled(store, id).await?;
+                    println!("{id} cancelled");
+                }
+                LockState::HeldBy(_) => {
+                    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+                    loop {
+                        let status = read::get_task_record(&store.reader, id)
+                            .await?
+                            .map(|t| t.status);
+                        if status.is_some_and(TaskStatus::is_terminal) {
+                            println!("{id} cancelled");
+                            break;
+                        }
+                        if tokio::time::Instant::now() > deadline {
+                            return Err(CliError::failed(format!(
+                                "{id}: cancel requested, but the engine has not confirmed it yet"
+                            )));
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                     }
-                    if tokio::time::Instant::now() > deadline {
-                        return Err(CliError::failed(format!(
-                            "{id}: cancel requested, but the engine has not confirmed it yet"
-                        )));
-                    }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
-        },
+        }
     }
     Ok(())
 }
@@ -123,5 +151,9 @@ pub async fn decisions(project: &Project, task: Option<&str>, json: bool) -> Cli
     };
     let list = read::list_decisions(&store.reader, id.as_ref()).await?;
     store.close().await;
-    if json { print_json(&list) } else { decisions_table(&list) }
+    if json {
+        print_json(&list)
+    } else {
+        decisions_table(&list)
+    }
 }

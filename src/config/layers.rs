@@ -82,7 +82,10 @@ pub(crate) fn is_blank_yaml(text: &str) -> bool {
     })
 }
 
-fn apply_env(settings: &mut Settings, env: &dyn Fn(&str) -> Option<String>) -> Result<(), Diagnostic> {
+fn apply_env(
+    settings: &mut Settings,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), Diagnostic> {
     let bad = |name: &str, value: &str, what: &str| {
         Diagnostic::whole_file(
             format!("environment variable {name}"),
@@ -98,10 +101,19 @@ fn apply_env(settings: &mut Settings, env: &dyn Fn(&str) -> Option<String>) -> R
         }
         Ok(())
     };
-    count("BOSUN_MAX_CONCURRENT_WORKFLOWS", &mut settings.engine.max_concurrent_workflows)?;
-    count("BOSUN_MAX_PARALLEL_SKILLS", &mut settings.engine.max_parallel_skills)?;
+    count(
+        "BOSUN_MAX_CONCURRENT_WORKFLOWS",
+        &mut settings.engine.max_concurrent_workflows,
+    )?;
+    count(
+        "BOSUN_MAX_PARALLEL_SKILLS",
+        &mut settings.engine.max_parallel_skills,
+    )?;
     count("BOSUN_OUTPUT_LIMIT", &mut settings.engine.output_limit)?;
-    count("BOSUN_ESCALATION_BATCH_SIZE", &mut settings.escalation.batch_size)?;
+    count(
+        "BOSUN_ESCALATION_BATCH_SIZE",
+        &mut settings.escalation.batch_size,
+    )?;
     for (name, target) in [
         ("BOSUN_ESCALATION_TIMEOUT", &mut settings.escalation.timeout),
         ("BOSUN_POLL_INTERVAL", &mut settings.engine.poll_interval),
@@ -151,16 +163,29 @@ mod tests {
         path
     }
 
-    fn load(user: Option<&Path>, project: &Path, env: &[(&str, &str)], o: &Overrides) -> Result<Settings, Diagnostic> {
-        let env: HashMap<String, String> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    fn load(
+        user: Option<&Path>,
+        project: &Path,
+        env: &[(&str, &str)],
+        o: &Overrides,
+    ) -> Result<Settings, Diagnostic> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         load_settings_from(user, project, &|k| env.get(k).cloned(), o)
     }
 
     #[test]
     fn defaults_follow_the_design() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let s = load(None, &dir.path().join("none.yaml"), &[], &Overrides::default()).expect("ok");
+        let s = load(
+            None,
+            &dir.path().join("none.yaml"),
+            &[],
+            &Overrides::default(),
+        )
+        .expect("ok");
         assert_eq!(s.engine.max_concurrent_workflows, 10);
         assert_eq!(s.engine.max_parallel_skills, 5);
         assert_eq!(s.escalation.batch_size, 5);
@@ -172,16 +197,43 @@ mod tests {
     #[test]
     fn each_layer_overrides_only_what_it_sets() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let user = write(dir.path(), "user.yaml", "engine:\n  max_parallel_skills: 3\nui:\n  theme: light\n");
-        let project = write(dir.path(), "project.yaml", "engine:\n  max_concurrent_workflows: 4\nescalation:\n  timeout: 2m\n");
-        let s = load(Some(&user), &project, &[("BOSUN_MAX_PARALLEL_SKILLS", "2"), ("BOSUN_REDIS_URL", "redis://x/")], &Overrides::default()).expect("ok");
+        let user = write(
+            dir.path(),
+            "user.yaml",
+            "engine:\n  max_parallel_skills: 3\nui:\n  theme: light\n",
+        );
+        let project = write(
+            dir.path(),
+            "project.yaml",
+            "engine:\n  max_concurrent_workflows: 4\nescalation:\n  timeout: 2m\n",
+        );
+        let s = load(
+            Some(&user),
+            &project,
+            &[
+                ("BOSUN_MAX_PARALLEL_SKILLS", "2"),
+                ("BOSUN_REDIS_URL", "redis://x/"),
+            ],
+            &Overrides::default(),
+        )
+        .expect("ok");
         assert_eq!(s.engine.max_concurrent_workflows, 4);
         assert_eq!(s.engine.max_parallel_skills, 2);
         assert_eq!(s.escalation.timeout, Duration::from_secs(120));
         assert_eq!(s.theme, "light");
         assert_eq!(s.cache.redis_url.as_deref(), Some("redis://x/"));
-        let flags = Overrides { redis: Some("off".into()), max_parallel_skills: Some(7), ..Overrides::default() };
-        let s = load(Some(&user), &project, &[("BOSUN_MAX_PARALLEL_SKILLS", "2")], &flags).expect("ok");
+        let flags = Overrides {
+            redis: Some("off".into()),
+            max_parallel_skills: Some(7),
+            ..Overrides::default()
+        };
+        let s = load(
+            Some(&user),
+            &project,
+            &[("BOSUN_MAX_PARALLEL_SKILLS", "2")],
+            &flags,
+        )
+        .expect("ok");
         assert_eq!(s.engine.max_parallel_skills, 7);
         assert_eq!(s.cache.redis_url, None);
     }
@@ -189,11 +241,19 @@ mod tests {
     #[test]
     fn unknown_keys_and_wrong_types_name_file_line_and_key() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let project = write(dir.path(), "config.yaml", "engine:\n  max_paralel_skills: 3\n");
+        let project = write(
+            dir.path(),
+            "config.yaml",
+            "engine:\n  max_paralel_skills: 3\n",
+        );
         let err = load(None, &project, &[], &Overrides::default()).expect_err("unknown key");
         assert_eq!((err.line, err.column), (2, 3));
         assert!(err.message.contains("max_paralel_skills"), "{err}");
-        let project = write(dir.path(), "config.yaml", "engine:\n  max_parallel_skills: many\n");
+        let project = write(
+            dir.path(),
+            "config.yaml",
+            "engine:\n  max_parallel_skills: many\n",
+        );
         let err = load(None, &project, &[], &Overrides::default()).expect_err("wrong type");
         assert_eq!(err.line, 2);
         assert!(err.to_string().contains("config.yaml:2:"), "{err}");
@@ -202,8 +262,17 @@ mod tests {
     #[test]
     fn bad_environment_values_name_the_variable() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let err = load(None, &dir.path().join("none.yaml"), &[("BOSUN_MAX_PARALLEL_SKILLS", "lots")], &Overrides::default()).expect_err("bad env");
-        assert!(err.to_string().contains("BOSUN_MAX_PARALLEL_SKILLS"), "{err}");
+        let err = load(
+            None,
+            &dir.path().join("none.yaml"),
+            &[("BOSUN_MAX_PARALLEL_SKILLS", "lots")],
+            &Overrides::default(),
+        )
+        .expect_err("bad env");
+        assert!(
+            err.to_string().contains("BOSUN_MAX_PARALLEL_SKILLS"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -211,7 +280,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let project = write(dir.path(), "config.yaml", "# nothing yet\n");
         assert!(load(None, &project, &[], &Overrides::default()).is_ok());
-        let project = write(dir.path(), "config.yaml", "engine: { max_concurrent_workflows: 0 }\n");
+        let project = write(
+            dir.path(),
+            "config.yaml",
+            "engine: { max_concurrent_workflows: 0 }\n",
+        );
         let err = load(None, &project, &[], &Overrides::default()).expect_err("zero");
         assert!(err.message.contains("at least 1"), "{err}");
     }

@@ -8,6 +8,8 @@ mod paths;
 mod settings;
 
 pub use duration::{DurationSpec, parse_duration};
-pub use layers::{Overrides, load_settings, load_settings_from, load_settings_from_file, user_config_file};
+pub use layers::{
+    Overrides, load_settings, load_settings_from, load_settings_from_file, user_config_file,
+};
 pub use paths::ProjectPaths;
 pub use settings::{CacheSettings, EngineSettings, EscalationSettings, Settings};

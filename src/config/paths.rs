@@ -15,7 +15,10 @@ impl ProjectPaths {
     /// The project at `root` (which must exist).
     pub fn new(root: &Path) -> io::Result<Self> {
         let root = std::fs::canonicalize(root).map_err(|e| {
-            io::Error::new(e.kind(), format!("project directory {}: {e}", root.display()))
+            io::Error::new(
+                e.kind(),
+                format!("project directory {}: {e}", root.display()),
+            )
         })?;
         if !root.is_dir() {
             return Err(io::Error::new(

@@ -143,7 +143,10 @@ impl Settings {
     /// Applies one layer on top: only what the layer sets changes.
     pub(super) fn apply(&mut self, layer: PartialSettings) {
         if let Some(e) = layer.engine {
-            set(&mut self.engine.max_concurrent_workflows, e.max_concurrent_workflows);
+            set(
+                &mut self.engine.max_concurrent_workflows,
+                e.max_concurrent_workflows,
+            );
             set(&mut self.engine.max_parallel_skills, e.max_parallel_skills);
             set(&mut self.engine.output_limit, e.output_limit);
             set(&mut self.engine.kill_grace, e.kill_grace.map(|d| d.0));

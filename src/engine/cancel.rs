@@ -23,8 +23,14 @@ pub async fn request_cancel(store: &Store, id: &TaskId) -> Result<CancelOutcome,
     let queued = store
         .writer
         .write(vec![
-            WriteOp::CancelQueued { id: id.clone(), at: now },
-            WriteOp::Event(EngineEvent::TaskFinished { task_id: id.clone(), status: TaskStatus::Cancelled }),
+            WriteOp::CancelQueued {
+                id: id.clone(),
+                at: now,
+            },
+            WriteOp::Event(EngineEvent::TaskFinished {
+                task_id: id.clone(),
+                status: TaskStatus::Cancelled,
+            }),
         ])
         .await;
     match queued {
@@ -42,7 +48,9 @@ pub async fn request_cancel(store: &Store, id: &TaskId) -> Result<CancelOutcome,
         .writer
         .write(vec![
             WriteOp::RequestCancel { id: id.clone() },
-            WriteOp::Event(EngineEvent::CancelRequested { task_id: id.clone() }),
+            WriteOp::Event(EngineEvent::CancelRequested {
+                task_id: id.clone(),
+            }),
         ])
         .await?;
     Ok(CancelOutcome::Requested)
@@ -76,6 +84,9 @@ pub async fn close_cancelled(store: &Store, id: &TaskId) -> Result<(), StoreErro
         error: Some("cancelled".into()),
         finished_at: Some(now),
     });
-    ops.push(WriteOp::Event(EngineEvent::TaskFinished { task_id: id.clone(), status: TaskStatus::Cancelled }));
+    ops.push(WriteOp::Event(EngineEvent::TaskFinished {
+        task_id: id.clone(),
+        status: TaskStatus::Cancelled,
+    }));
     store.writer.write(ops).await
 }

@@ -50,8 +50,12 @@ pub struct Entry<T> {
 
 impl<T> Entry<T> {
     /// The parsed definition, parsing it with `parse` on first use.
-    pub fn get_or_parse(&self, parse: impl FnOnce(&Path, &str) -> Result<T, Diagnostics>) -> &Result<T, Diagnostics> {
-        self.parsed.get_or_init(|| parse(self.source.path(), &self.text))
+    pub fn get_or_parse(
+        &self,
+        parse: impl FnOnce(&Path, &str) -> Result<T, Diagnostics>,
+    ) -> &Result<T, Diagnostics> {
+        self.parsed
+            .get_or_init(|| parse(self.source.path(), &self.text))
     }
 }
 
@@ -96,9 +100,10 @@ impl<T> Catalog<T> {
         for path in yaml_files(dir) {
             match std::fs::read_to_string(&path) {
                 Ok(text) => catalog.add(Source::Project(path), text),
-                Err(e) => catalog
-                    .problems
-                    .push(Diagnostic::whole_file(&path, format!("cannot be read: {e}"))),
+                Err(e) => catalog.problems.push(Diagnostic::whole_file(
+                    &path,
+                    format!("cannot be read: {e}"),
+                )),
             }
         }
         catalog
@@ -113,7 +118,10 @@ impl<T> Catalog<T> {
                 _ => {
                     self.problems.push(Diagnostic::whole_file(
                         source.path(),
-                        format!("defines `{name}` again (also in {})", previous.source.path().display()),
+                        format!(
+                            "defines `{name}` again (also in {})",
+                            previous.source.path().display()
+                        ),
                     ));
                     return;
                 }

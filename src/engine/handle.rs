@@ -33,13 +33,19 @@ pub struct Engine {
 impl Engine {
     /// Recovers what a previous engine left, then starts the scheduler. The caller must hold
     /// the project's engine lock.
-    pub async fn start(paths: ProjectPaths, settings: Settings, store: Store) -> Result<Engine, StoreError> {
+    pub async fn start(
+        paths: ProjectPaths,
+        settings: Settings,
+        store: Store,
+    ) -> Result<Engine, StoreError> {
         let recovered = recover(&store).await?;
         let probe = ChangeProbe::open(&paths.database()).await?;
         let (tx, rx) = mpsc::channel(256);
         let shutdown = CancellationToken::new();
         let ctx = Arc::new(RunContext {
-            skill_slots: Arc::new(tokio::sync::Semaphore::new(settings.engine.max_parallel_skills)),
+            skill_slots: Arc::new(tokio::sync::Semaphore::new(
+                settings.engine.max_parallel_skills,
+            )),
             store: store.clone(),
             settings,
             paths,
@@ -57,7 +63,10 @@ impl Engine {
         };
         let scheduler = tokio::spawn(scheduler.run());
         Ok(Engine {
-            handle: EngineHandle { commands: tx, store },
+            handle: EngineHandle {
+                commands: tx,
+                store,
+            },
             recovered,
             shutdown,
             scheduler,
@@ -87,7 +96,9 @@ impl EngineHandle {
             .send(Command::SubmitTask { request, reply })
             .await
             .map_err(|_| "the engine has stopped".to_string())?;
-        answer.await.map_err(|_| "the engine has stopped".to_string())?
+        answer
+            .await
+            .map_err(|_| "the engine has stopped".to_string())?
     }
 
     /// Cancels a task; true when something changed.
@@ -97,6 +108,8 @@ impl EngineHandle {
             .send(Command::CancelTask { id, reply })
             .await
             .map_err(|_| "the engine has stopped".to_string())?;
-        answer.await.map_err(|_| "the engine has stopped".to_string())?
+        answer
+            .await
+            .map_err(|_| "the engine has stopped".to_string())?
     }
 }

@@ -27,7 +27,11 @@ pub fn resolve_inputs(
         let known: Vec<&str> = declared.keys().map(String::as_str).collect();
         return Err(format!(
             "{what} has no input `{unknown}` (it takes: {})",
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
         ));
     }
     let mut resolved = serde_json::Map::new();
@@ -63,8 +67,20 @@ mod tests {
 
     fn declared() -> BTreeMap<String, InputSpec> {
         let mut d = BTreeMap::new();
-        d.insert("path".into(), InputSpec { default: Some(".".into()), ..InputSpec::default() });
-        d.insert("message".into(), InputSpec { required: true, ..InputSpec::default() });
+        d.insert(
+            "path".into(),
+            InputSpec {
+                default: Some(".".into()),
+                ..InputSpec::default()
+            },
+        );
+        d.insert(
+            "message".into(),
+            InputSpec {
+                required: true,
+                ..InputSpec::default()
+            },
+        );
         d
     }
 
@@ -74,11 +90,15 @@ mod tests {
         given.insert("message".to_string(), serde_json::Value::from("hi"));
         let r = resolve_inputs(&declared(), &given, "workflow `x`").expect("ok");
         assert_eq!(r["path"], ".");
-        let err = resolve_inputs(&declared(), &BTreeMap::new(), "workflow `x`").expect_err("missing");
+        let err =
+            resolve_inputs(&declared(), &BTreeMap::new(), "workflow `x`").expect_err("missing");
         assert!(err.contains("needs the input `message`"), "{err}");
         given.insert("colour".into(), "red".into());
         let err = resolve_inputs(&declared(), &given, "workflow `x`").expect_err("unknown");
-        assert!(err.contains("no input `colour`") && err.contains("message, path"), "{err}");
+        assert!(
+            err.contains("no input `colour`") && err.contains("message, path"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -24,7 +24,12 @@ pub enum LockState {
 
 /// Tries to take the lock without waiting, recording our PID in the file when we get it.
 pub fn try_lock(path: &Path) -> std::io::Result<LockState> {
-    let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
     let mut text = String::new();
     let _ = file.read_to_string(&mut text);
     match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
@@ -55,6 +60,9 @@ mod tests {
             LockState::Acquired(_) => panic!("two engines hold the lock"),
         }
         drop(first);
-        assert!(matches!(try_lock(&path).expect("lock"), LockState::Acquired(_)));
+        assert!(matches!(
+            try_lock(&path).expect("lock"),
+            LockState::Acquired(_)
+        ));
     }
 }

@@ -46,7 +46,12 @@ pub async fn recover(store: &Store) -> Result<Recovered, StoreError> {
             crate::engine::cancel::close_cancelled(store, &task.id).await?;
             found.tasks_cancelled += 1;
         } else {
-            store.writer.write(vec![WriteOp::RequeueTask { id: task.id.clone() }]).await?;
+            store
+                .writer
+                .write(vec![WriteOp::RequeueTask {
+                    id: task.id.clone(),
+                }])
+                .await?;
             found.tasks_requeued += 1;
         }
     }

@@ -147,7 +147,10 @@ impl Scheduler {
 
     /// Claims a queued task: marks it running and, for a fresh run, inserts the run and its
     /// pending steps — one atomic commit. `None` when it is no longer queued.
-    async fn claim(&self, id: &TaskId) -> Result<Option<(crate::store::TaskRecord, String)>, StoreError> {
+    async fn claim(
+        &self,
+        id: &TaskId,
+    ) -> Result<Option<(crate::store::TaskRecord, String)>, StoreError> {
         let reader = &self.ctx.store.reader;
         let Some(mut task) = read::get_task_record(reader, id).await? else {
             return Ok(None);
@@ -160,15 +163,30 @@ impl Scheduler {
             Some(run_id) => (run_id.clone(), false),
             None => (RunId::generate().0, true),
         };
-        let mut ops = vec![WriteOp::ClaimTask { id: id.clone(), run_id: run_id.clone(), at: now.clone() }];
+        let mut ops = vec![WriteOp::ClaimTask {
+            id: id.clone(),
+            run_id: run_id.clone(),
+            at: now.clone(),
+        }];
         if fresh {
             let number = read::run_count(reader, id).await? + 1;
-            ops.push(WriteOp::InsertRun { id: run_id.clone(), task_id: id.clone(), number, at: now });
+            ops.push(WriteOp::InsertRun {
+                id: run_id.clone(),
+                task_id: id.clone(),
+                number,
+                at: now,
+            });
             if let Ok(plan) = serde_json::from_str::<Plan>(&task.plan) {
-                ops.extend(initial_rows(id, &run_id, &plan).into_iter().map(WriteOp::UpsertStep));
+                ops.extend(
+                    initial_rows(id, &run_id, &plan)
+                        .into_iter()
+                        .map(WriteOp::UpsertStep),
+                );
             }
         }
-        ops.push(WriteOp::Event(EngineEvent::TaskStarted { task_id: id.clone() }));
+        ops.push(WriteOp::Event(EngineEvent::TaskStarted {
+            task_id: id.clone(),
+        }));
         match self.ctx.store.writer.write(ops).await {
             Ok(()) => {
                 task.status = TaskStatus::Running;

@@ -19,7 +19,11 @@ pub enum SubmitError {
 }
 
 /// Validates `request` against the project's current workflows and skills and queues it.
-pub async fn submit(paths: &ProjectPaths, store: &Store, request: &SubmitRequest) -> Result<TaskId, SubmitError> {
+pub async fn submit(
+    paths: &ProjectPaths,
+    store: &Store,
+    request: &SubmitRequest,
+) -> Result<TaskId, SubmitError> {
     let description = request.description.trim();
     if description.is_empty() {
         return Err(SubmitError::Invalid("a task needs a description".into()));
@@ -45,7 +49,10 @@ pub async fn submit(paths: &ProjectPaths, store: &Store, request: &SubmitRequest
         .writer
         .write(vec![
             WriteOp::InsertTask(task),
-            WriteOp::Event(EngineEvent::TaskSubmitted { task_id: id.clone(), workflow }),
+            WriteOp::Event(EngineEvent::TaskSubmitted {
+                task_id: id.clone(),
+                workflow,
+            }),
         ])
         .await?;
     Ok(id)

@@ -48,25 +48,38 @@ impl Templates {
 
     /// Checks that `source` compiles; returns the dotted names it reads (`steps.test.ok`).
     pub fn check_template(&self, source: &str) -> Result<BTreeSet<String>, String> {
-        let template = self.env.template_from_str(source).map_err(|e| describe(&e))?;
+        let template = self
+            .env
+            .template_from_str(source)
+            .map_err(|e| describe(&e))?;
         Ok(template.undeclared_variables(true).into_iter().collect())
     }
 
     /// Checks that an expression compiles; returns the dotted names it reads.
     pub fn check_expression(&self, source: &str) -> Result<BTreeSet<String>, String> {
-        let expr = self.env.compile_expression(source).map_err(|e| describe(&e))?;
+        let expr = self
+            .env
+            .compile_expression(source)
+            .map_err(|e| describe(&e))?;
         Ok(expr.undeclared_variables(true).into_iter().collect())
     }
 
     /// Renders a template against `context`.
     pub fn render(&self, source: &str, context: &Value) -> Result<String, String> {
-        self.env.render_str(source, context).map_err(|e| describe(&e))
+        self.env
+            .render_str(source, context)
+            .map_err(|e| describe(&e))
     }
 
     /// Evaluates an expression to its truthiness.
     pub fn eval_bool(&self, source: &str, context: &Value) -> Result<bool, String> {
-        let expr = self.env.compile_expression(source).map_err(|e| describe(&e))?;
-        expr.eval(context).map(|v| v.is_true()).map_err(|e| describe(&e))
+        let expr = self
+            .env
+            .compile_expression(source)
+            .map_err(|e| describe(&e))?;
+        expr.eval(context)
+            .map(|v| v.is_true())
+            .map_err(|e| describe(&e))
     }
 }
 
@@ -81,7 +94,10 @@ mod tests {
             "inputs": {"path": "src"},
             "steps": {"test": {"ok": true, "choice": null}},
         })));
-        assert_eq!(t.render("cargo test {{ inputs.path }}", &ctx), Ok("cargo test src".into()));
+        assert_eq!(
+            t.render("cargo test {{ inputs.path }}", &ctx),
+            Ok("cargo test src".into())
+        );
         assert_eq!(t.eval_bool("steps.test.ok", &ctx), Ok(true));
         assert_eq!(t.eval_bool("steps.test.choice == 'push'", &ctx), Ok(false));
     }
@@ -89,8 +105,13 @@ mod tests {
     #[test]
     fn reports_names_read_and_syntax_errors() {
         let t = Templates::new();
-        let names = t.check_expression("steps.test.ok and inputs.flag").expect("compiles");
-        assert!(names.contains("steps.test.ok") && names.contains("inputs.flag"), "{names:?}");
+        let names = t
+            .check_expression("steps.test.ok and inputs.flag")
+            .expect("compiles");
+        assert!(
+            names.contains("steps.test.ok") && names.contains("inputs.flag"),
+            "{names:?}"
+        );
         assert!(t.check_expression("steps.test.ok and").is_err());
         assert!(t.check_template("{{ unclosed").is_err());
     }
@@ -106,7 +127,10 @@ mod tests {
     fn runaway_templates_run_out_of_fuel() {
         let t = Templates::new();
         let ctx = Value::from(minijinja::value::Serde(serde_json::json!({})));
-        let err = t.render("{% for i in range(100000) %}{% for j in range(100) %}x{% endfor %}{% endfor %}", &ctx);
+        let err = t.render(
+            "{% for i in range(100000) %}{% for j in range(100) %}x{% endfor %}{% endfor %}",
+            &ctx,
+        );
         assert!(err.is_err());
     }
 }

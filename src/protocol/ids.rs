@@ -74,7 +74,10 @@ mod tests {
     fn ids_are_short_prefixed_and_distinct() {
         let a = TaskId::generate();
         let b = TaskId::generate();
-        assert!(a.as_str().starts_with("t-") && a.as_str().len() == 10, "{a}");
+        assert!(
+            a.as_str().starts_with("t-") && a.as_str().len() == 10,
+            "{a}"
+        );
         assert_ne!(a, b);
     }
 }

@@ -148,6 +148,9 @@ mod tests {
             assert_eq!(Priority::from_rank(p.rank()), *p);
         }
         let err = "urgent".parse::<Priority>().expect_err("not a priority");
-        assert!(err.to_string().contains("low normal high critical"), "{err}");
+        assert!(
+            err.to_string().contains("low normal high critical"),
+            "{err}"
+        );
     }
 }

@@ -5,16 +5,16 @@
 //! wait behind the busy handler. Events are broadcast only after their commit.
 
 mod error;
-mod probe;
 mod open;
+mod probe;
 pub mod read;
 mod rows;
 mod write_ops;
 mod writer;
 
 pub use error::StoreError;
-pub use probe::ChangeProbe;
 pub use open::{Store, migrations};
+pub use probe::ChangeProbe;
 pub use read::{LiveStep, TaskRecord};
 pub use rows::{NewTask, StepRow};
 pub use write_ops::WriteOp;

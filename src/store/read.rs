@@ -174,7 +174,10 @@ async fn steps_of_runs(
 }
 
 /// The full id of the task named by `id_or_prefix` (a unique prefix is enough).
-pub async fn resolve_task_id(pool: &SqlitePool, id_or_prefix: &str) -> Result<Option<TaskId>, StoreError> {
+pub async fn resolve_task_id(
+    pool: &SqlitePool,
+    id_or_prefix: &str,
+) -> Result<Option<TaskId>, StoreError> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT id FROM tasks WHERE id = ?1 OR (length(?1) >= 3 AND substr(id, 1, length(?1)) = ?1) LIMIT 3",
     )
@@ -205,13 +208,20 @@ pub async fn get_task(pool: &SqlitePool, id: &TaskId) -> Result<Option<TaskView>
     };
     let mut task = task_view(&row)?;
     if let Some(run_id) = row.try_get::<Option<String>, _>("run_id")? {
-        task.steps = steps_of_run(pool, &run_id).await?.into_iter().map(StepView::from).collect();
+        task.steps = steps_of_run(pool, &run_id)
+            .await?
+            .into_iter()
+            .map(StepView::from)
+            .collect();
     }
     Ok(Some(task))
 }
 
 /// The record the engine runs from.
-pub async fn get_task_record(pool: &SqlitePool, id: &TaskId) -> Result<Option<TaskRecord>, StoreError> {
+pub async fn get_task_record(
+    pool: &SqlitePool,
+    id: &TaskId,
+) -> Result<Option<TaskRecord>, StoreError> {
     let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.as_str())
@@ -221,11 +231,17 @@ pub async fn get_task_record(pool: &SqlitePool, id: &TaskId) -> Result<Option<Ta
 }
 
 /// Queued tasks added after `after_seq`, in queue order.
-pub async fn queued_after(pool: &SqlitePool, after_seq: i64) -> Result<Vec<TaskRecord>, StoreError> {
+pub async fn queued_after(
+    pool: &SqlitePool,
+    after_seq: i64,
+) -> Result<Vec<TaskRecord>, StoreError> {
     let sql = format!(
         "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'queued' AND seq > ? ORDER BY priority DESC, seq"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after_seq).fetch_all(pool).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after_seq)
+        .fetch_all(pool)
+        .await?;
     rows.iter().map(task_record).collect()
 }
 
@@ -246,8 +262,12 @@ pub async fn cancel_requests(pool: &SqlitePool) -> Result<Vec<TaskId>, StoreErro
 
 /// Tasks an engine had started and not finished (after a crash: the ones to resume).
 pub async fn unfinished(pool: &SqlitePool) -> Result<Vec<TaskRecord>, StoreError> {
-    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE status IN ('running', 'waiting') ORDER BY seq");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?;
+    let sql = format!(
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE status IN ('running', 'waiting') ORDER BY seq"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await?;
     rows.iter().map(task_record).collect()
 }
 
@@ -261,7 +281,10 @@ pub async fn steps_of_run(pool: &SqlitePool, run_id: &str) -> Result<Vec<StepRow
 }
 
 /// Steps marked running or waiting, with their recorded processes.
-pub async fn live_steps(pool: &SqlitePool, task: Option<&TaskId>) -> Result<Vec<LiveStep>, StoreError> {
+pub async fn live_steps(
+    pool: &SqlitePool,
+    task: Option<&TaskId>,
+) -> Result<Vec<LiveStep>, StoreError> {
     let rows = sqlx::query(
         "SELECT task_id, run_id, id, pid, proc_start FROM steps \
          WHERE status IN ('running', 'waiting') AND (?1 IS NULL OR task_id = ?1)",
@@ -292,7 +315,10 @@ pub async fn run_count(pool: &SqlitePool, task: &TaskId) -> Result<i64, StoreErr
 }
 
 /// Decisions, oldest first, for one task or all.
-pub async fn list_decisions(pool: &SqlitePool, task: Option<&TaskId>) -> Result<Vec<DecisionView>, StoreError> {
+pub async fn list_decisions(
+    pool: &SqlitePool,
+    task: Option<&TaskId>,
+) -> Result<Vec<DecisionView>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, task_id, step_id, question, options, choice, decided_by, reason, at \
          FROM decisions WHERE (?1 IS NULL OR task_id = ?1) ORDER BY at, id",
@@ -308,7 +334,8 @@ pub async fn list_decisions(pool: &SqlitePool, task: Option<&TaskId>) -> Result<
                 task_id: TaskId(row.try_get("task_id")?),
                 step_id: row.try_get("step_id")?,
                 question: row.try_get("question")?,
-                options: serde_json::from_str(&options).map_err(|e| corrupt(format!("decision options: {e}")))?,
+                options: serde_json::from_str(&options)
+                    .map_err(|e| corrupt(format!("decision options: {e}")))?,
                 choice: row.try_get("choice")?,
                 decided_by: row.try_get("decided_by")?,
                 reason: row.try_get("reason")?,
@@ -319,7 +346,10 @@ pub async fn list_decisions(pool: &SqlitePool, task: Option<&TaskId>) -> Result<
 }
 
 /// The newest `limit` events, oldest first: what a front end shows on its first frame.
-pub async fn event_tail(pool: &SqlitePool, limit: i64) -> Result<Vec<crate::protocol::EventEnvelope>, StoreError> {
+pub async fn event_tail(
+    pool: &SqlitePool,
+    limit: i64,
+) -> Result<Vec<crate::protocol::EventEnvelope>, StoreError> {
     let rows: Vec<(i64, String, String)> =
         sqlx::query_as("SELECT seq, at, payload FROM events ORDER BY seq DESC LIMIT ?")
             .bind(limit)
@@ -328,7 +358,8 @@ pub async fn event_tail(pool: &SqlitePool, limit: i64) -> Result<Vec<crate::prot
     rows.into_iter()
         .rev()
         .map(|(seq, at, payload)| {
-            let event = serde_json::from_str(&payload).map_err(|e| corrupt(format!("event {seq}: {e}")))?;
+            let event =
+                serde_json::from_str(&payload).map_err(|e| corrupt(format!("event {seq}: {e}")))?;
             Ok(crate::protocol::EventEnvelope { seq, at, event })
         })
         .collect()

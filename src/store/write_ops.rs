@@ -12,9 +12,18 @@ use crate::protocol::{EngineEvent, TaskId, TaskStatus};
 pub enum WriteOp {
     InsertTask(NewTask),
     /// `queued` → `running` with this run; conflicts unless the task is still queued.
-    ClaimTask { id: TaskId, run_id: String, at: String },
+    ClaimTask {
+        id: TaskId,
+        run_id: String,
+        at: String,
+    },
     /// Starts a new run of a claimed task (its steps are inserted separately).
-    InsertRun { id: String, task_id: TaskId, number: i64, at: String },
+    InsertRun {
+        id: String,
+        task_id: TaskId,
+        number: i64,
+        at: String,
+    },
     /// Sets a task's final (or waiting/running) status.
     SetTaskStatus {
         id: TaskId,
@@ -23,14 +32,26 @@ pub enum WriteOp {
         finished_at: Option<String>,
     },
     /// Puts an interrupted task back in the queue, keeping its run.
-    RequeueTask { id: TaskId },
+    RequeueTask {
+        id: TaskId,
+    },
     /// Cancels a task that is still queued; conflicts otherwise.
-    CancelQueued { id: TaskId, at: String },
+    CancelQueued {
+        id: TaskId,
+        at: String,
+    },
     /// Flags a task for cancellation by whichever engine runs it.
-    RequestCancel { id: TaskId },
+    RequestCancel {
+        id: TaskId,
+    },
     UpsertStep(StepRow),
     /// Records a step's process right after it started.
-    StepProcess { run_id: String, step_id: String, pid: i64, proc_start: i64 },
+    StepProcess {
+        run_id: String,
+        step_id: String,
+        pid: i64,
+        proc_start: i64,
+    },
     InsertDecision {
         id: String,
         task_id: TaskId,

@@ -111,35 +111,17 @@ async fn commit_batch(
     batch: Vec<Request>,
     events: &broadcast::Sender<EventEnvelope>,
 ) {
-    let mut outcomes: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
-    let mut appended: Vec<(String, EngineEvent)> = Vec::new();
-    let mut logs = Vec::new();
-    let result = async {
-        // IMMEDIATE takes the write lock now, so a concurrent writer in another process makes
-        // us wait in the busy handler instead of failing at the first write.
-        exec(conn, "BEGIN IMMEDIATE").await?;
-        for request in &batch {
-            let outcome = apply_request(conn, &request.ops).await;
-            if outcome.is_ok() {
-                let at = crate::time::now_rfc3339();
-                for op in &request.ops {
-                    match op {
-                        WriteOp::Event(e) => appended.push((at.clone(), e.clone())),
-                        WriteOp::Log { .. } => logs.push((at.clone(), op.clone())),
-                        _ => {}
-                    }
-                }
-            }
-            outcomes.push(outcome);
+    // Fast path: no savepoints (they cost two statements a request). A request that fails
+    // (a conflict, a constraint) rolls the whole batch back, and it is redone with savepoints.
+    let result = match try_batch(conn, &batch, false).await {
+        Ok(done) => Ok(done),
+        Err(_) => {
+            let _ = exec(conn, "ROLLBACK").await;
+            try_batch(conn, &batch, true).await
         }
-        let seqs = append_events(conn, &appended).await?;
-        append_logs(conn, &logs).await?;
-        exec(conn, "COMMIT").await?;
-        Ok::<_, StoreError>(seqs)
-    }
-    .await;
+    };
     match result {
-        Ok(seqs) => {
+        Ok((outcomes, appended, seqs)) => {
             for (request, outcome) in batch.into_iter().zip(outcomes) {
                 let _ = request.ack.send(outcome);
             }
@@ -153,12 +135,58 @@ async fn commit_batch(
             tracing::error!(error = %e, "a batch of writes failed and was rolled back");
             let message = e.to_string();
             for request in batch {
-                let _ = request
-                    .ack
-                    .send(Err(StoreError::Corrupt(format!("could not commit: {message}"))));
+                let _ = request.ack.send(Err(StoreError::Corrupt(format!(
+                    "could not commit: {message}"
+                ))));
             }
         }
     }
+}
+
+type BatchDone = (
+    Vec<Result<(), StoreError>>,
+    Vec<(String, EngineEvent)>,
+    Vec<i64>,
+);
+
+/// Applies every request and commits. Without `isolate`, the first failing request fails the
+/// batch; with it, each request runs in a savepoint and fails alone.
+async fn try_batch(
+    conn: &mut SqliteConnection,
+    batch: &[Request],
+    isolate: bool,
+) -> Result<BatchDone, StoreError> {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut appended: Vec<(String, EngineEvent)> = Vec::new();
+    let mut logs = Vec::new();
+    // IMMEDIATE takes the write lock now, so a concurrent writer in another process makes us
+    // wait in the busy handler instead of failing at the first write.
+    exec(conn, "BEGIN IMMEDIATE").await?;
+    let at = crate::time::now_rfc3339();
+    for request in batch {
+        let outcome = if isolate {
+            apply_request(conn, &request.ops).await
+        } else {
+            for op in &request.ops {
+                op.apply(conn).await?;
+            }
+            Ok(())
+        };
+        if outcome.is_ok() {
+            for op in &request.ops {
+                match op {
+                    WriteOp::Event(e) => appended.push((at.clone(), e.clone())),
+                    WriteOp::Log { .. } => logs.push((at.clone(), op.clone())),
+                    _ => {}
+                }
+            }
+        }
+        outcomes.push(outcome);
+    }
+    let seqs = append_events(conn, &appended).await?;
+    append_logs(conn, &logs).await?;
+    exec(conn, "COMMIT").await?;
+    Ok((outcomes, appended, seqs))
 }
 
 /// Applies one request inside its own savepoint, so a failing request leaves the batch intact.
@@ -182,7 +210,12 @@ async fn append_events(
 ) -> Result<Vec<i64>, StoreError> {
     let mut seqs = Vec::with_capacity(events.len());
     for chunk in events.chunks(ROWS_PER_INSERT) {
-        let sql = multi_row_insert("INSERT INTO events (at, task_id, kind, payload) VALUES ", 4, chunk.len(), " RETURNING seq");
+        let sql = multi_row_insert(
+            "INSERT INTO events (at, task_id, kind, payload) VALUES ",
+            4,
+            chunk.len(),
+            " RETURNING seq",
+        );
         let mut query = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql));
         for (at, event) in chunk {
             let payload = serde_json::to_string(event)
@@ -193,7 +226,12 @@ async fn append_events(
                 .bind(event.kind())
                 .bind(payload);
         }
-        let mut rows: Vec<i64> = query.fetch_all(&mut *conn).await?.into_iter().map(|r| r.0).collect();
+        let mut rows: Vec<i64> = query
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
         // SQLite assigns AUTOINCREMENT keys in VALUES order within one statement; RETURNING
         // rows may come back in any order, so sort them to pair them with the events.
         rows.sort_unstable();
@@ -202,12 +240,26 @@ async fn append_events(
     Ok(seqs)
 }
 
-async fn append_logs(conn: &mut SqliteConnection, logs: &[(String, WriteOp)]) -> Result<(), StoreError> {
+async fn append_logs(
+    conn: &mut SqliteConnection,
+    logs: &[(String, WriteOp)],
+) -> Result<(), StoreError> {
     for chunk in logs.chunks(ROWS_PER_INSERT) {
-        let sql = multi_row_insert("INSERT INTO logs (at, level, task_id, step_id, message) VALUES ", 5, chunk.len(), "");
+        let sql = multi_row_insert(
+            "INSERT INTO logs (at, level, task_id, step_id, message) VALUES ",
+            5,
+            chunk.len(),
+            "",
+        );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (at, op) in chunk {
-            if let WriteOp::Log { level, task_id, step_id, message } = op {
+            if let WriteOp::Log {
+                level,
+                task_id,
+                step_id,
+                message,
+            } = op
+            {
                 query = query
                     .bind(at.clone())
                     .bind(*level)
@@ -233,6 +285,9 @@ mod tests {
 
     #[test]
     fn builds_placeholders_for_every_row() {
-        assert_eq!(multi_row_insert("INSERT INTO t VALUES ", 2, 2, ""), "INSERT INTO t VALUES (?, ?), (?, ?)");
+        assert_eq!(
+            multi_row_insert("INSERT INTO t VALUES ", 2, 2, ""),
+            "INSERT INTO t VALUES (?, ?), (?, ?)"
+        );
     }
 }

@@ -64,22 +64,36 @@ impl Project {
         let mut all = vec!["submit"];
         all.extend_from_slice(args);
         let out = self.bosun(&all);
-        assert!(out.status.success(), "submit failed: {}", String::from_utf8_lossy(&out.stderr));
-        let id = String::from_utf8(out.stdout).expect("utf8").trim().to_string();
+        assert!(
+            out.status.success(),
+            "submit failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let id = String::from_utf8(out.stdout)
+            .expect("utf8")
+            .trim()
+            .to_string();
         assert!(id.starts_with("t-"), "submit printed `{id}`");
         id
     }
 
     pub fn show(&self, id: &str) -> Value {
         let out = self.bosun(&["show", id, "--json"]);
-        assert!(out.status.success(), "show failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "show failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).expect("show --json is JSON")
     }
 
     /// Polls `show` until the task is finished (or `limit` passes), returning the last view.
     pub fn wait_finished(&self, id: &str, limit: Duration) -> Value {
         self.wait_for(id, limit, |t| {
-            matches!(t["status"].as_str(), Some("succeeded" | "failed" | "cancelled"))
+            matches!(
+                t["status"].as_str(),
+                Some("succeeded" | "failed" | "cancelled")
+            )
         })
     }
 
@@ -91,7 +105,10 @@ impl Project {
             if done(&task) {
                 return task;
             }
-            assert!(start.elapsed() < limit, "gave up waiting; last state: {task:#}");
+            assert!(
+                start.elapsed() < limit,
+                "gave up waiting; last state: {task:#}"
+            );
             std::thread::sleep(Duration::from_millis(40));
         }
     }
@@ -101,13 +118,21 @@ impl Project {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"));
         cmd.arg("run").args(extra);
         self.configure(&mut cmd);
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         let child = cmd.spawn().expect("start bosun run");
         // The engine is ready once it holds its lock and has written its PID there.
         let lock = self.path(".bosun/state/engine.lock");
         let start = Instant::now();
-        while std::fs::read_to_string(&lock).map(|t| t.trim() != child.id().to_string()).unwrap_or(true) {
-            assert!(start.elapsed() < Duration::from_secs(20), "engine did not start");
+        while std::fs::read_to_string(&lock)
+            .map(|t| t.trim() != child.id().to_string())
+            .unwrap_or(true)
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "engine did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         EngineProcess { child: Some(child) }
@@ -133,7 +158,9 @@ impl EngineProcess {
     }
 
     pub fn is_running(&mut self) -> bool {
-        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     /// `kill -9`: the engine gets no chance to clean up.
@@ -146,7 +173,7 @@ impl EngineProcess {
 
     /// SIGINT and wait: the clean stop. Returns its stderr.
     pub fn stop(mut self) -> String {
-        let mut child = self.child.take().expect("engine");
+        let child = self.child.take().expect("engine");
         signal(child.id() as i32, nix::sys::signal::Signal::SIGINT);
         let out = child.wait_with_output().expect("wait for engine");
         assert!(out.status.success(), "engine exited with {:?}", out.status);
@@ -170,7 +197,10 @@ pub fn signal(pid: i32, signal: nix::sys::signal::Signal) {
 /// True while a process with this PID exists (and is not a zombie).
 pub fn alive(pid: i32) -> bool {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next());
+    let state = stat
+        .rsplit(')')
+        .next()
+        .and_then(|rest| rest.split_whitespace().next());
     !stat.is_empty() && state != Some("Z")
 }
 
@@ -182,8 +212,14 @@ pub fn group_alive(pgid: i32) -> bool {
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
         .any(|pid| {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-            fields.first() != Some(&"Z") && fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid)
+            let fields: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            fields.first() != Some(&"Z")
+                && fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid)
         })
 }
 

@@ -55,7 +55,11 @@ fn step_value(row: Option<&StepRow>) -> Value {
 }
 
 /// The full context for the current state of the run.
-pub fn context(base: &BaseContext, workflow: &Workflow, rows: &BTreeMap<String, StepRow>) -> minijinja::Value {
+pub fn context(
+    base: &BaseContext,
+    workflow: &Workflow,
+    rows: &BTreeMap<String, StepRow>,
+) -> minijinja::Value {
     let steps: serde_json::Map<String, Value> = workflow
         .flat_steps()
         .into_iter()

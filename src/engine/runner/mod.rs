@@ -126,13 +126,21 @@ async fn run_inner(
         }
         Err(Halt::Cancelled) => {
             run.close_remaining(StepStatus::Cancelled).await?;
-            finish(ctx, &task.id, TaskStatus::Cancelled, Some("cancelled".into())).await?;
+            finish(
+                ctx,
+                &task.id,
+                TaskStatus::Cancelled,
+                Some("cancelled".into()),
+            )
+            .await?;
             Ok(Stopped::Finished(TaskStatus::Cancelled))
         }
         Err(Halt::Interrupted) => {
             ctx.store
                 .writer
-                .write(vec![WriteOp::RequeueTask { id: task.id.clone() }])
+                .write(vec![WriteOp::RequeueTask {
+                    id: task.id.clone(),
+                }])
                 .await?;
             Ok(Stopped::Interrupted)
         }
@@ -155,7 +163,10 @@ pub(crate) async fn finish(
                 error,
                 finished_at: Some(crate::time::now_rfc3339()),
             },
-            WriteOp::Event(EngineEvent::TaskFinished { task_id: id.clone(), status }),
+            WriteOp::Event(EngineEvent::TaskFinished {
+                task_id: id.clone(),
+                status,
+            }),
         ])
         .await
 }

@@ -24,12 +24,21 @@ fn failure_message(outcome: &ProcessOutcome, timeout: Option<Duration>) -> Strin
         _ => "ended without an exit status".to_string(),
     };
     let stderr = outcome.stderr.trim_end();
-    if stderr.is_empty() { head } else { format!("{head}\n{stderr}") }
+    if stderr.is_empty() {
+        head
+    } else {
+        format!("{head}\n{stderr}")
+    }
 }
 
 impl Run<'_> {
     /// Renders the skill's command for this step.
-    fn render(&self, step: &Step, skill: &Skill, cv: &minijinja::Value) -> Result<ProcessSpec, String> {
+    fn render(
+        &self,
+        step: &Step,
+        skill: &Skill,
+        cv: &minijinja::Value,
+    ) -> Result<ProcessSpec, String> {
         let StepKind::Skill { with, timeout, .. } = &step.kind else {
             return Err("not a skill step".into());
         };
@@ -38,17 +47,23 @@ impl Run<'_> {
         for (key, value) in with {
             let value = match value {
                 serde_json::Value::String(template) => serde_json::Value::String(
-                    t.render(template, cv).map_err(|e| format!("with.{key}: {e}"))?,
+                    t.render(template, cv)
+                        .map_err(|e| format!("with.{key}: {e}"))?,
                 ),
                 other => other.clone(),
             };
             given.insert(key.clone(), value);
         }
-        let inputs = crate::engine::inputs::resolve_inputs(&skill.inputs, &given, &format!("skill `{}`", skill.name))?;
+        let inputs = crate::engine::inputs::resolve_inputs(
+            &skill.inputs,
+            &given,
+            &format!("skill `{}`", skill.name),
+        )?;
         let mut scope = inputs.clone();
         scope.insert("task".into(), self.base.task.clone());
         scope.insert("project".into(), self.base.project.clone());
-        let scope = minijinja::Value::from(minijinja::value::Serde(serde_json::Value::Object(scope)));
+        let scope =
+            minijinja::Value::from(minijinja::value::Serde(serde_json::Value::Object(scope)));
         let argv = skill
             .command
             .iter()
@@ -58,13 +73,24 @@ impl Run<'_> {
             ("BOSUN_TASK_ID".to_string(), self.task.id.to_string()),
             ("BOSUN_RUN_ID".to_string(), self.run_id.clone()),
             ("BOSUN_STEP_ID".to_string(), step.id.clone()),
-            ("BOSUN_PROJECT".to_string(), self.ctx.paths.root.display().to_string()),
+            (
+                "BOSUN_PROJECT".to_string(),
+                self.ctx.paths.root.display().to_string(),
+            ),
         ];
         for (key, value) in &skill.env {
-            env.push((key.clone(), t.render(value, &scope).map_err(|e| format!("env.{key}: {e}"))?));
+            env.push((
+                key.clone(),
+                t.render(value, &scope)
+                    .map_err(|e| format!("env.{key}: {e}"))?,
+            ));
         }
         let cwd = match &skill.workdir {
-            Some(dir) => self.ctx.paths.root.join(t.render(dir, &scope).map_err(|e| format!("workdir: {e}"))?),
+            Some(dir) => self
+                .ctx
+                .paths
+                .root
+                .join(t.render(dir, &scope).map_err(|e| format!("workdir: {e}"))?),
             None => PathBuf::from(&self.ctx.paths.root),
         };
         Ok(ProcessSpec {
@@ -79,26 +105,49 @@ impl Run<'_> {
 
     /// Stops a step because the run halts: back to pending if the engine stops (it runs again
     /// at the next start), cancelled if the user cancelled.
-    async fn halt_step(&self, mut row: StepRow, halt: Halt) -> Result<(StepRow, Option<Halt>), StoreError> {
+    async fn halt_step(
+        &self,
+        mut row: StepRow,
+        halt: Halt,
+    ) -> Result<(StepRow, Option<Halt>), StoreError> {
         match halt {
             Halt::Interrupted => {
                 if row.status == StepStatus::Running {
                     row.status = StepStatus::Pending;
-                    let event = EngineEvent::StepInterrupted { task_id: self.task.id.clone(), step_id: row.id.clone() };
+                    let event = EngineEvent::StepInterrupted {
+                        task_id: self.task.id.clone(),
+                        step_id: row.id.clone(),
+                    };
                     self.save(&row, vec![event]).await?;
                 }
             }
-            Halt::Cancelled => self.close_step(&mut row, StepStatus::Cancelled, Some("cancelled".into())).await?,
+            Halt::Cancelled => {
+                self.close_step(&mut row, StepStatus::Cancelled, Some("cancelled".into()))
+                    .await?
+            }
         }
         Ok((row, Some(halt)))
     }
 
-    pub(crate) async fn skill_step(&self, step: &Step, mut row: StepRow, cv: &minijinja::Value) -> Result<(StepRow, Option<Halt>), StoreError> {
-        let StepKind::Skill { skill: name, retry, .. } = &step.kind else {
+    pub(crate) async fn skill_step(
+        &self,
+        step: &Step,
+        mut row: StepRow,
+        cv: &minijinja::Value,
+    ) -> Result<(StepRow, Option<Halt>), StoreError> {
+        let StepKind::Skill {
+            skill: name, retry, ..
+        } = &step.kind
+        else {
             return Ok((row, None));
         };
         let Some(skill) = self.plan.skills.get(name) else {
-            self.close_step(&mut row, StepStatus::Failed, Some(format!("skill `{name}` is missing from the plan"))).await?;
+            self.close_step(
+                &mut row,
+                StepStatus::Failed,
+                Some(format!("skill `{name}` is missing from the plan")),
+            )
+            .await?;
             return Ok((row, None));
         };
         let budget = retry.as_ref().map_or(1, |r| r.attempts.max(1));
@@ -107,7 +156,8 @@ impl Run<'_> {
             let spec = match self.render(step, skill, cv) {
                 Ok(spec) => spec,
                 Err(e) => {
-                    self.close_step(&mut row, StepStatus::Failed, Some(e)).await?;
+                    self.close_step(&mut row, StepStatus::Failed, Some(e))
+                        .await?;
                     return Ok((row, None));
                 }
             };
@@ -124,7 +174,11 @@ impl Run<'_> {
             row.started_at = Some(now_rfc3339());
             row.finished_at = None;
             row.exit_code = None;
-            let started = EngineEvent::StepStarted { task_id: self.task.id.clone(), step_id: row.id.clone(), attempt: row.attempts };
+            let started = EngineEvent::StepStarted {
+                task_id: self.task.id.clone(),
+                step_id: row.id.clone(),
+                attempt: row.attempts,
+            };
             self.save(&row, vec![started]).await?;
             let timeout = spec.timeout;
             let program = spec.argv.first().cloned().unwrap_or_default();
@@ -138,10 +192,16 @@ impl Run<'_> {
                             run_id: self.run_id.clone(),
                             step_id: row.id.clone(),
                             pid: i64::from(running.pid),
-                            proc_start: running.start_time.and_then(|t| i64::try_from(t).ok()).unwrap_or(-1),
+                            proc_start: running
+                                .start_time
+                                .and_then(|t| i64::try_from(t).ok())
+                                .unwrap_or(-1),
                         }])
                         .await?;
-                    running.wait(&self.stop).await.map_err(|e| format!("lost the process: {e}"))
+                    running
+                        .wait(&self.stop)
+                        .await
+                        .map_err(|e| format!("lost the process: {e}"))
                 }
             };
             drop(permit);
@@ -155,7 +215,8 @@ impl Run<'_> {
                     row.output = Some(outcome.stdout);
                     row.exit_code = Some(0);
                     row.error = None;
-                    self.close_step(&mut row, StepStatus::Succeeded, None).await?;
+                    self.close_step(&mut row, StepStatus::Succeeded, None)
+                        .await?;
                     return Ok((row, None));
                 }
                 Ok(outcome) => {
@@ -168,7 +229,8 @@ impl Run<'_> {
             };
             failures += 1;
             if failures >= budget {
-                self.close_step(&mut row, StepStatus::Failed, Some(error)).await?;
+                self.close_step(&mut row, StepStatus::Failed, Some(error))
+                    .await?;
                 return Ok((row, None));
             }
             let backoff = retry.as_ref().map(|r| r.backoff.0).unwrap_or_default();
@@ -184,7 +246,11 @@ impl Run<'_> {
                     humantime::format_duration(wait)
                 ),
             };
-            self.ctx.store.writer.write(vec![WriteOp::UpsertStep(row.clone()), note]).await?;
+            self.ctx
+                .store
+                .writer
+                .write(vec![WriteOp::UpsertStep(row.clone()), note])
+                .await?;
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 () = self.stop.cancelled() => {

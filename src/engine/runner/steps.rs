@@ -51,7 +51,11 @@ impl Run<'_> {
     }
 
     /// Commits a step's new state with the events that announce it.
-    pub(crate) async fn save(&self, row: &StepRow, events: Vec<EngineEvent>) -> Result<(), StoreError> {
+    pub(crate) async fn save(
+        &self,
+        row: &StepRow,
+        events: Vec<EngineEvent>,
+    ) -> Result<(), StoreError> {
         let mut ops = vec![WriteOp::UpsertStep(row.clone())];
         ops.extend(events.into_iter().map(WriteOp::Event));
         self.ctx.store.writer.write(ops).await
@@ -67,7 +71,12 @@ impl Run<'_> {
     }
 
     /// Marks a step finished with `status` and commits it.
-    pub(crate) async fn close_step(&self, row: &mut StepRow, status: StepStatus, error: Option<String>) -> Result<(), StoreError> {
+    pub(crate) async fn close_step(
+        &self,
+        row: &mut StepRow,
+        status: StepStatus,
+        error: Option<String>,
+    ) -> Result<(), StoreError> {
         row.status = status;
         if error.is_some() {
             row.error = error;
@@ -103,7 +112,11 @@ impl Run<'_> {
     }
 
     /// Runs a top-level step (a parallel block runs its children at once).
-    async fn run_one(&mut self, step: &Step, mut row: StepRow) -> Result<(StepRow, Option<Halt>), StoreError> {
+    async fn run_one(
+        &mut self,
+        step: &Step,
+        mut row: StepRow,
+    ) -> Result<(StepRow, Option<Halt>), StoreError> {
         let cv = context(&self.base, &self.plan.workflow, &self.rows);
         match self.condition(step, &cv) {
             Ok(true) => {}
@@ -113,7 +126,8 @@ impl Run<'_> {
                         if let Some(mut child_row) = self.rows.get(&child.id).cloned()
                             && !child_row.status.is_finished()
                         {
-                            self.close_step(&mut child_row, StepStatus::Skipped, None).await?;
+                            self.close_step(&mut child_row, StepStatus::Skipped, None)
+                                .await?;
                             self.rows.insert(child.id.clone(), child_row);
                         }
                     }
@@ -122,7 +136,8 @@ impl Run<'_> {
                 return Ok((row, None));
             }
             Err(e) => {
-                self.close_step(&mut row, StepStatus::Failed, Some(e)).await?;
+                self.close_step(&mut row, StepStatus::Failed, Some(e))
+                    .await?;
                 return Ok((row, None));
             }
         }
@@ -147,7 +162,12 @@ impl Run<'_> {
         }
     }
 
-    async fn parallel(&mut self, children: &[Step], mut row: StepRow, cv: &minijinja::Value) -> Result<(StepRow, Option<Halt>), StoreError> {
+    async fn parallel(
+        &mut self,
+        children: &[Step],
+        mut row: StepRow,
+        cv: &minijinja::Value,
+    ) -> Result<(StepRow, Option<Halt>), StoreError> {
         row.status = StepStatus::Running;
         row.started_at.get_or_insert_with(now_rfc3339);
         self.save(&row, vec![]).await?;
@@ -195,10 +215,16 @@ impl Run<'_> {
             return Ok((row, Some(halt)));
         }
         let failed = children.iter().any(|c| {
-            self.rows.get(&c.id).is_some_and(|r| r.status == StepStatus::Failed) && !c.continue_on_error
+            self.rows
+                .get(&c.id)
+                .is_some_and(|r| r.status == StepStatus::Failed)
+                && !c.continue_on_error
         });
         let (status, error) = if failed {
-            (StepStatus::Failed, Some("a step of this parallel block failed".to_string()))
+            (
+                StepStatus::Failed,
+                Some("a step of this parallel block failed".to_string()),
+            )
         } else {
             (StepStatus::Succeeded, None)
         };
@@ -248,7 +274,12 @@ impl Run<'_> {
 
     /// Gives every step that did not run the final `status` (skipped or cancelled).
     pub(crate) async fn close_remaining(&mut self, status: StepStatus) -> Result<(), StoreError> {
-        let open: Vec<StepRow> = self.rows.values().filter(|r| !r.status.is_finished()).cloned().collect();
+        let open: Vec<StepRow> = self
+            .rows
+            .values()
+            .filter(|r| !r.status.is_finished())
+            .cloned()
+            .collect();
         for mut row in open {
             self.close_step(&mut row, status, None).await?;
             self.rows.insert(row.id.clone(), row);

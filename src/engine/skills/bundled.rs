@@ -4,15 +4,42 @@
 /// (file name, contents) of each bundled skill.
 pub const BUNDLED_SKILLS: &[(&str, &str)] = &[
     ("shell.yaml", include_str!("../../../skills/shell.yaml")),
-    ("git-status.yaml", include_str!("../../../skills/git-status.yaml")),
-    ("git-diff.yaml", include_str!("../../../skills/git-diff.yaml")),
-    ("git-commit.yaml", include_str!("../../../skills/git-commit.yaml")),
-    ("git-branch.yaml", include_str!("../../../skills/git-branch.yaml")),
-    ("cargo-build.yaml", include_str!("../../../skills/cargo-build.yaml")),
-    ("cargo-test.yaml", include_str!("../../../skills/cargo-test.yaml")),
-    ("cargo-clippy.yaml", include_str!("../../../skills/cargo-clippy.yaml")),
-    ("cargo-fmt.yaml", include_str!("../../../skills/cargo-fmt.yaml")),
+    (
+        "git-status.yaml",
+        include_str!("../../../skills/git-status.yaml"),
+    ),
+    (
+        "git-diff.yaml",
+        include_str!("../../../skills/git-diff.yaml"),
+    ),
+    (
+        "git-commit.yaml",
+        include_str!("../../../skills/git-commit.yaml"),
+    ),
+    (
+        "git-branch.yaml",
+        include_str!("../../../skills/git-branch.yaml"),
+    ),
+    (
+        "cargo-build.yaml",
+        include_str!("../../../skills/cargo-build.yaml"),
+    ),
+    (
+        "cargo-test.yaml",
+        include_str!("../../../skills/cargo-test.yaml"),
+    ),
+    (
+        "cargo-clippy.yaml",
+        include_str!("../../../skills/cargo-clippy.yaml"),
+    ),
+    (
+        "cargo-fmt.yaml",
+        include_str!("../../../skills/cargo-fmt.yaml"),
+    ),
     ("make.yaml", include_str!("../../../skills/make.yaml")),
-    ("npm-test.yaml", include_str!("../../../skills/npm-test.yaml")),
+    (
+        "npm-test.yaml",
+        include_str!("../../../skills/npm-test.yaml"),
+    ),
     ("npm-run.yaml", include_str!("../../../skills/npm-run.yaml")),
 ];

@@ -15,10 +15,19 @@ pub type SkillCatalog = Catalog<Skill>;
 
 /// Indexes the bundled skills and the project's.
 pub fn load_skills(paths: &ProjectPaths) -> SkillCatalog {
-    Catalog::load("skills", BUNDLED_SKILLS, &catalog::project_dir(paths, "skills"))
+    Catalog::load(
+        "skills",
+        BUNDLED_SKILLS,
+        &catalog::project_dir(paths, "skills"),
+    )
 }
 
 /// The named skill, parsed and validated (on first use).
-pub fn skill<'a>(catalog: &'a SkillCatalog, name: &str) -> Option<&'a Result<Skill, crate::diagnostic::Diagnostics>> {
-    catalog.get(name).map(|entry| entry.get_or_parse(parse_skill))
+pub fn skill<'a>(
+    catalog: &'a SkillCatalog,
+    name: &str,
+) -> Option<&'a Result<Skill, crate::diagnostic::Diagnostics>> {
+    catalog
+        .get(name)
+        .map(|entry| entry.get_or_parse(parse_skill))
 }

@@ -73,19 +73,33 @@ pub fn parse_skill(path: &Path, text: &str) -> Result<Skill, Diagnostics> {
     let raw: RawSkill =
         serde_saphyr::from_str(text).map_err(|e| Diagnostic::from_yaml(path, &e))?;
     let name = raw.name.clone().unwrap_or_else(|| {
-        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
     });
     let mut problems = Diagnostics::default();
     let kind_at = &raw.kind.referenced;
     match raw.kind.value {
         SkillKind::Command => {
             if raw.command.is_empty() {
-                problems.push(Diagnostic::at(path, kind_at, "a `command` skill needs a non-empty `command` list"));
+                problems.push(Diagnostic::at(
+                    path,
+                    kind_at,
+                    "a `command` skill needs a non-empty `command` list",
+                ));
             }
         }
         SkillKind::Agent | SkillKind::Builtin => {
-            let what = if raw.kind.value == SkillKind::Agent { "agent" } else { "builtin" };
-            let adapter = raw.adapter.as_ref().map(|a| a.value.as_str()).unwrap_or("none");
+            let what = if raw.kind.value == SkillKind::Agent {
+                "agent"
+            } else {
+                "builtin"
+            };
+            let adapter = raw
+                .adapter
+                .as_ref()
+                .map(|a| a.value.as_str())
+                .unwrap_or("none");
             problems.push(Diagnostic::at(
                 path,
                 kind_at,
@@ -95,23 +109,28 @@ pub fn parse_skill(path: &Path, text: &str) -> Result<Skill, Diagnostics> {
     }
     for input in raw.inputs.keys() {
         if !is_identifier(input) {
-            problems.push(Diagnostic::whole_file(path, format!("input name `{input}` must be letters, digits and `_`")));
+            problems.push(Diagnostic::whole_file(
+                path,
+                format!("input name `{input}` must be letters, digits and `_`"),
+            ));
         }
     }
     let templates = Templates::new();
-    let mut check = |field: &str, t: &Spanned<String>| {
-        match templates.check_template(&t.value) {
-            Err(e) => problems.push(Diagnostic::at(path, &t.referenced, format!("{field}: bad template: {e}"))),
-            Ok(names) => {
-                for n in names {
-                    let root = n.split('.').next().unwrap_or(&n);
-                    if !raw.inputs.contains_key(root) && !CONTEXT_NAMES.contains(&root) {
-                        problems.push(Diagnostic::at(
+    let mut check = |field: &str, t: &Spanned<String>| match templates.check_template(&t.value) {
+        Err(e) => problems.push(Diagnostic::at(
+            path,
+            &t.referenced,
+            format!("{field}: bad template: {e}"),
+        )),
+        Ok(names) => {
+            for n in names {
+                let root = n.split('.').next().unwrap_or(&n);
+                if !raw.inputs.contains_key(root) && !CONTEXT_NAMES.contains(&root) {
+                    problems.push(Diagnostic::at(
                             path,
                             &t.referenced,
                             format!("{field}: `{root}` is not an input of this skill (declare it under `inputs`)"),
                         ));
-                    }
                 }
             }
         }
@@ -155,7 +174,8 @@ mod tests {
 
     #[test]
     fn reports_undeclared_inputs_with_position() {
-        let err = parse("kind: command\ncommand: [echo, \"{{ mesage }}\"]\n").expect_err("undeclared");
+        let err =
+            parse("kind: command\ncommand: [echo, \"{{ mesage }}\"]\n").expect_err("undeclared");
         let d = &err.0[0];
         assert_eq!((d.line, d.column), (2, 17));
         assert!(d.message.contains("`mesage` is not an input"), "{d}");

@@ -4,8 +4,17 @@
 /// (file name, contents) of each bundled workflow.
 pub const BUNDLED_WORKFLOWS: &[(&str, &str)] = &[
     ("shell.yaml", include_str!("../../../workflows/shell.yaml")),
-    ("rust-ci.yaml", include_str!("../../../workflows/rust-ci.yaml")),
-    ("commit.yaml", include_str!("../../../workflows/commit.yaml")),
-    ("node-ci.yaml", include_str!("../../../workflows/node-ci.yaml")),
+    (
+        "rust-ci.yaml",
+        include_str!("../../../workflows/rust-ci.yaml"),
+    ),
+    (
+        "commit.yaml",
+        include_str!("../../../workflows/commit.yaml"),
+    ),
+    (
+        "node-ci.yaml",
+        include_str!("../../../workflows/node-ci.yaml"),
+    ),
     ("make.yaml", include_str!("../../../workflows/make.yaml")),
 ];

@@ -21,5 +21,9 @@ pub type WorkflowCatalog = Catalog<Workflow>;
 
 /// Indexes the bundled workflows and the project's.
 pub fn load_workflows(paths: &ProjectPaths) -> WorkflowCatalog {
-    Catalog::load("workflows", BUNDLED_WORKFLOWS, &catalog::project_dir(paths, "workflows"))
+    Catalog::load(
+        "workflows",
+        BUNDLED_WORKFLOWS,
+        &catalog::project_dir(paths, "workflows"),
+    )
 }

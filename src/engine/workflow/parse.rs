@@ -64,11 +64,17 @@ fn medium() -> Risk {
 }
 
 /// Parses and validates a workflow against the known skills.
-pub fn parse_workflow(path: &Path, text: &str, skills: &SkillCatalog) -> Result<Workflow, Diagnostics> {
+pub fn parse_workflow(
+    path: &Path,
+    text: &str,
+    skills: &SkillCatalog,
+) -> Result<Workflow, Diagnostics> {
     let raw: RawWorkflow =
         serde_saphyr::from_str(text).map_err(|e| Diagnostic::from_yaml(path, &e))?;
     let name = raw.name.clone().unwrap_or_else(|| {
-        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
     });
     let mut checker = Checker {
         path,
@@ -88,7 +94,10 @@ pub fn parse_workflow(path: &Path, text: &str, skills: &SkillCatalog) -> Result<
         }
     }
     if raw.steps.is_empty() {
-        checker.problems.push(Diagnostic::whole_file(path, "a workflow needs at least one step"));
+        checker.problems.push(Diagnostic::whole_file(
+            path,
+            "a workflow needs at least one step",
+        ));
     }
     let steps = raw
         .steps
@@ -124,7 +133,11 @@ impl Checker<'_> {
         for step in steps {
             let id = &step.value.id;
             if let Some(first) = self.step_ids.get(&id.value) {
-                let message = format!("duplicate step id `{}` (first defined at line {})", id.value, first.line());
+                let message = format!(
+                    "duplicate step id `{}` (first defined at line {})",
+                    id.value,
+                    first.line()
+                );
                 self.error(&id.referenced, message);
             } else {
                 self.step_ids.insert(id.value.clone(), id.referenced);
@@ -151,7 +164,11 @@ impl Checker<'_> {
         .flatten()
         .collect();
         if kinds.len() != 1 {
-            let found = if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") };
+            let found = if kinds.is_empty() {
+                "none".to_string()
+            } else {
+                kinds.join(", ")
+            };
             self.error(at, format!("step `{id}` needs exactly one of `skill`, `parallel` or `decide` (found: {found})"));
             return None;
         }
@@ -163,17 +180,26 @@ impl Checker<'_> {
                 self.error(&retry.referenced, "`retry` applies only to skill steps");
             }
             if let Some(timeout) = &raw.timeout {
-                self.error(&timeout.referenced, "`timeout` applies only to skill steps (a `decide` step has its own)");
+                self.error(
+                    &timeout.referenced,
+                    "`timeout` applies only to skill steps (a `decide` step has its own)",
+                );
             }
             if let Some((key, value)) = raw.with.iter().next() {
-                self.error(&value.referenced, format!("`with` ({key}) applies only to skill steps"));
+                self.error(
+                    &value.referenced,
+                    format!("`with` ({key}) applies only to skill steps"),
+                );
             }
         }
         let kind = if let Some(skill) = &raw.skill {
             self.skill_step(raw, skill)?
         } else if let Some(children) = &raw.parallel {
             if in_parallel {
-                self.error(at, "a `parallel` block cannot contain another `parallel` block");
+                self.error(
+                    at,
+                    "a `parallel` block cannot contain another `parallel` block",
+                );
                 return None;
             }
             if children.is_empty() {
@@ -198,11 +224,17 @@ impl Checker<'_> {
         match skills::skill(self.skills, name) {
             None => {
                 let known: Vec<&str> = self.skills.names().collect();
-                self.error(&skill.referenced, format!("unknown skill `{name}` (known: {})", known.join(", ")));
+                self.error(
+                    &skill.referenced,
+                    format!("unknown skill `{name}` (known: {})", known.join(", ")),
+                );
                 None
             }
             Some(Err(own)) => {
-                let message = format!("skill `{name}` is invalid: {}", own.0.first().map(|d| d.to_string()).unwrap_or_default());
+                let message = format!(
+                    "skill `{name}` is invalid: {}",
+                    own.0.first().map(|d| d.to_string()).unwrap_or_default()
+                );
                 self.error(&skill.referenced, message);
                 None
             }
@@ -210,8 +242,15 @@ impl Checker<'_> {
                 for (key, value) in &raw.with {
                     if !def.inputs.contains_key(key) {
                         let known: Vec<&str> = def.inputs.keys().map(String::as_str).collect();
-                        let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
-                        self.error(&value.referenced, format!("skill `{name}` has no input `{key}` (it takes: {known})"));
+                        let known = if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        };
+                        self.error(
+                            &value.referenced,
+                            format!("skill `{name}` has no input `{key}` (it takes: {known})"),
+                        );
                     }
                     if let serde_json::Value::String(template) = &value.value {
                         self.check_names(template, &value.referenced, &raw.id.value, false);
@@ -219,17 +258,29 @@ impl Checker<'_> {
                 }
                 for (input, spec) in &def.inputs {
                     if spec.required && spec.default.is_none() && !raw.with.contains_key(input) {
-                        self.error(&skill.referenced, format!("skill `{name}` needs the input `{input}` (add it under `with`)"));
+                        self.error(
+                            &skill.referenced,
+                            format!(
+                                "skill `{name}` needs the input `{input}` (add it under `with`)"
+                            ),
+                        );
                     }
                 }
                 if let Some(retry) = &raw.retry
                     && retry.value.attempts == 0
                 {
-                    self.error(&retry.referenced, "`retry.attempts` counts every attempt and must be at least 1");
+                    self.error(
+                        &retry.referenced,
+                        "`retry.attempts` counts every attempt and must be at least 1",
+                    );
                 }
                 Some(StepKind::Skill {
                     skill: name.clone(),
-                    with: raw.with.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+                    with: raw
+                        .with
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.value.clone()))
+                        .collect(),
                     retry: raw.retry.as_ref().map(|r| r.value.clone()),
                     timeout: raw.timeout.as_ref().map(|t| t.value),
                 })
@@ -247,11 +298,20 @@ impl Checker<'_> {
         let default = match &raw.default {
             Some(d) if raw.options.contains(d) => d.clone(),
             Some(d) => {
-                self.error(at, format!("default `{d}` is not one of the options ({})", raw.options.join(", ")));
+                self.error(
+                    at,
+                    format!(
+                        "default `{d}` is not one of the options ({})",
+                        raw.options.join(", ")
+                    ),
+                );
                 return None;
             }
             None => {
-                self.error(at, "a `decide` step needs a `default`: it is taken when nobody answers in time");
+                self.error(
+                    at,
+                    "a `decide` step needs a `default`: it is taken when nobody answers in time",
+                );
                 return None;
             }
         };
@@ -287,12 +347,16 @@ impl Checker<'_> {
                 ("inputs", Some(input)) if !self.inputs.contains_key(input) => {
                     Some(format!("`inputs.{input}` is not an input of this workflow"))
                 }
-                ("steps", Some(step)) if step == own_id => Some(format!("step `{own_id}` cannot read its own result")),
+                ("steps", Some(step)) if step == own_id => {
+                    Some(format!("step `{own_id}` cannot read its own result"))
+                }
                 ("steps", Some(step)) if !self.step_ids.contains_key(step) => {
                     Some(format!("`steps.{step}` names no step of this workflow"))
                 }
                 ("inputs" | "steps" | "task" | "project", _) => None,
-                (other, _) => Some(format!("unknown name `{other}` (a {what} sees inputs, task, steps and project)")),
+                (other, _) => Some(format!(
+                    "unknown name `{other}` (a {what} sees inputs, task, steps and project)"
+                )),
             };
             if let Some(problem) = problem {
                 self.error(at, format!("in {what} `{source}`: {problem}"));

@@ -62,7 +62,10 @@ pub fn make_plan(
         }
     }
     Ok(Planned {
-        plan: Plan { workflow, skills: used },
+        plan: Plan {
+            workflow,
+            skills: used,
+        },
         inputs,
         reason,
     })

@@ -28,7 +28,10 @@ fn words(text: &str) -> Vec<String> {
 pub fn choose_workflow(catalog: &WorkflowCatalog, description: &str) -> (String, String) {
     let wanted = description.trim();
     if catalog.get(wanted).is_some() {
-        return (wanted.to_string(), format!("the description names workflow `{wanted}`"));
+        return (
+            wanted.to_string(),
+            format!("the description names workflow `{wanted}`"),
+        );
     }
     let asked = words(description);
     let mut best: Option<(usize, &str, Vec<String>)> = None;
@@ -56,7 +59,10 @@ pub fn choose_workflow(catalog: &WorkflowCatalog, description: &str) -> (String,
     match best {
         Some((_, name, matched)) => (
             name.to_string(),
-            format!("the description matches workflow `{name}` (words: {})", matched.join(", ")),
+            format!(
+                "the description matches workflow `{name}` (words: {})",
+                matched.join(", ")
+            ),
         ),
         None => (
             DEFAULT_WORKFLOW.to_string(),
