@@ -87,19 +87,18 @@ pub fn task_detail(t: &TaskView) -> CliResult {
     let _ = writeln!(out, "{}  {}  ({} priority)", t.id, t.status, t.priority);
     let _ = writeln!(out, "  {}", t.description);
     let _ = writeln!(out, "  workflow  {} — {}", t.workflow, t.workflow_reason);
-    if !t.inputs.is_empty() {
-        let inputs: Vec<String> = t
-            .inputs
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{k}={}",
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string())
-                )
-            })
-            .collect();
+    // Unset optional inputs (null) and empty strings say nothing worth a line.
+    let inputs: Vec<String> = t
+        .inputs
+        .iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) if s.is_empty() => None,
+            serde_json::Value::String(s) => Some(format!("{k}={s}")),
+            other => Some(format!("{k}={other}")),
+        })
+        .collect();
+    if !inputs.is_empty() {
         let _ = writeln!(out, "  inputs    {}", inputs.join(" "));
     }
     let _ = writeln!(out, "  created   {}", t.created_at);
