@@ -1,0 +1,119 @@
+//! The engine in-process, as a front end (the TUI) uses it: commands through an `EngineHandle`,
+//! past-tense events out, in commit order.
+
+use std::time::Duration;
+
+use bosun::config::{ProjectPaths, Settings};
+use bosun::engine::Engine;
+use bosun::protocol::{EngineEvent, EventEnvelope, Priority, SubmitRequest, TaskId, TaskStatus};
+use bosun::store::Store;
+use tokio::sync::broadcast::Receiver;
+
+async fn start(dir: &std::path::Path) -> Engine {
+    let paths = ProjectPaths::new(dir).expect("paths");
+    paths.ensure_state_dirs().expect("dirs");
+    let store = Store::open(&paths.database()).await.expect("store");
+    Engine::start(paths, Settings::default(), store)
+        .await
+        .expect("engine")
+}
+
+fn request(description: &str) -> SubmitRequest {
+    SubmitRequest {
+        description: description.into(),
+        workflow: None,
+        inputs: Default::default(),
+        priority: Priority::Normal,
+    }
+}
+
+/// Events about `id` until its `TaskFinished` (bounded).
+async fn events_until_finished(
+    rx: &mut Receiver<EventEnvelope>,
+    id: &TaskId,
+) -> Vec<EventEnvelope> {
+    let mut seen = Vec::new();
+    loop {
+        let envelope = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("an event in time")
+            .expect("the stream is open");
+        if envelope.event.task_id() != id {
+            continue;
+        }
+        let done = matches!(envelope.event, EngineEvent::TaskFinished { .. });
+        seen.push(envelope);
+        if done {
+            return seen;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_announces_each_change_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = start(dir.path()).await;
+    let mut rx = engine.handle.subscribe();
+    let id = engine
+        .handle
+        .submit(request("echo hi"))
+        .await
+        .expect("submitted");
+    let events = events_until_finished(&mut rx, &id).await;
+    let kinds: Vec<&str> = events.iter().map(|e| e.event.kind()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "task_submitted",
+            "task_started",
+            "step_started",
+            "step_finished",
+            "task_finished"
+        ]
+    );
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(matches!(
+        events.last().map(|e| &e.event),
+        Some(EngineEvent::TaskFinished {
+            status: TaskStatus::Succeeded,
+            ..
+        })
+    ));
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_submissions_are_refused_and_cancel_stops_a_running_task() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = start(dir.path()).await;
+    let mut rx = engine.handle.subscribe();
+    let mut bad = request("x");
+    bad.workflow = Some("no-such-workflow".into());
+    let err = engine.handle.submit(bad).await.expect_err("refused");
+    assert!(err.contains("unknown workflow `no-such-workflow`"), "{err}");
+
+    let id = engine
+        .handle
+        .submit(request("sleep 30"))
+        .await
+        .expect("submitted");
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("event")
+            .expect("open");
+        if matches!(&e.event, EngineEvent::StepStarted { task_id, .. } if *task_id == id) {
+            break;
+        }
+    }
+    assert!(engine.handle.cancel(id.clone()).await.expect("cancel"));
+    let events = events_until_finished(&mut rx, &id).await;
+    assert!(matches!(
+        events.last().map(|e| &e.event),
+        Some(EngineEvent::TaskFinished {
+            status: TaskStatus::Cancelled,
+            ..
+        })
+    ));
+    engine.shutdown().await;
+}
