@@ -51,6 +51,35 @@ impl Diagnostic {
     }
 }
 
+/// Parses YAML into `T`, reporting a problem with its position and the key path leading to it
+/// (`engine.max_parallel_skills: invalid u64`), so the user sees which setting is wrong.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    text: &str,
+) -> Result<T, Diagnostic> {
+    let mut key_path = String::new();
+    let parsed = serde_saphyr::with_deserializer_from_str(text, |de| {
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            // Span wrappers show up as `.value` segments; the user never wrote those.
+            key_path = e
+                .path()
+                .to_string()
+                .split('.')
+                .filter(|segment| *segment != "value")
+                .collect::<Vec<_>>()
+                .join(".");
+            e.into_inner()
+        })
+    });
+    parsed.map_err(|e| {
+        let mut d = Diagnostic::from_yaml(file, &e);
+        if !key_path.is_empty() && key_path != "." {
+            d.message = format!("{key_path}: {}", d.message);
+        }
+        d
+    })
+}
+
 /// serde-saphyr puts the position into its message (`error: line L column C: ...` or
 /// `... at line L, column C`); the position is kept separately, so it would only repeat.
 fn strip_position_prefix(text: &str) -> String {
@@ -142,6 +171,24 @@ mod tests {
         assert_eq!((d.line, d.column), (1, 1));
         assert!(!d.message.contains("line 1"), "{}", d.message);
         assert!(d.to_string().starts_with("w.yaml:1:1: "), "{d}");
+    }
+
+    #[test]
+    fn parse_errors_name_the_key_path() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Inner {
+            #[allow(dead_code)]
+            limit: u32,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct Outer {
+            #[allow(dead_code)]
+            engine: Inner,
+        }
+        let err =
+            parse_yaml::<Outer>(Path::new("c.yaml"), "engine:\n  limit: many\n").expect_err("bad");
+        assert_eq!((err.line, err.column), (2, 10));
+        assert!(err.message.starts_with("engine.limit: "), "{err}");
     }
 
     #[test]

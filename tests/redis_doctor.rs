@@ -35,15 +35,29 @@ fn redis() -> RedisServer {
     }
     let port = free_port();
     let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("redis-server must be installed (or BOSUN_TEST_REDIS_URL set) for the Redis tests");
-    eventually(Duration::from_secs(10), "redis-server accepts connections", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    RedisServer { child: Some(child), url: format!("redis://127.0.0.1:{port}/") }
+    eventually(
+        Duration::from_secs(10),
+        "redis-server accepts connections",
+        || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+    );
+    RedisServer {
+        child: Some(child),
+        url: format!("redis://127.0.0.1:{port}/"),
+    }
 }
 
 fn doctor(p: &Project, redis: &str) -> (bool, serde_json::Value) {
@@ -64,7 +78,10 @@ fn doctor_reports_a_live_redis() {
     let (ok, check) = doctor(&p, &server.url);
     assert!(ok, "{check:#}");
     assert_eq!(check["ok"], true, "{check:#}");
-    assert!(check["detail"].as_str().is_some_and(|d| d.contains("PONG")), "{check:#}");
+    assert!(
+        check["detail"].as_str().is_some_and(|d| d.contains("PONG")),
+        "{check:#}"
+    );
 }
 
 #[test]
@@ -74,7 +91,15 @@ fn doctor_reports_a_dead_redis_without_failing_bosun() {
     let (ok, check) = doctor(&p, &url);
     assert!(ok, "Redis is optional: the doctor still passes");
     assert_eq!(check["ok"], false, "{check:#}");
-    assert!(check["detail"].as_str().is_some_and(|d| d.contains("works without it")), "{check:#}");
+    assert!(
+        check["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("works without it")),
+        "{check:#}"
+    );
     let (_, off) = doctor(&p, "off");
-    assert!(off["detail"].as_str().is_some_and(|d| d.starts_with("off")), "{off:#}");
+    assert!(
+        off["detail"].as_str().is_some_and(|d| d.starts_with("off")),
+        "{off:#}"
+    );
 }

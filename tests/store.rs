@@ -238,3 +238,24 @@ async fn a_failing_request_in_a_busy_batch_fails_alone() {
         46
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_first_opens_of_a_new_database_all_succeed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bosun.db");
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let path = path.clone();
+            tokio::spawn(async move { Store::open(&path).await })
+        })
+        .collect();
+    for open in opens {
+        let store = open.await.expect("join").expect("every open succeeds");
+        assert!(
+            read::list_tasks(&store.reader, None, 1)
+                .await
+                .expect("schema")
+                .is_empty()
+        );
+    }
+}

@@ -79,6 +79,19 @@ pub(crate) struct Project {
 }
 
 impl Project {
+    /// The project with built-in settings, for verbs that must work despite a broken config.
+    fn with_defaults(cli: &Cli) -> Result<Project, CliError> {
+        let dir = cli
+            .project
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from("."));
+        let paths = ProjectPaths::new(&dir).map_err(CliError::bad_input)?;
+        Ok(Project {
+            paths,
+            settings: Settings::default(),
+        })
+    }
+
     fn open(cli: &Cli, overrides: Overrides) -> Result<Project, CliError> {
         let dir = cli
             .project
@@ -116,7 +129,13 @@ async fn dispatch(cli: Cli) -> CliResult {
         },
         _ => Overrides::default(),
     };
-    let project = Project::open(&cli, overrides)?;
+    let project = match Project::open(&cli, overrides) {
+        // `validate` reports a broken config along with everything else it finds.
+        Err(e) if e.code == 2 && matches!(verb, Verb::Validate { .. }) => {
+            Project::with_defaults(&cli)?
+        }
+        other => other?,
+    };
     match verb {
         Verb::Run { .. } => run::run(project).await,
         Verb::Submit {

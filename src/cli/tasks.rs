@@ -9,7 +9,7 @@ use super::format::{decisions_table, print_json, task_detail, task_table};
 use super::{CliError, CliResult, Project};
 use crate::engine::cancel::{CancelOutcome, close_cancelled, request_cancel};
 use crate::engine::lock::{LockState, try_lock};
-use crate::engine::submit::{SubmitError, submit as submit_task};
+use crate::engine::submit::{SubmitError, prepare, queue};
 use crate::protocol::{Priority, SubmitRequest, TaskId, TaskStatus};
 use crate::store::{Store, read};
 
@@ -54,17 +54,16 @@ pub async fn submit(
         inputs: parsed,
         priority,
     };
+    let failed = |e| match e {
+        SubmitError::Invalid(m) => CliError::bad_input(m),
+        SubmitError::Store(e) => e.into(),
+    };
+    let task = prepare(&project.paths, &request).map_err(failed)?;
     let store = open_store(project).await?;
-    let result = submit_task(&project.paths, &store, &request).await;
+    let result = queue(&store, task).await;
     store.close().await;
-    match result {
-        Ok(id) => {
-            println!("{id}");
-            Ok(())
-        }
-        Err(SubmitError::Invalid(m)) => Err(CliError::bad_input(m)),
-        Err(SubmitError::Store(e)) => Err(e.into()),
-    }
+    println!("{}", result.map_err(failed)?);
+    Ok(())
 }
 
 pub async fn list(

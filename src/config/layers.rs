@@ -37,17 +37,24 @@ pub fn load_settings_from(
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
 ) -> Result<Settings, Diagnostic> {
+    // Defaults are valid, so the first layer after which a check fails is the one to blame.
     let mut settings = Settings::default();
     for file in user_file.into_iter().chain([project_file]) {
         if let Some(layer) = read_layer(file)? {
             settings.apply(layer);
+            settings
+                .check()
+                .map_err(|m| Diagnostic::whole_file(file, m))?;
         }
     }
     apply_env(&mut settings, env)?;
+    settings
+        .check()
+        .map_err(|m| Diagnostic::whole_file("the BOSUN_* environment", m))?;
     apply_overrides(&mut settings, overrides);
     settings
         .check()
-        .map_err(|message| Diagnostic::whole_file(project_file, message))?;
+        .map_err(|m| Diagnostic::whole_file("the command line", m))?;
     Ok(settings)
 }
 
@@ -69,9 +76,7 @@ fn read_layer(file: &Path) -> Result<Option<PartialSettings>, Diagnostic> {
     if is_blank_yaml(&text) {
         return Ok(None);
     }
-    serde_saphyr::from_str::<PartialSettings>(&text)
-        .map(Some)
-        .map_err(|e| Diagnostic::from_yaml(file, &e))
+    crate::diagnostic::parse_yaml::<PartialSettings>(file, &text).map(Some)
 }
 
 /// True for a file holding only comments and blank lines.

@@ -24,6 +24,12 @@ pub async fn submit(
     store: &Store,
     request: &SubmitRequest,
 ) -> Result<TaskId, SubmitError> {
+    let task = prepare(paths, request)?;
+    queue(store, task).await
+}
+
+/// Plans a submission without touching the store: a refused request leaves no trace.
+pub fn prepare(paths: &ProjectPaths, request: &SubmitRequest) -> Result<NewTask, SubmitError> {
     let description = request.description.trim();
     if description.is_empty() {
         return Err(SubmitError::Invalid("a task needs a description".into()));
@@ -33,18 +39,22 @@ pub async fn submit(
     let planned = make_plan(&workflows, &skills, request).map_err(SubmitError::Invalid)?;
     let plan = serde_json::to_string(&planned.plan)
         .map_err(|e| SubmitError::Invalid(format!("cannot freeze the plan: {e}")))?;
-    let id = TaskId::generate();
-    let workflow = planned.plan.workflow.name.clone();
-    let task = NewTask {
-        id: id.clone(),
+    Ok(NewTask {
+        id: TaskId::generate(),
         description: description.to_string(),
-        workflow: workflow.clone(),
+        workflow: planned.plan.workflow.name.clone(),
         workflow_reason: planned.reason,
         plan,
         priority: request.priority,
         inputs: serde_json::Value::Object(planned.inputs).to_string(),
         created_at: crate::time::now_rfc3339(),
-    };
+    })
+}
+
+/// Commits a prepared task as queued; returns once it is durable.
+pub async fn queue(store: &Store, task: NewTask) -> Result<TaskId, SubmitError> {
+    let id = task.id.clone();
+    let workflow = task.workflow.clone();
     store
         .writer
         .write(vec![

@@ -13,6 +13,8 @@ pub enum StoreError {
     /// another process cancelled just before it was claimed).
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Io(String),
     #[error("the store's writer has stopped")]
     WriterGone,
 }

@@ -1,9 +1,11 @@
 //! Opening the database: pragmas, embedded migrations, the writer actor and the read pool.
 
+use std::fs::{File, OpenOptions};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use nix::fcntl::{Flock, FlockArg};
 use sqlx::ConnectOptions;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
@@ -41,11 +43,35 @@ pub(super) fn options(path: &Path) -> Result<SqliteConnectOptions, StoreError> {
         .foreign_keys(true))
 }
 
+/// An exclusive `flock` on `bosun.db.lock` beside the database, held while migrating.
+async fn migration_lock(path: &Path) -> Result<Flock<File>, StoreError> {
+    let lock_path = path.with_extension("db.lock");
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| std::io::Error::from(errno))
+    })
+    .await
+    .map_err(|e| StoreError::Io(format!("migration lock: {e}")))?;
+    locked.map_err(|e| StoreError::Io(format!("cannot lock {} for migration: {e}", path.display())))
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and upgrades its schema.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        let mut conn = options(path)?.create_if_missing(true).connect().await?;
-        migrations().run(&mut conn).await?;
+        let conn = {
+            // Two processes opening a new database at once would both create the schema; the
+            // first holds this lock while it migrates, the second then finds nothing to do.
+            let _migrating = migration_lock(path).await?;
+            let mut conn = options(path)?.create_if_missing(true).connect().await?;
+            // `run_direct` rather than `run`: the future of `run(&mut conn)` is not `Send` for
+            // every lifetime (sqlx's `Acquire` quirk), which would make `open` unspawnable.
+            migrations().run_direct(None, &mut conn, false).await?;
+            conn
+        };
         let writer = WriterHandle::spawn(conn);
         let reader = SqlitePoolOptions::new()
             .max_connections(4)

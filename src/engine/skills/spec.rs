@@ -70,8 +70,7 @@ const CONTEXT_NAMES: &[&str] = &["task", "project"];
 
 /// Parses and validates a skill manifest.
 pub fn parse_skill(path: &Path, text: &str) -> Result<Skill, Diagnostics> {
-    let raw: RawSkill =
-        serde_saphyr::from_str(text).map_err(|e| Diagnostic::from_yaml(path, &e))?;
+    let raw: RawSkill = crate::diagnostic::parse_yaml(path, text)?;
     let name = raw.name.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())

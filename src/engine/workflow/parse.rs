@@ -69,8 +69,7 @@ pub fn parse_workflow(
     text: &str,
     skills: &SkillCatalog,
 ) -> Result<Workflow, Diagnostics> {
-    let raw: RawWorkflow =
-        serde_saphyr::from_str(text).map_err(|e| Diagnostic::from_yaml(path, &e))?;
+    let raw: RawWorkflow = crate::diagnostic::parse_yaml(path, text)?;
     let name = raw.name.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -82,9 +81,12 @@ pub fn parse_workflow(
         templates: Templates::new(),
         inputs: &raw.inputs,
         step_ids: HashMap::new(),
+        current_top: 0,
         problems: Diagnostics::default(),
     };
-    checker.collect_ids(&raw.steps);
+    for (top, step) in raw.steps.iter().enumerate() {
+        checker.collect_ids(std::slice::from_ref(step), top);
+    }
     for input in raw.inputs.keys() {
         if !is_identifier(input) {
             checker.problems.push(Diagnostic::whole_file(
@@ -99,11 +101,11 @@ pub fn parse_workflow(
             "a workflow needs at least one step",
         ));
     }
-    let steps = raw
-        .steps
-        .iter()
-        .filter_map(|s| checker.step(s, false))
-        .collect();
+    let mut steps = Vec::new();
+    for (top, step) in raw.steps.iter().enumerate() {
+        checker.current_top = top;
+        steps.extend(checker.step(step, false));
+    }
     let Checker { problems, .. } = checker;
     problems.into_result(Workflow {
         name,
@@ -119,8 +121,10 @@ struct Checker<'a> {
     skills: &'a SkillCatalog,
     templates: Templates,
     inputs: &'a BTreeMap<String, InputSpec>,
-    /// Every step id and where it is first defined.
-    step_ids: HashMap<String, Location>,
+    /// Every step id, where it is first defined, and the index of its top-level step.
+    step_ids: HashMap<String, (Location, usize)>,
+    /// The index of the top-level step being checked: it may read only steps before it.
+    current_top: usize,
     problems: Diagnostics,
 }
 
@@ -129,10 +133,10 @@ impl Checker<'_> {
         self.problems.push(Diagnostic::at(self.path, at, message));
     }
 
-    fn collect_ids(&mut self, steps: &[Spanned<RawStep>]) {
+    fn collect_ids(&mut self, steps: &[Spanned<RawStep>], top: usize) {
         for step in steps {
             let id = &step.value.id;
-            if let Some(first) = self.step_ids.get(&id.value) {
+            if let Some((first, _)) = self.step_ids.get(&id.value) {
                 let message = format!(
                     "duplicate step id `{}` (first defined at line {})",
                     id.value,
@@ -140,10 +144,10 @@ impl Checker<'_> {
                 );
                 self.error(&id.referenced, message);
             } else {
-                self.step_ids.insert(id.value.clone(), id.referenced);
+                self.step_ids.insert(id.value.clone(), (id.referenced, top));
             }
             if let Some(children) = &step.value.parallel {
-                self.collect_ids(children);
+                self.collect_ids(children, top);
             }
         }
     }
@@ -350,9 +354,13 @@ impl Checker<'_> {
                 ("steps", Some(step)) if step == own_id => {
                     Some(format!("step `{own_id}` cannot read its own result"))
                 }
-                ("steps", Some(step)) if !self.step_ids.contains_key(step) => {
-                    Some(format!("`steps.{step}` names no step of this workflow"))
-                }
+                ("steps", Some(step)) => match self.step_ids.get(step) {
+                    None => Some(format!("`steps.{step}` names no step of this workflow")),
+                    Some((_, top)) if *top >= self.current_top => Some(format!(
+                        "`steps.{step}` has not run yet when this step starts (it comes later, or runs alongside it)"
+                    )),
+                    Some(_) => None,
+                },
                 ("inputs" | "steps" | "task" | "project", _) => None,
                 (other, _) => Some(format!(
                     "unknown name `{other}` (a {what} sees inputs, task, steps and project)"
@@ -362,5 +370,50 @@ impl Checker<'_> {
                 self.error(at, format!("in {what} `{source}`: {problem}"));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::catalog::Catalog;
+    use crate::engine::skills::BUNDLED_SKILLS;
+
+    fn check(text: &str) -> Result<Workflow, Diagnostics> {
+        let skills = Catalog::load("skills", BUNDLED_SKILLS, Path::new("/nonexistent"));
+        parse_workflow(Path::new("w.yaml"), text, &skills)
+    }
+
+    #[test]
+    fn steps_may_read_only_steps_that_ran_before_them() {
+        let ok = "steps:\n  - { id: a, skill: git-status }\n  - { id: b, if: steps.a.ok, skill: git-status }\n";
+        assert!(check(ok).is_ok());
+        let later = "steps:\n  - { id: a, if: steps.b.ok, skill: git-status }\n  - { id: b, skill: git-status }\n";
+        let err = check(later).expect_err("reads a later step");
+        assert!(
+            err.to_string().contains("w.yaml:2:") && err.to_string().contains("has not run yet"),
+            "{err}"
+        );
+        let sibling = "steps:\n  - id: p\n    parallel:\n      - { id: a, skill: git-status }\n      - { id: b, if: steps.a.ok, skill: git-status }\n";
+        assert!(
+            check(sibling)
+                .expect_err("reads a sibling")
+                .to_string()
+                .contains("has not run yet")
+        );
+    }
+
+    #[test]
+    fn a_whole_workflow_parses_into_the_model() {
+        let w = check(
+            "name: ci\nsteps:\n  - id: fmt\n    skill: cargo-fmt\n  - id: checks\n    parallel:\n      - { id: test, skill: cargo-test, retry: { attempts: 3, backoff: 1s }, timeout: 10m }\n  - id: ship\n    if: steps.test.ok\n    decide: { question: Push?, options: [push, hold], default: hold, risk: high }\n",
+        )
+        .expect("valid");
+        assert_eq!(w.name, "ci");
+        let ids: Vec<&str> = w.flat_steps().iter().map(|(s, _)| s.id.as_str()).collect();
+        assert_eq!(ids, ["fmt", "checks", "test", "ship"]);
+        assert!(
+            matches!(&w.steps[2].kind, StepKind::Decide(d) if d.default == "hold" && d.risk == Risk::High)
+        );
     }
 }
