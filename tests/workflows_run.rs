@@ -13,11 +13,22 @@ fn engine(project: &Project) -> EngineProcess {
     project.start_engine(&[])
 }
 
+/// Writes the workflow, starts an engine, submits a task running it, and waits for its end.
+fn run_workflow(p: &Project, name: &str, yaml: &str, args: &[&str]) -> serde_json::Value {
+    p.write(&format!(".bosun/workflows/{name}.yaml"), yaml);
+    let _engine = engine(p);
+    let mut submit = vec!["--workflow", name];
+    submit.extend_from_slice(args);
+    let id = p.submit(&submit);
+    p.wait_finished(&id, LONG)
+}
+
 #[test]
 fn a_submitted_task_runs_its_steps_in_order_with_templates() {
     let p = Project::new();
-    p.write(
-        ".bosun/workflows/greet.yaml",
+    let task = run_workflow(
+        &p,
+        "greet",
         r#"
 description: Greet someone, then shout it
 inputs:
@@ -36,10 +47,8 @@ steps:
     skill: shell
     with: { run: "echo count={{ steps.json.result.count }}" }
 "#,
+        &["--input", "name=ada", "say hello"],
     );
-    let _engine = engine(&p);
-    let id = p.submit(&["--workflow", "greet", "--input", "name=ada", "say hello"]);
-    let task = p.wait_finished(&id, LONG);
     assert_eq!(task["status"], "succeeded", "{task:#}");
     assert_eq!(task["workflow"], "greet");
     assert_eq!(task["inputs"]["name"], "ada");
@@ -65,8 +74,9 @@ steps:
 #[test]
 fn parallel_steps_really_overlap() {
     let p = Project::new();
-    p.write(
-        ".bosun/workflows/par.yaml",
+    let task = run_workflow(
+        &p,
+        "par",
         r#"
 steps:
   - id: both
@@ -77,10 +87,8 @@ steps:
     skill: shell
     with: { run: "echo after" }
 "#,
+        &["side by side"],
     );
-    let _engine = engine(&p);
-    let id = p.submit(&["--workflow", "par", "side by side"]);
-    let task = p.wait_finished(&id, LONG);
     // Each child waits until it sees the other started: both succeed only if they overlapped.
     assert_eq!(task["status"], "succeeded", "{task:#}");
     assert_eq!(Project::step(&task, "a")["parent"], "both");
@@ -112,8 +120,9 @@ steps:
 #[test]
 fn if_conditions_skip_steps_and_continue_on_error_goes_on() {
     let p = Project::new();
-    p.write(
-        ".bosun/workflows/cond.yaml",
+    let task = run_workflow(
+        &p,
+        "cond",
         r#"
 steps:
   - id: probe
@@ -129,10 +138,8 @@ steps:
     skill: shell
     with: { run: "echo recovered" }
 "#,
+        &["conditions"],
     );
-    let _engine = engine(&p);
-    let id = p.submit(&["--workflow", "cond", "conditions"]);
-    let task = p.wait_finished(&id, LONG);
     assert_eq!(task["status"], "succeeded", "{task:#}");
     assert_eq!(Project::step(&task, "probe")["status"], "failed");
     assert_eq!(Project::step(&task, "probe")["exit_code"], 3);
@@ -144,13 +151,12 @@ steps:
 #[test]
 fn a_failing_step_fails_the_task_and_skips_the_rest() {
     let p = Project::new();
-    p.write(
-        ".bosun/workflows/fail.yaml",
+    let task = run_workflow(
+        &p,
+        "fail",
         "steps:\n  - { id: bad, skill: shell, with: { run: \"echo oops >&2; exit 7\" } }\n  - { id: later, skill: shell, with: { run: \"touch ran\" } }\n",
+        &["fails"],
     );
-    let _engine = engine(&p);
-    let id = p.submit(&["--workflow", "fail", "fails"]);
-    let task = p.wait_finished(&id, LONG);
     assert_eq!(task["status"], "failed");
     let bad = Project::step(&task, "bad");
     assert_eq!(bad["exit_code"], 7);
@@ -167,8 +173,9 @@ fn a_failing_step_fails_the_task_and_skips_the_rest() {
 #[test]
 fn retries_back_off_until_an_attempt_succeeds_or_the_budget_is_spent() {
     let p = Project::new();
-    p.write(
-        ".bosun/workflows/flaky.yaml",
+    let task = run_workflow(
+        &p,
+        "flaky",
         r#"
 steps:
   - id: flaky
@@ -180,10 +187,8 @@ steps:
     with: { run: "echo y >> fails; exit 1" }
     retry: { attempts: 2, backoff: 10ms }
 "#,
+        &["flaky"],
     );
-    let _engine = engine(&p);
-    let id = p.submit(&["--workflow", "flaky", "flaky"]);
-    let task = p.wait_finished(&id, LONG);
     assert_eq!(Project::step(&task, "flaky")["status"], "succeeded");
     assert_eq!(Project::step(&task, "flaky")["attempts"], 3);
     assert_eq!(p.read("tries").lines().count(), 3);
@@ -196,13 +201,12 @@ steps:
 #[test]
 fn a_timeout_ends_the_whole_process_group() {
     let p = Project::new();
-    p.write(
-        ".bosun/workflows/slow.yaml",
+    let task = run_workflow(
+        &p,
+        "slow",
         "steps:\n  - id: slow\n    skill: shell\n    with: { run: \"sleep 60 & echo $! > child.pid; wait\" }\n    timeout: 300ms\n",
+        &["too slow"],
     );
-    let _engine = engine(&p);
-    let id = p.submit(&["--workflow", "slow", "too slow"]);
-    let task = p.wait_finished(&id, LONG);
     let slow = Project::step(&task, "slow");
     assert_eq!(slow["status"], "failed", "{task:#}");
     assert!(
@@ -273,8 +277,9 @@ fn a_queued_task_can_be_cancelled_without_an_engine() {
 #[test]
 fn decide_steps_take_their_default_and_are_recorded() {
     let p = Project::new();
-    p.write(
-        ".bosun/workflows/ship.yaml",
+    let task = run_workflow(
+        &p,
+        "ship",
         r#"
 steps:
   - id: ship
@@ -288,14 +293,13 @@ steps:
     skill: shell
     with: { run: "echo held" }
 "#,
+        &["ship it"],
     );
-    let _engine = engine(&p);
-    let id = p.submit(&["--workflow", "ship", "ship it"]);
-    let task = p.wait_finished(&id, LONG);
     assert_eq!(Project::step(&task, "ship")["choice"], "hold");
     assert_eq!(Project::step(&task, "push")["status"], "skipped");
     assert_eq!(Project::step(&task, "held")["status"], "succeeded");
-    let out = p.bosun(&["decisions", "--task", &id, "--json"]);
+    let id = task["id"].as_str().expect("id");
+    let out = p.bosun(&["decisions", "--task", id, "--json"]);
     let decisions: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let d = &decisions[0];
     assert_eq!(

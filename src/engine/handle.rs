@@ -91,25 +91,26 @@ impl EngineHandle {
 
     /// Validates and queues a task.
     pub async fn submit(&self, request: SubmitRequest) -> Result<TaskId, String> {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::SubmitTask { request, reply })
+        self.ask(|reply| Command::SubmitTask { request, reply })
             .await
-            .map_err(|_| "the engine has stopped".to_string())?;
-        answer
-            .await
-            .map_err(|_| "the engine has stopped".to_string())?
     }
 
     /// Cancels a task; true when something changed.
     pub async fn cancel(&self, id: TaskId) -> Result<bool, String> {
+        self.ask(|reply| Command::CancelTask { id, reply }).await
+    }
+
+    /// Sends a command carrying a reply channel and waits for the reply.
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Command,
+    ) -> Result<T, String> {
         let (reply, answer) = oneshot::channel();
+        let stopped = || "the engine has stopped".to_string();
         self.commands
-            .send(Command::CancelTask { id, reply })
+            .send(command(reply))
             .await
-            .map_err(|_| "the engine has stopped".to_string())?;
-        answer
-            .await
-            .map_err(|_| "the engine has stopped".to_string())?
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }

@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use super::cancel::{CancelOutcome, request_cancel};
 use super::queue::TaskQueue;
-use super::runner::{RunContext, Stopped, initial_rows, run_task};
+use super::runner::{RunContext, initial_rows, run_task};
 use super::submit::{SubmitError, submit};
 use super::workflow::Plan;
 use crate::protocol::{Command, EngineEvent, RunId, TaskId, TaskStatus};
@@ -136,7 +136,6 @@ impl Scheduler {
                         let stopped = run_task(ctx, task, run_id, stop, shutdown).await;
                         tracing::info!(task = %id, ?stopped, "task runner ended");
                         let _ = finished.send(id);
-                        stopped == Stopped::Interrupted
                     });
                 }
                 Ok(None) => {}
