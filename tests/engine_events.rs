@@ -117,3 +117,26 @@ async fn bad_submissions_are_refused_and_cancel_stops_a_running_task() {
     ));
     engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_committed_by_another_connection_is_found_without_a_nudge() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = start(dir.path()).await;
+    let mut rx = engine.handle.subscribe();
+    // A second store on the same file, as another process has: it commits, never nudges.
+    let paths = ProjectPaths::new(dir.path()).expect("paths");
+    let other = Store::open(&paths.database()).await.expect("second store");
+    let id = bosun::engine::submit::submit(&paths, &other, &request("echo from elsewhere"))
+        .await
+        .expect("submitted");
+    let events = events_until_finished(&mut rx, &id).await;
+    assert!(matches!(
+        events.last().map(|e| &e.event),
+        Some(EngineEvent::TaskFinished {
+            status: TaskStatus::Succeeded,
+            ..
+        })
+    ));
+    other.close().await;
+    engine.shutdown().await;
+}

@@ -10,6 +10,7 @@ use super::{CliError, CliResult, Project};
 use crate::engine::cancel::{CancelOutcome, close_cancelled, request_cancel};
 use crate::engine::lock::{LockState, try_lock};
 use crate::engine::submit::{SubmitError, prepare, queue};
+use crate::engine::wake::nudge;
 use crate::protocol::{Priority, SubmitRequest, TaskId, TaskStatus};
 use crate::store::{Store, read};
 
@@ -62,6 +63,7 @@ pub async fn submit(
     let store = open_store(project).await?;
     let result = queue(&store, task).await;
     store.close().await;
+    nudge(&project.paths);
     println!("{}", result.map_err(failed)?);
     Ok(())
 }
@@ -112,6 +114,7 @@ async fn cancel_inner(project: &Project, store: &Store, id: &TaskId) -> CliResul
             )));
         }
         CancelOutcome::Requested => {
+            nudge(&project.paths);
             match try_lock(&project.paths.engine_lock()).map_err(CliError::failed)? {
                 // No engine runs it: close it here, ending whatever its dead engine left running.
                 LockState::Acquired(_lock) => {

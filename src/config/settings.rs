@@ -29,7 +29,7 @@ pub struct EngineSettings {
     pub output_limit: usize,
     /// Time between SIGTERM and SIGKILL when a step's process group is ended.
     pub kill_grace: Duration,
-    /// How often the engine looks for work submitted by other processes.
+    /// How often the engine looks for work other processes committed without nudging it.
     pub poll_interval: Duration,
 }
 
@@ -54,7 +54,7 @@ impl Default for Settings {
                 max_parallel_skills: 5,
                 output_limit: 64 * 1024,
                 kill_grace: Duration::from_secs(2),
-                poll_interval: Duration::from_millis(20),
+                poll_interval: Duration::from_millis(250),
             },
             escalation: EscalationSettings {
                 batch_size: 5,

@@ -10,6 +10,7 @@ use super::recovery::{Recovered, recover};
 use super::runner::RunContext;
 use super::scheduler::Scheduler;
 use super::template::Templates;
+use super::wake::{WakeListener, socket_path};
 use crate::config::{ProjectPaths, Settings};
 use crate::protocol::{Command, EventEnvelope, SubmitRequest, TaskId};
 use crate::store::{ChangeProbe, Store, StoreError};
@@ -40,6 +41,13 @@ impl Engine {
     ) -> Result<Engine, StoreError> {
         let recovered = recover(&store).await?;
         let probe = ChangeProbe::open(&paths.database()).await?;
+        let wake = match WakeListener::bind(&socket_path(&paths)) {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                tracing::warn!(error = %e, "no wake-up socket; other processes' work is found by polling");
+                None
+            }
+        };
         let (tx, rx) = mpsc::channel(256);
         let shutdown = CancellationToken::new();
         let ctx = Arc::new(RunContext {
@@ -55,6 +63,7 @@ impl Engine {
             ctx,
             commands: rx,
             probe,
+            wake,
             shutdown: shutdown.clone(),
             queue: Default::default(),
             last_seq: i64::MIN,

@@ -7,6 +7,7 @@
 //! - [`submit`], [`cancel`]: the same validation and cancellation for every front end.
 //! - [`workflow`], [`skills`], [`catalog`], [`template`], [`inputs`]: definitions.
 //! - [`process`]: process groups, bounded output, timeouts. [`lock`]: one engine per project.
+//! - [`wake`]: the datagram other processes send so the engine looks at the store at once.
 
 pub mod cancel;
 pub mod catalog;
@@ -21,6 +22,7 @@ mod scheduler;
 pub mod skills;
 pub mod submit;
 pub mod template;
+pub mod wake;
 pub mod workflow;
 
 pub use handle::{Engine, EngineHandle};

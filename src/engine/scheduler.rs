@@ -1,6 +1,7 @@
 //! The scheduler actor: owns the queue and the set of running tasks, starts tasks while fewer
 //! than `max_concurrent_workflows` run, and notices work submitted or cancelled by other
-//! processes by polling SQLite's `data_version` (microseconds a poll).
+//! processes at once when they nudge it (see `wake`), and otherwise by polling SQLite's
+//! `data_version` (microseconds a poll).
 //!
 //! Invariant: a task is claimed (`queued` → `running`, committed) before its runner starts, and
 //! the claim is conditional, so a task cancelled meanwhile by another process is never run.
@@ -16,6 +17,7 @@ use super::cancel::{CancelOutcome, request_cancel};
 use super::queue::TaskQueue;
 use super::runner::{RunContext, initial_rows, run_task};
 use super::submit::{SubmitError, submit};
+use super::wake::WakeListener;
 use super::workflow::Plan;
 use crate::protocol::{Command, EngineEvent, RunId, TaskId, TaskStatus};
 use crate::store::{ChangeProbe, StoreError, WriteOp, read};
@@ -24,6 +26,8 @@ pub(crate) struct Scheduler {
     pub ctx: Arc<RunContext>,
     pub commands: mpsc::Receiver<Command>,
     pub probe: ChangeProbe,
+    /// `None` when the socket could not be bound: polling alone still finds everything.
+    pub wake: Option<WakeListener>,
     pub shutdown: CancellationToken,
     pub queue: TaskQueue,
     pub last_seq: i64,
@@ -48,6 +52,10 @@ impl Scheduler {
                 }
                 Some(command) = self.commands.recv() => {
                     self.command(command).await;
+                    self.fill(&finished_tx).await;
+                }
+                () = nudged(self.wake.as_ref()) => {
+                    self.refresh().await;
                     self.fill(&finished_tx).await;
                 }
                 _ = tick.tick() => {
@@ -195,5 +203,13 @@ impl Scheduler {
             Err(StoreError::Conflict(_)) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Resolves on a nudge; never, without a socket.
+async fn nudged(wake: Option<&WakeListener>) {
+    match wake {
+        Some(wake) => wake.nudged().await,
+        None => std::future::pending().await,
     }
 }
