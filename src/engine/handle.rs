@@ -39,7 +39,7 @@ impl Engine {
         settings: Settings,
         store: Store,
     ) -> Result<Engine, StoreError> {
-        let recovered = recover(&store).await?;
+        let recovered = recover(&store, &paths.root).await?;
         let probe = ChangeProbe::open(&paths.database()).await?;
         let wake = match WakeListener::bind(&socket_path(&paths)) {
             Ok(listener) => Some(listener),

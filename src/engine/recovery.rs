@@ -2,7 +2,9 @@
 //! *and* start time, so a reused PID is never hit), put the steps they ran back to pending, and
 //! the tasks back in the queue, where they resume — finished steps are not run again.
 
-use crate::engine::process::end_group_if_ours;
+use std::path::Path;
+
+use crate::engine::process::{end_group_if_ours, end_leftover_groups};
 use crate::protocol::{EngineEvent, StepStatus};
 use crate::store::{Store, StoreError, WriteOp, read};
 
@@ -17,7 +19,7 @@ pub struct Recovered {
 
 /// Brings the store back to a state a fresh engine can run from. Call it only while holding
 /// the engine lock: no other engine may be running these tasks.
-pub async fn recover(store: &Store) -> Result<Recovered, StoreError> {
+pub async fn recover(store: &Store, root: &Path) -> Result<Recovered, StoreError> {
     let mut found = Recovered::default();
     for live in read::live_steps(&store.reader, None).await? {
         if let Some(pid) = live.pid
@@ -41,6 +43,9 @@ pub async fn recover(store: &Store) -> Result<Recovered, StoreError> {
             found.steps_interrupted += 1;
         }
     }
+    // Step processes whose PID never made it to the store (cut off right after starting), and
+    // children outliving their recorded leader, are found by their environment.
+    found.processes_ended += end_leftover_groups(root);
     for task in read::unfinished(&store.reader).await? {
         if task.cancel_requested {
             crate::engine::cancel::close_cancelled(store, &task.id).await?;

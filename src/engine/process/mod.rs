@@ -16,7 +16,7 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 
-pub use procfs::{end_group_if_ours, process_start_time};
+pub use procfs::{end_group_if_ours, end_leftover_groups, process_start_time};
 pub use tail::TailBuffer;
 
 /// What to run and how.

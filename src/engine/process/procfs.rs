@@ -43,3 +43,87 @@ mod tests {
         assert_eq!(process_start_time(u32::MAX), None);
     }
 }
+
+/// Ends (SIGKILL) every process group holding a step process of the project at `root`: a
+/// process whose environment has `BOSUN_RUN_ID` set and `BOSUN_PROJECT` equal to `root`. This
+/// finds what the PID records cannot — a step cut off before its PID was committed, or the
+/// children of a leader that already died. Our own process group is never touched. Returns
+/// how many groups were ended.
+pub fn end_leftover_groups(root: &std::path::Path) -> usize {
+    let own_group = nix::unistd::getpgrp().as_raw();
+    let wanted_project = format!("BOSUN_PROJECT={}", root.display());
+    let mut groups = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        let mut has_run = false;
+        let mut same_project = false;
+        for var in environ.split(|b| *b == 0) {
+            has_run |= var.starts_with(b"BOSUN_RUN_ID=");
+            same_project |= var == wanted_project.as_bytes();
+        }
+        if has_run
+            && same_project
+            && let Some(group) = process_group(pid)
+            && group != own_group
+            && group > 1
+        {
+            groups.insert(group);
+        }
+    }
+    for group in &groups {
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(*group), Signal::SIGKILL);
+    }
+    groups.len()
+}
+
+/// The process group of `pid` (field 5 of `/proc/PID/stat`).
+fn process_group(pid: u32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod leftover_tests {
+    use std::os::unix::process::CommandExt;
+
+    use super::*;
+
+    #[test]
+    fn leftover_step_processes_of_this_project_are_ended_and_others_spared() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let other = tempfile::tempdir().expect("tempdir");
+        let spawn = |project: &std::path::Path| {
+            std::process::Command::new("sleep")
+                .arg("60")
+                .env("BOSUN_RUN_ID", "r-test")
+                .env("BOSUN_PROJECT", project)
+                .process_group(0)
+                .spawn()
+                .expect("sleep")
+        };
+        let mut ours = spawn(dir.path());
+        let mut theirs = spawn(other.path());
+        assert_eq!(end_leftover_groups(dir.path()), 1);
+        let status = ours.wait().expect("wait");
+        assert!(!status.success(), "ours was killed");
+        assert!(
+            theirs.try_wait().expect("try_wait").is_none(),
+            "another project's step survives"
+        );
+        let _ = theirs.kill();
+        let _ = theirs.wait();
+    }
+}
