@@ -127,9 +127,17 @@ async fn cancel_inner(project: &Project, store: &Store, id: &TaskId) -> CliResul
                         let status = read::get_task_record(&store.reader, id)
                             .await?
                             .map(|t| t.status);
-                        if status.is_some_and(TaskStatus::is_terminal) {
-                            println!("{id} cancelled");
-                            break;
+                        match status {
+                            Some(TaskStatus::Cancelled) => {
+                                println!("{id} cancelled");
+                                break;
+                            }
+                            Some(other) if other.is_terminal() => {
+                                return Err(CliError::failed(format!(
+                                    "{id} finished ({other}) before it could be cancelled"
+                                )));
+                            }
+                            _ => {}
                         }
                         if tokio::time::Instant::now() > deadline {
                             return Err(CliError::failed(format!(

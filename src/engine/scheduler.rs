@@ -147,7 +147,13 @@ impl Scheduler {
                     });
                 }
                 Ok(None) => {}
-                Err(e) => tracing::error!(task = %id, error = %e, "cannot start task"),
+                Err(e) => {
+                    // The task is still queued in the store: look at the whole queue again at
+                    // the next refresh rather than forget it until a restart.
+                    tracing::error!(task = %id, error = %e, "cannot start task; will retry");
+                    self.last_seq = i64::MIN;
+                    break;
+                }
             }
         }
     }
