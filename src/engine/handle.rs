@@ -69,6 +69,7 @@ impl Engine {
             last_seq: i64::MIN,
             running: Default::default(),
             tracker: TaskTracker::new(),
+            reload: false,
         };
         let scheduler = tokio::spawn(scheduler.run());
         Ok(Engine {

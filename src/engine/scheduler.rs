@@ -33,6 +33,8 @@ pub(crate) struct Scheduler {
     pub last_seq: i64,
     pub running: HashMap<TaskId, CancellationToken>,
     pub tracker: TaskTracker,
+    /// Set when a claim failed: the next tick reloads the queue even if nothing changed.
+    pub reload: bool,
 }
 
 impl Scheduler {
@@ -59,7 +61,8 @@ impl Scheduler {
                     self.fill(&finished_tx).await;
                 }
                 _ = tick.tick() => {
-                    if self.probe.changed().await.unwrap_or(true) {
+                    let changed = self.probe.changed().await.unwrap_or(true);
+                    if changed || std::mem::take(&mut self.reload) {
                         self.refresh().await;
                         self.fill(&finished_tx).await;
                     }
@@ -152,6 +155,7 @@ impl Scheduler {
                     // the next refresh rather than forget it until a restart.
                     tracing::error!(task = %id, error = %e, "cannot start task; will retry");
                     self.last_seq = i64::MIN;
+                    self.reload = true;
                     break;
                 }
             }
