@@ -79,7 +79,7 @@ async fn a_task_announces_each_change_in_order() {
             ..
         })
     ));
-    engine.shutdown().await;
+    engine.shutdown().await.expect("a clean stop");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,7 +115,7 @@ async fn bad_submissions_are_refused_and_cancel_stops_a_running_task() {
             ..
         })
     ));
-    engine.shutdown().await;
+    engine.shutdown().await.expect("a clean stop");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,5 +138,5 @@ async fn work_committed_by_another_connection_is_found_without_a_nudge() {
         })
     ));
     other.close().await;
-    engine.shutdown().await;
+    engine.shutdown().await.expect("a clean stop");
 }

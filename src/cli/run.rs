@@ -17,28 +17,44 @@ pub async fn run(project: Project) -> CliResult {
     })?;
     let _logs = crate::telemetry::init(&paths.logs_dir(), &settings.log_level, true)
         .map_err(CliError::bad_input)?;
-    let _lock = match try_lock(&paths.engine_lock()).map_err(CliError::failed)? {
-        LockState::Acquired(lock) => lock,
-        LockState::HeldBy(pid) => {
-            let who = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
-            return Err(CliError::failed(format!(
-                "an engine already runs for {}{who}",
-                paths.root.display()
-            )));
-        }
-    };
+    let _lock = acquire_engine_lock(&paths).await?;
     let store = Store::open(&paths.database()).await?;
     let root = paths.root.clone();
-    let engine = Engine::start(paths, settings, store.clone()).await?;
+    let mut engine = Engine::start(paths, settings, store.clone()).await?;
     tracing::info!(project = %root.display(), pid = std::process::id(), recovered = ?engine.recovered, "engine running");
     let mut interrupt = signal(SignalKind::interrupt()).map_err(CliError::failed)?;
     let mut terminate = signal(SignalKind::terminate()).map_err(CliError::failed)?;
     tokio::select! {
         _ = interrupt.recv() => tracing::info!("SIGINT: stopping"),
         _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
+        failure = engine.failed() => {
+            store.close().await;
+            return Err(CliError::failed(failure));
+        }
     }
-    engine.shutdown().await;
+    let stopped = engine.shutdown().await;
     store.close().await;
+    stopped.map_err(CliError::failed)?;
     tracing::info!("engine stopped; unfinished tasks resume at the next start");
     Ok(())
+}
+
+/// Takes the engine lock. A CLI verb may hold it for a moment (to tell whether an engine
+/// runs), so a held lock is tried again for a second before another engine is assumed.
+async fn acquire_engine_lock(
+    paths: &crate::config::ProjectPaths,
+) -> Result<crate::engine::lock::EngineLock, CliError> {
+    let mut holder = None;
+    for _ in 0..20 {
+        match try_lock(&paths.engine_lock()).map_err(CliError::failed)? {
+            LockState::Acquired(lock) => return Ok(lock),
+            LockState::HeldBy(pid) => holder = pid,
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let who = holder.map(|p| format!(" (pid {p})")).unwrap_or_default();
+    Err(CliError::failed(format!(
+        "an engine already runs for {}{who}",
+        paths.root.display()
+    )))
 }

@@ -115,42 +115,44 @@ async fn cancel_inner(project: &Project, store: &Store, id: &TaskId) -> CliResul
         }
         CancelOutcome::Requested => {
             nudge(&project.paths);
-            match try_lock(&project.paths.engine_lock()).map_err(CliError::failed)? {
-                // No engine runs it: close it here, ending whatever its dead engine left running.
-                LockState::Acquired(_lock) => {
-                    close_cancelled(store, id).await?;
-                    println!("{id} cancelled");
-                }
-                LockState::HeldBy(_) => {
-                    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-                    loop {
-                        let status = read::get_task_record(&store.reader, id)
-                            .await?
-                            .map(|t| t.status);
-                        match status {
-                            Some(TaskStatus::Cancelled) => {
-                                println!("{id} cancelled");
-                                break;
-                            }
-                            Some(other) if other.is_terminal() => {
-                                return Err(CliError::failed(format!(
-                                    "{id} finished ({other}) before it could be cancelled"
-                                )));
-                            }
-                            _ => {}
-                        }
-                        if tokio::time::Instant::now() > deadline {
-                            return Err(CliError::failed(format!(
-                                "{id}: cancel requested, but the engine has not confirmed it yet"
-                            )));
-                        }
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                }
-            }
+            wait_cancelled(project, store, id).await?;
+            println!("{id} cancelled");
         }
     }
     Ok(())
+}
+
+/// Waits until the engine running the task closes it, or closes it here if no engine runs it
+/// (none did, or the one that did has stopped meanwhile).
+async fn wait_cancelled(project: &Project, store: &Store, id: &TaskId) -> CliResult {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let LockState::Acquired(_lock) =
+            try_lock(&project.paths.engine_lock()).map_err(CliError::failed)?
+        {
+            // No engine: end whatever a dead engine left running, and close the task here.
+            close_cancelled(store, id).await?;
+            return Ok(());
+        }
+        match read::get_task_record(&store.reader, id)
+            .await?
+            .map(|t| t.status)
+        {
+            Some(TaskStatus::Cancelled) => return Ok(()),
+            Some(other) if other.is_terminal() => {
+                return Err(CliError::failed(format!(
+                    "{id} finished ({other}) before it could be cancelled"
+                )));
+            }
+            _ => {}
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(CliError::failed(format!(
+                "{id}: cancel requested, but the engine has not confirmed it yet"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 pub async fn decisions(project: &Project, task: Option<&str>, json: bool) -> CliResult {

@@ -181,6 +181,9 @@ impl Settings {
         if self.engine.max_parallel_skills == 0 {
             return Err("engine.max_parallel_skills must be at least 1".into());
         }
+        if self.engine.poll_interval.is_zero() {
+            return Err("engine.poll_interval must be longer than zero".into());
+        }
         if self.escalation.batch_size == 0 {
             return Err("escalation.batch_size must be at least 1".into());
         }

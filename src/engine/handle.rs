@@ -58,6 +58,7 @@ impl Engine {
             settings,
             paths,
             templates: Templates::new(),
+            shutdown: shutdown.clone(),
         });
         let scheduler = Scheduler {
             ctx,
@@ -85,10 +86,18 @@ impl Engine {
 
     /// Stops taking work, ends running steps (they run again at the next start) and puts their
     /// tasks back in the queue, then waits for every runner to have committed that.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(self) -> Result<(), String> {
         self.shutdown.cancel();
-        if let Err(e) = self.scheduler.await {
-            tracing::error!(error = %e, "the scheduler ended abnormally");
+        self.scheduler
+            .await
+            .map_err(|e| format!("the engine's scheduler failed: {e}"))
+    }
+
+    /// Resolves if the scheduler ends by itself, which only a bug makes happen.
+    pub async fn failed(&mut self) -> String {
+        match (&mut self.scheduler).await {
+            Ok(()) => "the engine's scheduler stopped unexpectedly".to_string(),
+            Err(e) => format!("the engine's scheduler failed: {e}"),
         }
     }
 }

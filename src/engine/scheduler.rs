@@ -13,9 +13,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::cancel::{CancelOutcome, request_cancel};
+use super::cancel::{CancelOutcome, close_cancelled, request_cancel};
 use super::queue::TaskQueue;
-use super::runner::{RunContext, initial_rows, run_task};
+use super::runner::{RunContext, RunTokens, initial_rows, run_task};
 use super::submit::{SubmitError, submit};
 use super::wake::WakeListener;
 use super::workflow::Plan;
@@ -31,7 +31,7 @@ pub(crate) struct Scheduler {
     pub shutdown: CancellationToken,
     pub queue: TaskQueue,
     pub last_seq: i64,
-    pub running: HashMap<TaskId, CancellationToken>,
+    pub running: HashMap<TaskId, RunTokens>,
     pub tracker: TaskTracker,
     /// Set when a claim failed: the next tick reloads the queue even if nothing changed.
     pub reload: bool,
@@ -94,8 +94,8 @@ impl Scheduler {
                         true
                     }
                     Ok(CancelOutcome::Requested) => {
-                        if let Some(token) = self.running.get(&id) {
-                            token.cancel();
+                        if let Some(tokens) = self.running.get(&id) {
+                            tokens.cancel();
                         }
                         true
                     }
@@ -123,8 +123,15 @@ impl Scheduler {
         match read::cancel_requests(reader).await {
             Ok(ids) => {
                 for id in ids {
-                    if let Some(token) = self.running.get(&id) {
-                        token.cancel();
+                    if let Some(tokens) = self.running.get(&id) {
+                        tokens.cancel();
+                    } else {
+                        // Flagged but not running here: queued (an engine stopped while
+                        // cancelling it) or stranded. Close it; its claim would be refused.
+                        self.queue.remove(&id);
+                        if let Err(e) = close_cancelled(&self.ctx.store, &id).await {
+                            tracing::error!(task = %id, error = %e, "cannot close a cancelled task");
+                        }
                     }
                 }
             }
@@ -138,13 +145,12 @@ impl Scheduler {
             let Some(id) = self.queue.pop() else { break };
             match self.claim(&id).await {
                 Ok(Some((task, run_id))) => {
-                    let stop = self.shutdown.child_token();
-                    self.running.insert(id.clone(), stop.clone());
+                    let tokens = RunTokens::new(&self.shutdown);
+                    self.running.insert(id.clone(), tokens.clone());
                     let ctx = self.ctx.clone();
-                    let shutdown = self.shutdown.clone();
                     let finished = finished.clone();
                     self.tracker.spawn(async move {
-                        let stopped = run_task(ctx, task, run_id, stop, shutdown).await;
+                        let stopped = run_task(ctx, task, run_id, tokens).await;
                         tracing::info!(task = %id, ?stopped, "task runner ended");
                         let _ = finished.send(id);
                     });

@@ -11,7 +11,8 @@ use crate::protocol::{EngineEvent, TaskId, TaskStatus};
 #[derive(Debug, Clone)]
 pub enum WriteOp {
     InsertTask(NewTask),
-    /// `queued` → `running` with this run; conflicts unless the task is still queued.
+    /// `queued` → `running` with this run; conflicts unless the task is still queued and no one
+    /// asked to cancel it.
     ClaimTask {
         id: TaskId,
         run_id: String,
@@ -104,7 +105,8 @@ impl WriteOp {
             WriteOp::ClaimTask { id, run_id, at } => {
                 let affected = sqlx::query(
                     "UPDATE tasks SET status = 'running', run_id = ?, \
-                     started_at = COALESCE(started_at, ?) WHERE id = ? AND status = 'queued'",
+                     started_at = COALESCE(started_at, ?) \
+                     WHERE id = ? AND status = 'queued' AND cancel_requested = 0",
                 )
                 .bind(run_id)
                 .bind(at)

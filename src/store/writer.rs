@@ -165,7 +165,7 @@ async fn try_batch(
     let at = crate::time::now_rfc3339();
     for request in batch {
         let outcome = if isolate {
-            apply_request(conn, &request.ops).await
+            apply_request(conn, &request.ops).await?
         } else {
             for op in &request.ops {
                 op.apply(conn).await?;
@@ -190,17 +190,22 @@ async fn try_batch(
 }
 
 /// Applies one request inside its own savepoint, so a failing request leaves the batch intact.
-async fn apply_request(conn: &mut SqliteConnection, ops: &[WriteOp]) -> Result<(), StoreError> {
+/// The outer error is fatal to the batch: if SQLite itself undid the transaction (a full disk,
+/// an I/O error), `ROLLBACK TO` fails, and going on would commit later requests one by one.
+async fn apply_request(
+    conn: &mut SqliteConnection,
+    ops: &[WriteOp],
+) -> Result<Result<(), StoreError>, StoreError> {
     exec(conn, "SAVEPOINT request").await?;
     for op in ops {
         if let Err(e) = op.apply(conn).await {
             exec(conn, "ROLLBACK TO request").await?;
             exec(conn, "RELEASE request").await?;
-            return Err(e);
+            return Ok(Err(e));
         }
     }
     exec(conn, "RELEASE request").await?;
-    Ok(())
+    Ok(Ok(()))
 }
 
 /// Appends events with multi-row INSERTs and returns their sequence numbers in order.

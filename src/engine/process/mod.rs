@@ -10,6 +10,7 @@ mod tail;
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
@@ -58,7 +59,9 @@ pub struct Running {
     /// identifies the process even after PIDs are reused.
     pub start_time: Option<u64>,
     spec: ProcessSpec,
-    readers: Vec<tokio::task::JoinHandle<TailBuffer>>,
+    readers: Vec<tokio::task::JoinHandle<()>>,
+    stdout: Arc<Mutex<TailBuffer>>,
+    stderr: Arc<Mutex<TailBuffer>>,
 }
 
 /// Starts the process in a new process group with piped, bounded output.
@@ -87,13 +90,14 @@ pub fn spawn(spec: ProcessSpec) -> std::io::Result<Running> {
     }
     let mut child = command.spawn()?;
     let pid = child.id().unwrap_or_default();
-    let limit = spec.output_limit;
+    let stdout = Arc::new(Mutex::new(TailBuffer::new(spec.output_limit)));
+    let stderr = Arc::new(Mutex::new(TailBuffer::new(spec.output_limit)));
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
-        readers.push(tokio::spawn(read_tail(out, limit)));
+        readers.push(tokio::spawn(read_tail(out, stdout.clone())));
     }
     if let Some(err) = child.stderr.take() {
-        readers.push(tokio::spawn(read_tail(err, limit)));
+        readers.push(tokio::spawn(read_tail(err, stderr.clone())));
     }
     Ok(Running {
         child,
@@ -101,19 +105,35 @@ pub fn spawn(spec: ProcessSpec) -> std::io::Result<Running> {
         start_time: process_start_time(pid),
         spec,
         readers,
+        stdout,
+        stderr,
     })
 }
 
-async fn read_tail(mut pipe: impl AsyncReadExt + Unpin, limit: usize) -> TailBuffer {
-    let mut tail = TailBuffer::new(limit);
+/// Reads a pipe into a shared tail buffer, so that what was read survives if the reader has to
+/// be abandoned (a detached process may hold the pipe open forever).
+async fn read_tail(mut pipe: impl AsyncReadExt + Unpin, tail: Arc<Mutex<TailBuffer>>) {
     let mut chunk = vec![0u8; 16 * 1024];
     while let Ok(n) = pipe.read(&mut chunk).await {
         if n == 0 {
             break;
         }
-        tail.push(&chunk[..n]);
+        if let Ok(mut tail) = tail.lock() {
+            tail.push(&chunk[..n]);
+        }
     }
-    tail
+}
+
+fn take_text(tail: &Arc<Mutex<TailBuffer>>) -> String {
+    tail.lock()
+        .map(|mut t| std::mem::replace(&mut *t, TailBuffer::new(0)).into_text())
+        .unwrap_or_default()
+}
+
+/// True while any process of the group led by `pid` exists.
+fn group_exists(pid: u32) -> bool {
+    i32::try_from(pid)
+        .is_ok_and(|pid| nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), None).is_ok())
 }
 
 impl Running {
@@ -135,18 +155,20 @@ impl Running {
         };
         // Stragglers (background jobs) would keep the pipes open forever.
         signal_group(self.pid, nix::sys::signal::Signal::SIGKILL);
-        let mut buffers = Vec::new();
-        for reader in self.readers.drain(..) {
-            let buffer = tokio::time::timeout(Duration::from_secs(2), reader)
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .unwrap_or_else(|| TailBuffer::new(0));
-            buffers.push(buffer);
+        // A process that left the group (setsid) may still hold a pipe: stop reading after a
+        // moment, keeping what was read.
+        let readers = futures_util::future::join_all(self.readers.drain(..));
+        if tokio::time::timeout(Duration::from_millis(500), readers)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                pid = self.pid,
+                "a process outside the step's group holds its output open"
+            );
         }
-        let mut buffers = buffers.into_iter();
-        let stdout = buffers.next().map(|b| b.into_text()).unwrap_or_default();
-        let stderr = buffers.next().map(|b| b.into_text()).unwrap_or_default();
+        let stdout = take_text(&self.stdout);
+        let stderr = take_text(&self.stderr);
         use std::os::unix::process::ExitStatusExt;
         Ok(ProcessOutcome {
             ended,
@@ -157,16 +179,23 @@ impl Running {
         })
     }
 
-    /// SIGTERM to the group, SIGKILL after the grace period; returns the leader's status.
+    /// SIGTERM to the group; SIGKILL to whatever of it is left after the grace period (the
+    /// leader often dies at once while its children still clean up). Returns the leader's
+    /// status.
     async fn end_group(&mut self) -> std::io::Result<std::process::ExitStatus> {
         signal_group(self.pid, nix::sys::signal::Signal::SIGTERM);
-        match tokio::time::timeout(self.spec.kill_grace, self.child.wait()).await {
-            Ok(status) => status,
+        let deadline = tokio::time::Instant::now() + self.spec.kill_grace;
+        let status = match tokio::time::timeout_at(deadline, self.child.wait()).await {
+            Ok(status) => status?,
             Err(_) => {
                 signal_group(self.pid, nix::sys::signal::Signal::SIGKILL);
-                self.child.wait().await
+                return self.child.wait().await;
             }
+        };
+        while group_exists(self.pid) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
+        Ok(status)
     }
 }
 

@@ -12,6 +12,7 @@ mod steps;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +34,56 @@ pub struct RunContext {
     pub paths: ProjectPaths,
     pub templates: Templates,
     pub skill_slots: Arc<Semaphore>,
+    /// The engine's stop: store writes stop retrying once it fires.
+    pub shutdown: CancellationToken,
+}
+
+impl RunContext {
+    /// Commits `ops`, retrying with backoff while the store fails (locked by another program,
+    /// a full disk being cleared): a runner must not lose track of its task over a passing
+    /// error. Gives up on a conflict, or once the engine is stopping.
+    pub async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match self.store.writer.write(ops.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(e @ (StoreError::Conflict(_) | StoreError::WriterGone)) => return Err(e),
+                Err(e) if self.shutdown.is_cancelled() => return Err(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?wait, "a step's state could not be saved; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = self.shutdown.cancelled() => {}
+                    }
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+}
+
+/// How a runner is told to stop. `stop` wakes every wait (it is a child of the engine's
+/// shutdown token); `cancel` says the user asked, which wins over an engine stop, so a task
+/// cancelled while the engine stops is closed as cancelled rather than requeued.
+#[derive(Debug, Clone)]
+pub struct RunTokens {
+    pub cancel: CancellationToken,
+    pub stop: CancellationToken,
+}
+
+impl RunTokens {
+    pub fn new(shutdown: &CancellationToken) -> RunTokens {
+        RunTokens {
+            cancel: CancellationToken::new(),
+            stop: shutdown.child_token(),
+        }
+    }
+
+    /// The user cancelled the task.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+        self.stop.cancel();
+    }
 }
 
 /// How a run stopped.
@@ -60,7 +111,8 @@ pub(crate) struct Run<'a> {
     pub rows: BTreeMap<String, StepRow>,
     /// Cancelled when the user cancels this task or the engine stops.
     pub stop: CancellationToken,
-    pub shutdown: CancellationToken,
+    /// Cancelled only when the user cancels this task.
+    pub cancel: CancellationToken,
 }
 
 /// Runs `task` (already claimed, with its run's step rows inserted) to its end.
@@ -68,11 +120,10 @@ pub async fn run_task(
     ctx: Arc<RunContext>,
     task: TaskRecord,
     run_id: String,
-    stop: CancellationToken,
-    shutdown: CancellationToken,
+    tokens: RunTokens,
 ) -> Stopped {
     let id = task.id.clone();
-    match run_inner(&ctx, &task, run_id, stop, shutdown).await {
+    match run_inner(&ctx, &task, run_id, tokens).await {
         Ok(stopped) => stopped,
         Err(e) => {
             // The store failed under us: say so and leave the task for the next start rather
@@ -87,8 +138,7 @@ async fn run_inner(
     ctx: &RunContext,
     task: &TaskRecord,
     run_id: String,
-    stop: CancellationToken,
-    shutdown: CancellationToken,
+    tokens: RunTokens,
 ) -> Result<Stopped, StoreError> {
     let plan: Plan = match serde_json::from_str(&task.plan) {
         Ok(plan) => plan,
@@ -110,8 +160,8 @@ async fn run_inner(
         run_id,
         plan,
         rows,
-        stop,
-        shutdown,
+        stop: tokens.stop,
+        cancel: tokens.cancel,
     };
     let outcome = run.run_steps().await?;
     match outcome {
@@ -136,12 +186,10 @@ async fn run_inner(
             Ok(Stopped::Finished(TaskStatus::Cancelled))
         }
         Err(Halt::Interrupted) => {
-            ctx.store
-                .writer
-                .write(vec![WriteOp::RequeueTask {
-                    id: task.id.clone(),
-                }])
-                .await?;
+            ctx.write(vec![WriteOp::RequeueTask {
+                id: task.id.clone(),
+            }])
+            .await?;
             Ok(Stopped::Interrupted)
         }
     }
@@ -154,19 +202,17 @@ pub(crate) async fn finish(
     status: TaskStatus,
     error: Option<String>,
 ) -> Result<(), StoreError> {
-    ctx.store
-        .writer
-        .write(vec![
-            WriteOp::SetTaskStatus {
-                id: id.clone(),
-                status,
-                error,
-                finished_at: Some(crate::time::now_rfc3339()),
-            },
-            WriteOp::Event(EngineEvent::TaskFinished {
-                task_id: id.clone(),
-                status,
-            }),
-        ])
-        .await
+    ctx.write(vec![
+        WriteOp::SetTaskStatus {
+            id: id.clone(),
+            status,
+            error,
+            finished_at: Some(crate::time::now_rfc3339()),
+        },
+        WriteOp::Event(EngineEvent::TaskFinished {
+            task_id: id.clone(),
+            status,
+        }),
+    ])
+    .await
 }

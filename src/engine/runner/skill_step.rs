@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use super::{Halt, Run};
 use crate::engine::process::{self, Ended, ProcessOutcome, ProcessSpec};
 use crate::engine::skills::Skill;
@@ -150,8 +152,8 @@ impl Run<'_> {
             .await?;
             return Ok((row, None));
         };
-        let budget = retry.as_ref().map_or(1, |r| r.attempts.max(1));
-        let mut failures = 0u32;
+        // The budget counts every start recorded in the store, so a restart does not renew it.
+        let budget = i64::from(retry.as_ref().map_or(1, |r| r.attempts.max(1)));
         loop {
             let spec = match self.render(step, skill, cv) {
                 Ok(spec) => spec,
@@ -185,9 +187,8 @@ impl Run<'_> {
             let outcome = match process::spawn(spec) {
                 Err(e) => Err(format!("cannot start `{program}`: {e}")),
                 Ok(running) => {
-                    self.ctx
-                        .store
-                        .writer
+                    let recorded = self
+                        .ctx
                         .write(vec![WriteOp::StepProcess {
                             run_id: self.run_id.clone(),
                             step_id: row.id.clone(),
@@ -197,7 +198,14 @@ impl Run<'_> {
                                 .and_then(|t| i64::try_from(t).ok())
                                 .unwrap_or(-1),
                         }])
-                        .await?;
+                        .await;
+                    if let Err(e) = recorded {
+                        // Never leave a process running that no record points to.
+                        let now = CancellationToken::new();
+                        now.cancel();
+                        let _ = running.wait(&now).await;
+                        return Err(e);
+                    }
                     running
                         .wait(&self.stop)
                         .await
@@ -227,14 +235,14 @@ impl Run<'_> {
                 }
                 Err(message) => message,
             };
-            failures += 1;
-            if failures >= budget {
+            if row.attempts >= budget {
                 self.close_step(&mut row, StepStatus::Failed, Some(error))
                     .await?;
                 return Ok((row, None));
             }
             let backoff = retry.as_ref().map(|r| r.backoff.0).unwrap_or_default();
-            let wait = backoff.saturating_mul(2u32.saturating_pow(failures - 1));
+            let doublings = u32::try_from(row.attempts - 1).unwrap_or(0).min(16);
+            let wait = backoff.saturating_mul(2u32.saturating_pow(doublings));
             row.status = StepStatus::Pending;
             row.error = Some(error);
             let note = WriteOp::Log {
@@ -242,13 +250,12 @@ impl Run<'_> {
                 task_id: Some(self.task.id.clone()),
                 step_id: Some(row.id.clone()),
                 message: format!(
-                    "attempt {failures} of {budget} failed; retrying in {}",
+                    "attempt {} of {budget} failed; retrying in {}",
+                    row.attempts,
                     humantime::format_duration(wait)
                 ),
             };
             self.ctx
-                .store
-                .writer
                 .write(vec![WriteOp::UpsertStep(row.clone()), note])
                 .await?;
             tokio::select! {

@@ -41,10 +41,10 @@ pub(crate) fn initial_rows(task_id: &TaskId, run_id: &str, plan: &Plan) -> Vec<S
 impl Run<'_> {
     /// Why the run must stop now, if it must.
     pub(crate) fn halt(&self) -> Option<Halt> {
-        if self.shutdown.is_cancelled() {
-            Some(Halt::Interrupted)
-        } else if self.stop.is_cancelled() {
+        if self.cancel.is_cancelled() {
             Some(Halt::Cancelled)
+        } else if self.stop.is_cancelled() {
+            Some(Halt::Interrupted)
         } else {
             None
         }
@@ -58,7 +58,7 @@ impl Run<'_> {
     ) -> Result<(), StoreError> {
         let mut ops = vec![WriteOp::UpsertStep(row.clone())];
         ops.extend(events.into_iter().map(WriteOp::Event));
-        self.ctx.store.writer.write(ops).await
+        self.ctx.write(ops).await
     }
 
     fn finished_event(&self, row: &StepRow) -> EngineEvent {
@@ -245,8 +245,6 @@ impl Run<'_> {
             decide.risk, decide.default
         );
         self.ctx
-            .store
-            .writer
             .write(vec![
                 WriteOp::UpsertStep(row.clone()),
                 WriteOp::InsertDecision {
