@@ -18,7 +18,7 @@ steps:
     with: { run: "echo run >> counts.first" }
   - id: middle
     skill: shell
-    with: { run: "echo run >> counts.middle; echo $$ > middle.pid; if [ ! -e release ]; then sleep 60 & echo $! > middle.child; wait; fi" }
+    with: { run: "echo run >> counts.middle; cut -d' ' -f5 /proc/$$/stat > middle.pgid; if [ ! -e release ]; then sleep 60 & echo $! > middle.child; wait; fi" }
   - id: side
     parallel:
       - { id: left, skill: shell, with: { run: "echo run >> counts.left" } }
@@ -39,7 +39,11 @@ fn kill_9_mid_workflow_loses_nothing_and_reruns_only_the_cut_step() {
     p.wait_for(&id, LONG, |t| {
         support::step_status(t, "middle") == Some("running") && !p.read("middle.child").is_empty()
     });
-    let leader: i32 = p.read("middle.pid").trim().parse().expect("middle pid");
+    let group: i32 = p
+        .read("middle.pgid")
+        .trim()
+        .parse()
+        .expect("middle's process group");
     let child: i32 = p
         .read("middle.child")
         .trim()
@@ -64,7 +68,7 @@ fn kill_9_mid_workflow_loses_nothing_and_reruns_only_the_cut_step() {
     eventually(
         Duration::from_secs(10),
         "the orphaned step processes ended",
-        || !alive(child) && !group_alive(leader),
+        || !alive(child) && !group_alive(group),
     );
     let task = p.wait_finished(&id, LONG);
     assert_eq!(task["status"], "succeeded", "{task:#}");
@@ -91,6 +95,30 @@ fn kill_9_mid_workflow_loses_nothing_and_reruns_only_the_cut_step() {
     }
     assert_eq!(p.read("counts.queued").lines().count(), 1);
     assert_eq!(p.read("counts.down").lines().count(), 1);
+}
+
+#[test]
+fn kill_9_ends_the_step_processes_at_once_even_without_a_restart() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/bg.yaml",
+        "steps:\n  - id: s\n    skill: shell\n    with: { run: \"cut -d' ' -f5 /proc/$$/stat > pgid; sleep 60 & echo $! > child.pid; wait\" }\n",
+    );
+    let engine = p.start_engine(&[]);
+    let id = p.submit(&["--workflow", "bg", "background child"]);
+    p.wait_for(&id, LONG, |_| {
+        !p.read("child.pid").is_empty() && !p.read("pgid").is_empty()
+    });
+    let child: i32 = p.read("child.pid").trim().parse().expect("child pid");
+    let group: i32 = p.read("pgid").trim().parse().expect("pgid");
+    assert!(alive(child));
+    engine.kill_hard();
+    // No engine is started again: the step's supervisor ends its group when its engine dies.
+    eventually(
+        Duration::from_secs(5),
+        "the step's processes died with their engine",
+        || !alive(child) && !group_alive(group),
+    );
 }
 
 #[test]

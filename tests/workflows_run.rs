@@ -226,7 +226,7 @@ fn cancel_ends_a_running_task_and_its_processes() {
     let p = Project::new();
     p.write(
         ".bosun/workflows/long.yaml",
-        "steps:\n  - id: long\n    skill: shell\n    with: { run: \"echo $$ > leader.pid; sleep 60 & echo $! > child.pid; wait\" }\n  - { id: next, skill: shell, with: { run: \"touch next.ran\" } }\n",
+        "steps:\n  - id: long\n    skill: shell\n    with: { run: \"cut -d' ' -f5 /proc/$$/stat > leader.pgid; sleep 60 & echo $! > child.pid; wait\" }\n  - { id: next, skill: shell, with: { run: \"touch next.ran\" } }\n",
     );
     let _engine = engine(&p);
     let id = p.submit(&["--workflow", "long", "long job"]);
@@ -243,10 +243,14 @@ fn cancel_ends_a_running_task_and_its_processes() {
     assert_eq!(task["status"], "cancelled", "{task:#}");
     assert_eq!(Project::step(&task, "long")["status"], "cancelled");
     assert_eq!(Project::step(&task, "next")["status"], "cancelled");
-    let leader: i32 = p.read("leader.pid").trim().parse().expect("leader pid");
+    let group: i32 = p
+        .read("leader.pgid")
+        .trim()
+        .parse()
+        .expect("the step's process group");
     let child: i32 = p.read("child.pid").trim().parse().expect("child pid");
     eventually(Duration::from_secs(5), "the step's processes ended", || {
-        !alive(child) && !group_alive(leader)
+        !alive(child) && !group_alive(group)
     });
     assert!(!p.path("next.ran").exists());
     // Cancelling again is an error: it already finished.

@@ -52,6 +52,10 @@ pub type CliResult = Result<(), CliError>;
 
 /// Parses the command line, runs the verb, and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(crate::engine::process::SUPERVISE_VERB) {
+        return supervise_verb(&args[2..]);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -68,6 +72,22 @@ pub fn main() -> ExitCode {
         Err(e) => {
             eprintln!("bosun: {}", e.message);
             ExitCode::from(e.code)
+        }
+    }
+}
+
+/// `bosun __step --parent PID -- COMMAND...`: the engine's step supervisor (not for people).
+fn supervise_verb(args: &[String]) -> ExitCode {
+    match args {
+        [flag, parent, dashes, argv @ ..] if flag == "--parent" && dashes == "--" => {
+            match parent.parse() {
+                Ok(parent) => crate::engine::process::supervise(parent, argv),
+                Err(_) => ExitCode::from(2),
+            }
+        }
+        _ => {
+            eprintln!("bosun __step: usage: bosun __step --parent PID -- COMMAND...");
+            ExitCode::from(2)
         }
     }
 }

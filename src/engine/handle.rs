@@ -59,6 +59,7 @@ impl Engine {
             paths,
             templates: Templates::new(),
             shutdown: shutdown.clone(),
+            supervisor: supervisor_binary(),
         });
         let scheduler = Scheduler {
             ctx,
@@ -132,4 +133,11 @@ impl EngineHandle {
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
+}
+
+/// This executable, if it is the `bosun` binary (which has the `__step` verb); an engine
+/// embedded elsewhere (tests, other front ends) runs commands without the supervisor.
+fn supervisor_binary() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    (exe.file_name()? == "bosun").then_some(exe)
 }

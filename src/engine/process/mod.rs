@@ -6,6 +6,7 @@
 //! the PID and start time before the step is considered running.
 
 mod procfs;
+mod supervise;
 mod tail;
 
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 
 pub use procfs::{end_group_if_ours, end_leftover_groups, process_start_time};
+pub use supervise::{SUPERVISE_VERB, supervise};
 pub use tail::TailBuffer;
 
 /// What to run and how.
@@ -30,6 +32,9 @@ pub struct ProcessSpec {
     /// Bytes kept of stdout and of stderr (each keeps its tail).
     pub output_limit: usize,
     pub kill_grace: Duration,
+    /// The `bosun` binary, to lead the step's group as `bosun __step` (see `supervise`);
+    /// `None` runs the command directly, with a parent-death signal for it alone.
+    pub supervisor: Option<PathBuf>,
 }
 
 /// Why the process ended.
@@ -70,9 +75,32 @@ pub fn spawn(spec: ProcessSpec) -> std::io::Result<Running> {
         .argv
         .split_first()
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty command"))?;
-    let mut command = Command::new(program);
+    let mut command = match &spec.supervisor {
+        Some(bosun) => {
+            let mut c = Command::new(bosun);
+            c.arg(SUPERVISE_VERB)
+                .arg("--parent")
+                .arg(std::process::id().to_string())
+                .arg("--")
+                .arg(program)
+                .args(args);
+            c
+        }
+        None => {
+            let mut c = Command::new(program);
+            c.args(args);
+            // SAFETY: the closure runs in the child between fork and exec and only makes the
+            // prctl system call, which is async-signal-safe; it allocates and locks nothing.
+            unsafe {
+                c.pre_exec(|| {
+                    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                        .map_err(std::io::Error::from)
+                });
+            }
+            c
+        }
+    };
     command
-        .args(args)
         .current_dir(&spec.cwd)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
@@ -80,14 +108,6 @@ pub fn spawn(spec: ProcessSpec) -> std::io::Result<Running> {
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(false);
-    // SAFETY: the closure runs in the child between fork and exec and only makes the prctl
-    // system call, which is async-signal-safe; it allocates nothing and takes no locks.
-    unsafe {
-        command.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
-                .map_err(std::io::Error::from)
-        });
-    }
     let mut child = command.spawn()?;
     let pid = child.id().unwrap_or_default();
     let stdout = Arc::new(Mutex::new(TailBuffer::new(spec.output_limit)));

@@ -36,6 +36,8 @@ pub struct RunContext {
     pub skill_slots: Arc<Semaphore>,
     /// The engine's stop: store writes stop retrying once it fires.
     pub shutdown: CancellationToken,
+    /// The `bosun` binary that supervises step processes, when the engine runs from it.
+    pub supervisor: Option<std::path::PathBuf>,
 }
 
 impl RunContext {

@@ -102,6 +102,7 @@ impl Run<'_> {
             timeout: timeout.or(skill.timeout).map(|d| d.0),
             output_limit: self.ctx.settings.engine.output_limit,
             kill_grace: self.ctx.settings.engine.kill_grace,
+            supervisor: self.ctx.supervisor.clone(),
         })
     }
 

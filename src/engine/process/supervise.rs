@@ -1,0 +1,92 @@
+//! `bosun __step`: the leader of every step's process group when the engine runs as the
+//! `bosun` binary. It runs the step's command as its child and passes its exit status on; its
+//! one extra duty is the parent-death signal. If the engine dies (even by `kill -9`), the
+//! kernel sends this supervisor SIGUSR2, and it kills its whole process group — so no process
+//! a step started outlives its engine, not even until the next start.
+//!
+//! Signals the engine sends to the group (SIGTERM on cancel or timeout) reach the command
+//! directly; the supervisor only waits for it to end.
+
+use std::process::{Command, ExitCode};
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, killpg, raise, sigprocmask};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, getpgrp, getppid};
+
+/// The hidden verb's name.
+pub const SUPERVISE_VERB: &str = "__step";
+
+/// The signal the kernel sends the supervisor when its engine dies.
+const ENGINE_DIED: Signal = Signal::SIGUSR2;
+
+fn kill_own_group() -> ! {
+    let _ = killpg(getpgrp(), Signal::SIGKILL);
+    std::process::exit(137)
+}
+
+/// Runs `argv` as a supervised step; `parent` is the engine's PID.
+pub fn supervise(parent: i32, argv: &[String]) -> ExitCode {
+    let Some((program, args)) = argv.split_first() else {
+        eprintln!("bosun __step: no command");
+        return ExitCode::from(2);
+    };
+    let mut watched = SigSet::empty();
+    for signal in [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        ENGINE_DIED,
+    ] {
+        watched.add(signal);
+    }
+    // Block first, so no signal is missed between the checks below and `wait`.
+    if sigprocmask(SigmaskHow::SIG_BLOCK, Some(&watched), None).is_err()
+        || nix::sys::prctl::set_pdeathsig(ENGINE_DIED).is_err()
+    {
+        eprintln!("bosun __step: cannot set up signal handling");
+        return ExitCode::from(126);
+    }
+    // The engine may have died before the death signal was armed.
+    if getppid().as_raw() != parent {
+        kill_own_group();
+    }
+    let mut command = Command::new(program);
+    command.args(args);
+    // SAFETY: runs in the child between fork and exec; sigprocmask is async-signal-safe and
+    // the closure allocates nothing (the empty set is built before the fork).
+    let unblock = SigSet::empty();
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+            sigprocmask(SigmaskHow::SIG_SETMASK, Some(&unblock), None).map_err(std::io::Error::from)
+        });
+    }
+    let child = match command.spawn() {
+        Ok(child) => Pid::from_raw(child.id() as i32),
+        Err(e) => {
+            eprintln!("bosun: cannot start `{program}`: {e}");
+            return ExitCode::from(127);
+        }
+    };
+    loop {
+        match watched.wait() {
+            Ok(ENGINE_DIED) => kill_own_group(),
+            Ok(Signal::SIGCHLD) => match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(_, code)) => return ExitCode::from(code as u8),
+                Ok(WaitStatus::Signaled(_, signal, _)) => return die_like(signal, &watched),
+                _ => {}
+            },
+            // The group's signals reach the command too: keep waiting for it to end.
+            _ => {}
+        }
+    }
+}
+
+/// Ends the supervisor by the signal that ended the command, so the engine sees the same.
+fn die_like(signal: Signal, watched: &SigSet) -> ExitCode {
+    let _ = sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(watched), None);
+    // SAFETY: restoring the default disposition of a signal is always sound.
+    let _ = unsafe { nix::sys::signal::signal(signal, nix::sys::signal::SigHandler::SigDfl) };
+    let _ = raise(signal);
+    ExitCode::from(128 + signal as u8)
+}
