@@ -385,3 +385,21 @@ fn without_a_workflow_the_description_chooses_one_and_show_says_why() {
     let text = String::from_utf8(p.bosun(&["show", &id]).stdout).expect("utf8");
     assert!(text.contains("runs as a shell command"), "{text}");
 }
+
+#[test]
+fn a_running_step_shows_its_output_so_far() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/slow.yaml",
+        "steps:\n  - id: s\n    skill: shell\n    with: { run: \"echo halfway; while [ ! -e done ]; do sleep 0.05; done; echo finished\" }\n",
+    );
+    let _engine = engine(&p);
+    let id = p.submit(&["--workflow", "slow", "slow printer"]);
+    let running = p.wait_for(&id, LONG, |t| {
+        support::step_status(t, "s") == Some("running") && t["steps"][0]["output"] == "halfway\n"
+    });
+    assert_eq!(running["status"], "running");
+    std::fs::write(p.path("done"), "").expect("let it finish");
+    let task = p.wait_finished(&id, LONG);
+    assert_eq!(Project::step(&task, "s")["output"], "halfway\nfinished\n");
+}

@@ -156,7 +156,30 @@ fn group_exists(pid: u32) -> bool {
         .is_ok_and(|pid| nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), None).is_ok())
 }
 
+/// A view of a running process's stdout, for showing progress before it ends.
+#[derive(Clone)]
+pub struct OutputProbe {
+    stdout: Arc<Mutex<TailBuffer>>,
+}
+
+impl OutputProbe {
+    /// The stdout tail so far, and how many bytes were written in all (to tell a change).
+    pub fn stdout(&self) -> (String, u64) {
+        self.stdout
+            .lock()
+            .map(|t| (t.clone().into_text(), t.total()))
+            .unwrap_or_default()
+    }
+}
+
 impl Running {
+    /// Lets the caller look at stdout while the process runs.
+    pub fn output_probe(&self) -> OutputProbe {
+        OutputProbe {
+            stdout: self.stdout.clone(),
+        }
+    }
+
     /// Waits for the process to end, or ends its group on timeout or cancellation.
     /// Processes it left behind in its group are ended too.
     pub async fn wait(mut self, cancel: &CancellationToken) -> std::io::Result<ProcessOutcome> {

@@ -30,6 +30,11 @@ impl TailBuffer {
         self.bytes.extend(chunk);
     }
 
+    /// Bytes written in all, kept or not.
+    pub fn total(&self) -> u64 {
+        self.dropped + self.bytes.len() as u64
+    }
+
     /// The kept bytes as text, led by a note of how much was left out.
     pub fn into_text(self) -> String {
         let (a, b) = self.bytes.as_slices();

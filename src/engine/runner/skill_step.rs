@@ -14,6 +14,9 @@ use crate::protocol::{EngineEvent, StepStatus};
 use crate::store::{StepRow, StoreError, WriteOp};
 use crate::time::now_rfc3339;
 
+/// How often a running step's output so far is saved, for `bosun show`.
+const OUTPUT_FLUSH: Duration = Duration::from_secs(1);
+
 /// A failed attempt: what to store as the step's error.
 fn failure_message(outcome: &ProcessOutcome, timeout: Option<Duration>) -> String {
     let head = match (outcome.ended, outcome.exit_code, outcome.signal) {
@@ -207,10 +210,29 @@ impl Run<'_> {
                         let _ = running.wait(&now).await;
                         return Err(e);
                     }
-                    running
-                        .wait(&self.stop)
-                        .await
-                        .map_err(|e| format!("lost the process: {e}"))
+                    let probe = running.output_probe();
+                    let wait = running.wait(&self.stop);
+                    tokio::pin!(wait);
+                    let mut tick = tokio::time::interval(OUTPUT_FLUSH);
+                    tick.tick().await;
+                    let mut shown = 0;
+                    loop {
+                        tokio::select! {
+                            outcome = &mut wait => {
+                                break outcome.map_err(|e| format!("lost the process: {e}"));
+                            }
+                            _ = tick.tick() => {
+                                // Progress for `bosun show`; the final output replaces it.
+                                let (text, total) = probe.stdout();
+                                if total != shown {
+                                    shown = total;
+                                    row.output = Some(text);
+                                    // Best effort: leaving the loop would abandon the process.
+                                    let _ = self.save(&row, vec![]).await;
+                                }
+                            }
+                        }
+                    }
                 }
             };
             drop(permit);
