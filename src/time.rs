@@ -8,15 +8,21 @@ pub fn now_rfc3339() -> String {
     format_rfc3339(OffsetDateTime::now_utc())
 }
 
-/// Formats a time as RFC 3339 UTC with millisecond precision.
+/// Formats a time as RFC 3339 UTC with exactly three fraction digits. The fixed width matters:
+/// the store compares and sorts these strings as text, and a trimmed fraction (`.23Z`) would
+/// sort after `.232Z`.
 pub fn format_rfc3339(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
-    let millis = at.millisecond();
-    let at = at
-        .replace_nanosecond(u32::from(millis) * 1_000_000)
-        .unwrap_or(at);
-    at.format(&Rfc3339)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
 }
 
 /// Parses an RFC 3339 timestamp written by [`now_rfc3339`].
@@ -27,6 +33,15 @@ pub fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fraction_always_has_three_digits_so_text_order_is_time_order() {
+        let at = parse_rfc3339("2026-11-24T06:20:00.230Z").expect("parses");
+        assert_eq!(format_rfc3339(at), "2026-11-24T06:20:00.230Z");
+        let whole = parse_rfc3339("2026-11-24T06:20:01Z").expect("parses");
+        assert_eq!(format_rfc3339(whole), "2026-11-24T06:20:01.000Z");
+        assert!(format_rfc3339(at) < format_rfc3339(at + time::Duration::milliseconds(2)));
+    }
 
     #[test]
     fn round_trips_and_is_utc() {

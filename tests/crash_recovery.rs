@@ -31,6 +31,8 @@ steps:
 #[test]
 fn kill_9_mid_workflow_loses_nothing_and_reruns_only_the_cut_step() {
     let p = Project::new();
+    // The step reads its own /proc entry to report its process group.
+    p.write(".bosun/policy.yaml", "read_roots: [\"/proc\"]\n");
     p.write(".bosun/workflows/counting.yaml", COUNTING);
     // One workflow at a time, so the second task is still queued when the engine dies.
     let engine = p.start_engine(&["--max-workflows", "1"]);
@@ -100,6 +102,8 @@ fn kill_9_mid_workflow_loses_nothing_and_reruns_only_the_cut_step() {
 #[test]
 fn kill_9_ends_the_step_processes_at_once_even_without_a_restart() {
     let p = Project::new();
+    // The step reads its own /proc entry to report its process group.
+    p.write(".bosun/policy.yaml", "read_roots: [\"/proc\"]\n");
     p.write(
         ".bosun/workflows/bg.yaml",
         "steps:\n  - id: s\n    skill: shell\n    with: { run: \"cut -d' ' -f5 /proc/$$/stat > pgid; sleep 60 & echo $! > child.pid; wait\" }\n",
@@ -124,6 +128,8 @@ fn kill_9_ends_the_step_processes_at_once_even_without_a_restart() {
 #[test]
 fn a_clean_stop_interrupts_running_steps_and_the_next_start_resumes() {
     let p = Project::new();
+    // The step reads its own /proc entry to report its process group.
+    p.write(".bosun/policy.yaml", "read_roots: [\"/proc\"]\n");
     p.write(".bosun/workflows/counting.yaml", COUNTING);
     let engine = p.start_engine(&[]);
     let id = p.submit(&["--workflow", "counting", "count my runs"]);

@@ -74,6 +74,7 @@ async fn a_task_announces_each_change_in_order() {
         [
             "task_submitted",
             "task_started",
+            "decision_made",
             "step_started",
             "step_finished",
             "task_finished"

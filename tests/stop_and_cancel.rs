@@ -94,7 +94,7 @@ fn a_retry_budget_is_not_renewed_by_a_restart() {
     let p = Project::new();
     p.write(
         ".bosun/workflows/hopeless.yaml",
-        "steps:\n  - id: s\n    skill: shell\n    with: { run: \"echo try >> tries; exit 1\" }\n    retry: { attempts: 2, backoff: 2s }\n",
+        "on_failure: fail\nsteps:\n  - id: s\n    skill: shell\n    with: { run: \"echo try >> tries; exit 1\" }\n    retry: { attempts: 2, backoff: 2s }\n",
     );
     let engine = p.start_engine(&[]);
     let id = p.submit(&["--workflow", "hopeless", "always fails"]);

@@ -154,7 +154,7 @@ fn a_failing_step_fails_the_task_and_skips_the_rest() {
     let task = run_workflow(
         &p,
         "fail",
-        "steps:\n  - { id: bad, skill: shell, with: { run: \"echo oops >&2; exit 7\" } }\n  - { id: later, skill: shell, with: { run: \"touch ran\" } }\n",
+        "on_failure: fail\nsteps:\n  - { id: bad, skill: shell, with: { run: \"echo oops >&2; exit 7\" } }\n  - { id: later, skill: shell, with: { run: \"touch ran\" } }\n",
         &["fails"],
     );
     assert_eq!(task["status"], "failed");
@@ -177,6 +177,7 @@ fn retries_back_off_until_an_attempt_succeeds_or_the_budget_is_spent() {
         &p,
         "flaky",
         r#"
+on_failure: fail
 steps:
   - id: flaky
     skill: shell
@@ -204,7 +205,7 @@ fn a_timeout_ends_the_whole_process_group() {
     let task = run_workflow(
         &p,
         "slow",
-        "steps:\n  - id: slow\n    skill: shell\n    with: { run: \"sleep 60 & echo $! > child.pid; wait\" }\n    timeout: 300ms\n",
+        "on_failure: fail\nsteps:\n  - id: slow\n    skill: shell\n    with: { run: \"sleep 60 & echo $! > child.pid; wait\" }\n    timeout: 300ms\n",
         &["too slow"],
     );
     let slow = Project::step(&task, "slow");
@@ -224,6 +225,8 @@ fn a_timeout_ends_the_whole_process_group() {
 #[test]
 fn cancel_ends_a_running_task_and_its_processes() {
     let p = Project::new();
+    // The step reads its own /proc entry to report its process group.
+    p.write(".bosun/policy.yaml", "read_roots: [\"/proc\"]\n");
     p.write(
         ".bosun/workflows/long.yaml",
         "steps:\n  - id: long\n    skill: shell\n    with: { run: \"cut -d' ' -f5 /proc/$$/stat > leader.pgid; sleep 60 & echo $! > child.pid; wait\" }\n  - { id: next, skill: shell, with: { run: \"touch next.ran\" } }\n",
@@ -279,7 +282,7 @@ fn a_queued_task_can_be_cancelled_without_an_engine() {
 }
 
 #[test]
-fn decide_steps_take_their_default_and_are_recorded() {
+fn medium_risk_decide_steps_take_their_default_and_are_recorded() {
     let p = Project::new();
     let task = run_workflow(
         &p,
@@ -287,7 +290,7 @@ fn decide_steps_take_their_default_and_are_recorded() {
         r#"
 steps:
   - id: ship
-    decide: { question: "Push?", options: [push, hold], default: hold, risk: high }
+    decide: { question: "Push?", options: [push, hold], default: hold, risk: medium }
   - id: push
     if: "steps.ship.choice == 'push'"
     skill: shell
@@ -305,7 +308,12 @@ steps:
     let id = task["id"].as_str().expect("id");
     let out = p.bosun(&["decisions", "--task", id, "--json"]);
     let decisions: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let d = &decisions[0];
+    let d = decisions
+        .as_array()
+        .expect("an array")
+        .iter()
+        .find(|d| d["kind"] == "decide")
+        .expect("the decide step's decision");
     assert_eq!(
         (d["choice"].as_str(), d["decided_by"].as_str()),
         (Some("hold"), Some("policy"))

@@ -72,7 +72,39 @@ pub enum Verb {
         #[arg(long)]
         json: bool,
     },
-    /// Check workflows, skills and config; errors as FILE:LINE:COL: message.
+    /// Open escalations, in batches (the current batch first).
+    Inbox {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer an escalation with one of its options (a unique prefix of the id is enough).
+    Answer {
+        escalation: String,
+        choice: String,
+        /// Apply the same answer to later matching questions: of this task, of this engine
+        /// session, or as a rule written into `.bosun/policy.yaml`.
+        #[arg(long, value_enum, value_name = "SCOPE")]
+        remember: Option<RememberScope>,
+        /// Answer the open questions grouped with this one (same skill, same command shape) too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Autonomy rate (decisions made without the user) and other counts.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the policy.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+    /// The audit log of decisions and commands.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Check workflows, skills, config and policy; errors as FILE:LINE:COL: message.
     Validate { paths: Vec<PathBuf> },
     /// List known workflows and where each comes from.
     Workflows {
@@ -86,6 +118,44 @@ pub enum Verb {
     },
     /// Check SQLite, Redis, the watcher and paths: what works, what does not.
     Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How far a remembered answer reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RememberScope {
+    /// Later matching questions of the same task.
+    Task,
+    /// Later matching questions until the engine stops.
+    Session,
+    /// A rule written into `.bosun/policy.yaml`, with a comment saying where it came from.
+    Rule,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum PolicyAction {
+    /// What the policy would do with COMMAND, and which rule decides.
+    Check {
+        /// The command line, as a shell would read it.
+        command: String,
+        /// The skill that would run it (default: shell).
+        #[arg(long, default_value = "shell")]
+        skill: String,
+        /// The workflow it would run in.
+        #[arg(long)]
+        workflow: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditAction {
+    /// Check the hash chain of `.bosun/audit.jsonl`; names the first record that was changed,
+    /// removed or inserted.
+    Verify {
         #[arg(long)]
         json: bool,
     },

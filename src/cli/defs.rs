@@ -16,6 +16,7 @@ enum Kind {
     Workflow,
     Skill,
     Config,
+    Policy,
 }
 
 /// Tells what a file is from where it lives, else from its top-level keys.
@@ -29,8 +30,10 @@ fn kind_of(path: &Path, text: &str) -> Option<Kind> {
         Some("skills") => return Some(Kind::Skill),
         _ => {}
     }
-    if path.file_name().and_then(|n| n.to_str()) == Some("config.yaml") {
-        return Some(Kind::Config);
+    match path.file_name().and_then(|n| n.to_str()) {
+        Some("config.yaml") => return Some(Kind::Config),
+        Some("policy.yaml") => return Some(Kind::Policy),
+        _ => {}
     }
     let top = |key: &str| text.lines().any(|l| l.starts_with(key));
     if top("steps:") {
@@ -53,6 +56,13 @@ fn check_file(path: &Path, skills: &SkillCatalog) -> Vec<Diagnostic> {
         Some(Kind::Config) => crate::config::load_settings_from_file(path)
             .map(|_| ())
             .map_err(Into::into),
+        Some(Kind::Policy) => {
+            let root = path
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new("."));
+            crate::engine::policy::Policy::from_text(path, &text, root).map(|_| ())
+        }
         None => Err(Diagnostic::whole_file(
             path,
             "is neither a workflow (no `steps:`) nor a skill (no `kind:`)",
@@ -87,11 +97,14 @@ pub fn validate(project: &Project, paths: &[PathBuf]) -> CliResult {
     let (checked, problems) = if paths.is_empty() {
         let workflows = load_workflows(&project.paths);
         let (n, mut problems) = check_catalogs(&skills, &workflows);
-        let config = project.paths.config_file();
-        if config.exists() {
-            problems.extend(check_file(&config, &skills));
+        let mut n = n;
+        for file in [project.paths.config_file(), project.paths.policy_file()] {
+            if file.exists() {
+                problems.extend(check_file(&file, &skills));
+                n += 1;
+            }
         }
-        (n + usize::from(config.exists()), problems)
+        (n, problems)
     } else {
         let mut files = Vec::new();
         for path in paths {

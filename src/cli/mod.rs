@@ -2,9 +2,13 @@
 //! errors carry their exit code: 1 when the operation failed, 2 for bad usage or bad input.
 
 mod args;
+mod audit;
 mod defs;
 mod doctor;
 mod format;
+mod inbox;
+mod policy;
+mod remember;
 mod run;
 mod tasks;
 
@@ -13,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Verb};
+pub use args::{AuditAction, Cli, PolicyAction, RememberScope, Verb};
 
 use crate::config::{Overrides, ProjectPaths, Settings, load_settings};
 
@@ -172,6 +176,26 @@ async fn dispatch(cli: Cli) -> CliResult {
         Verb::Show { task, json } => tasks::show(&project, &task, json).await,
         Verb::Cancel { task } => tasks::cancel(&project, &task).await,
         Verb::Decisions { task, json } => tasks::decisions(&project, task.as_deref(), json).await,
+        Verb::Audit {
+            action: AuditAction::Verify { json },
+        } => audit::verify(&project, json),
+        Verb::Inbox { json } => inbox::inbox(&project, json).await,
+        Verb::Answer {
+            escalation,
+            choice,
+            remember,
+            all,
+        } => inbox::answer(&project, &escalation, &choice, remember, all).await,
+        Verb::Stats { json } => policy::stats(&project, json).await,
+        Verb::Policy {
+            action:
+                PolicyAction::Check {
+                    command,
+                    skill,
+                    workflow,
+                    json,
+                },
+        } => policy::check(&project, &command, &skill, workflow.as_deref(), json),
         Verb::Validate { paths } => defs::validate(&project, &paths),
         Verb::Workflows { json } => defs::workflows(&project, json),
         Verb::Skills { json } => defs::skills(&project, json),

@@ -17,6 +17,8 @@ pub async fn run(project: Project) -> CliResult {
     })?;
     let _logs = crate::telemetry::init(&paths.logs_dir(), &settings.log_level, true)
         .map_err(CliError::bad_input)?;
+    // A broken policy is the user's to fix before the engine starts, as a broken config is.
+    crate::engine::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
     let _lock = acquire_engine_lock(&paths).await?;
     let store = Store::open(&paths.database()).await?;
     let root = paths.root.clone();

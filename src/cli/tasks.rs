@@ -14,7 +14,7 @@ use crate::engine::wake::nudge;
 use crate::protocol::{Priority, SubmitRequest, TaskId, TaskStatus};
 use crate::store::{Store, read};
 
-async fn open_store(project: &Project) -> Result<Store, CliError> {
+pub(super) async fn open_store(project: &Project) -> Result<Store, CliError> {
     project.paths.ensure_state_dirs().map_err(|e| {
         CliError::failed(format!(
             "cannot create {}: {e}",
@@ -161,7 +161,7 @@ pub async fn decisions(project: &Project, task: Option<&str>, json: bool) -> Cli
         Some(t) => Some(resolve(&store, t).await?),
         None => None,
     };
-    let list = read::list_decisions(&store.reader, id.as_ref()).await?;
+    let list = crate::store::ledger::list_decisions(&store.reader, id.as_ref()).await?;
     store.close().await;
     if json {
         print_json(&list)

@@ -46,6 +46,12 @@ impl ProjectPaths {
         self.bosun_dir.join("policy.yaml")
     }
 
+    /// The hash-chained log of every decision and command (kept, like the policy, beside the
+    /// project's definitions rather than in the disposable state directory).
+    pub fn audit_log(&self) -> PathBuf {
+        self.bosun_dir.join("audit.jsonl")
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.bosun_dir.join("state")
     }
@@ -74,7 +80,7 @@ impl ProjectPaths {
         std::fs::create_dir_all(self.logs_dir())?;
         let ignore = self.bosun_dir.join(".gitignore");
         if !ignore.exists() {
-            std::fs::write(&ignore, "state/\nlogs/\nbackups/\n")?;
+            std::fs::write(&ignore, "state/\nlogs/\nbackups/\naudit.jsonl\n")?;
         }
         Ok(())
     }

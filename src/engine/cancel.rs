@@ -78,6 +78,13 @@ pub async fn close_cancelled(store: &Store, id: &TaskId) -> Result<(), StoreErro
             }
         }
     }
+    ops.push(WriteOp::Escalation(
+        crate::store::escalations::EscalationOp::Withdraw {
+            task_id: id.clone(),
+            step_id: None,
+            at: now.clone(),
+        },
+    ));
     ops.push(WriteOp::SetTaskStatus {
         id: id.clone(),
         status: TaskStatus::Cancelled,

@@ -6,6 +6,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::policy::PolicyCache;
 use super::recovery::{Recovered, recover};
 use super::runner::RunContext;
 use super::scheduler::Scheduler;
@@ -13,7 +14,9 @@ use super::template::Templates;
 use super::wake::{WakeListener, socket_path};
 use crate::config::{ProjectPaths, Settings};
 use crate::protocol::{Command, EventEnvelope, SubmitRequest, TaskId};
-use crate::store::{ChangeProbe, Store, StoreError};
+use crate::store::audit::{AuditHandle, AuditLog};
+use crate::store::escalations::{EscalationOp, SESSION_KEY};
+use crate::store::{ChangeProbe, Store, StoreError, WriteOp};
 
 /// Sends commands to a running engine and subscribes to its events.
 #[derive(Clone, Debug)]
@@ -29,6 +32,7 @@ pub struct Engine {
     pub recovered: Recovered,
     shutdown: CancellationToken,
     scheduler: tokio::task::JoinHandle<()>,
+    audit: AuditHandle,
 }
 
 impl Engine {
@@ -50,6 +54,24 @@ impl Engine {
         };
         let (tx, rx) = mpsc::channel(256);
         let shutdown = CancellationToken::new();
+        let policy = match PolicyCache::new(&paths) {
+            Ok(policy) => policy,
+            Err(e) => {
+                tracing::error!(
+                    "the project policy is invalid; running on the built-in rules until it is fixed:\n{e}"
+                );
+                PolicyCache::fallback(&paths).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            }
+        };
+        let (audit, _) = AuditHandle::spawn(AuditLog::new(paths.audit_log()));
+        let session = format!("s-{}", ulid::Ulid::new().to_string().to_lowercase());
+        store
+            .writer
+            .write(vec![WriteOp::Escalation(EscalationOp::SetMeta {
+                key: SESSION_KEY.into(),
+                value: session.clone(),
+            })])
+            .await?;
         let ctx = Arc::new(RunContext {
             skill_slots: Arc::new(tokio::sync::Semaphore::new(
                 settings.engine.max_parallel_skills,
@@ -60,6 +82,11 @@ impl Engine {
             templates: Templates::new(),
             shutdown: shutdown.clone(),
             supervisor: supervisor_binary(),
+            policy,
+            changes: tokio::sync::watch::Sender::new(0),
+            inbox_open: tokio::sync::Mutex::new(()),
+            session,
+            audit: audit.clone(),
         });
         let scheduler = Scheduler {
             ctx,
@@ -82,6 +109,7 @@ impl Engine {
             recovered,
             shutdown,
             scheduler,
+            audit,
         })
     }
 
@@ -89,9 +117,12 @@ impl Engine {
     /// tasks back in the queue, then waits for every runner to have committed that.
     pub async fn shutdown(self) -> Result<(), String> {
         self.shutdown.cancel();
-        self.scheduler
+        let stopped = self
+            .scheduler
             .await
-            .map_err(|e| format!("the engine's scheduler failed: {e}"))
+            .map_err(|e| format!("the engine's scheduler failed: {e}"));
+        self.audit.flush().await;
+        stopped
     }
 
     /// Resolves if the scheduler ends by itself, which only a bug makes happen.

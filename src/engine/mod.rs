@@ -6,6 +6,7 @@
 //! - [`recovery`]: what a starting engine does about a predecessor that died.
 //! - [`submit`], [`cancel`]: the same validation and cancellation for every front end.
 //! - [`workflow`], [`skills`], [`catalog`], [`template`], [`inputs`]: definitions.
+//! - [`policy`]: who decides — the command reader and safety floor, rules, precedence.
 //! - [`process`]: process groups, bounded output, timeouts. [`lock`]: one engine per project.
 //! - [`wake`]: the datagram other processes send so the engine looks at the store at once.
 
@@ -14,6 +15,7 @@ pub mod catalog;
 pub mod handle;
 pub mod inputs;
 pub mod lock;
+pub mod policy;
 pub mod process;
 pub mod queue;
 pub mod recovery;

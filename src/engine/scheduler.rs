@@ -108,6 +108,8 @@ impl Scheduler {
 
     /// Loads tasks queued since the last look and acts on cancel requests.
     async fn refresh(&mut self) {
+        // Steps waiting on an answer look at their question again.
+        self.ctx.changes.send_modify(|v| *v = v.wrapping_add(1));
         let reader = &self.ctx.store.reader;
         match read::queued_after(reader, self.last_seq).await {
             Ok(tasks) => {

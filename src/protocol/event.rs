@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{StepStatus, TaskId, TaskStatus};
+use super::{EscalationId, StepStatus, TaskId, TaskStatus};
 
 /// An event with its place in the project's event log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +46,22 @@ pub enum EngineEvent {
         choice: String,
         decided_by: String,
     },
+    /// A question went to the inbox. `notify` is false past `escalation.max_per_hour`: the
+    /// question waits all the same, but front ends do not interrupt the user for it.
+    EscalationOpened {
+        task_id: TaskId,
+        step_id: Option<String>,
+        escalation_id: EscalationId,
+        batch: i64,
+        notify: bool,
+    },
+    /// A question left the inbox: answered, timed out, or withdrawn (its task ended).
+    EscalationClosed {
+        task_id: TaskId,
+        escalation_id: EscalationId,
+        choice: Option<String>,
+        decided_by: String,
+    },
     TaskFinished {
         task_id: TaskId,
         status: TaskStatus,
@@ -65,6 +81,8 @@ impl EngineEvent {
             | Self::StepFinished { task_id, .. }
             | Self::StepInterrupted { task_id, .. }
             | Self::DecisionMade { task_id, .. }
+            | Self::EscalationOpened { task_id, .. }
+            | Self::EscalationClosed { task_id, .. }
             | Self::TaskFinished { task_id, .. }
             | Self::CancelRequested { task_id } => task_id,
         }
@@ -79,6 +97,8 @@ impl EngineEvent {
             Self::StepFinished { .. } => "step_finished",
             Self::StepInterrupted { .. } => "step_interrupted",
             Self::DecisionMade { .. } => "decision_made",
+            Self::EscalationOpened { .. } => "escalation_opened",
+            Self::EscalationClosed { .. } => "escalation_closed",
             Self::TaskFinished { .. } => "task_finished",
             Self::CancelRequested { .. } => "cancel_requested",
         }

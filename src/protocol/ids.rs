@@ -61,6 +61,12 @@ id_type!(
     "r"
 );
 
+id_type!(
+    /// A question waiting in the inbox.
+    EscalationId,
+    "e"
+);
+
 /// A decision's id (`d-` and 12 base32 characters: there are many of them).
 pub fn new_decision_id() -> String {
     format!("d-{}", random_suffix(12))

@@ -9,6 +9,8 @@ mod views;
 
 pub use command::{Command, SubmitRequest};
 pub use event::{EngineEvent, EventEnvelope};
-pub use ids::{RunId, TaskId, new_decision_id};
+pub use ids::{EscalationId, RunId, TaskId, new_decision_id};
 pub use status::{ParseError, Priority, Risk, StepStatus, TaskStatus};
-pub use views::{DecisionView, StepView, TaskView};
+pub use views::{
+    DecisionCounts, DecisionKind, DecisionView, EscalationView, StatsView, StepView, TaskView,
+};

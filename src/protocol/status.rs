@@ -97,6 +97,13 @@ named_enum!(
     }
 );
 
+impl Risk {
+    /// High and critical decisions go to the user unless a rule says otherwise.
+    pub fn needs_user(self) -> bool {
+        matches!(self, Risk::High | Risk::Critical)
+    }
+}
+
 impl TaskStatus {
     /// Finished for good: nothing will change it again (except a re-run).
     pub fn is_terminal(self) -> bool {

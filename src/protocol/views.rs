@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Priority, StepStatus, TaskId, TaskStatus};
+use super::{EscalationId, Priority, Risk, StepStatus, TaskId, TaskStatus};
 
 /// A task with its steps (the steps of its latest run).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,4 +54,91 @@ pub struct DecisionView {
     pub decided_by: String,
     pub reason: String,
     pub at: String,
+    /// What was decided about: a `decide` step, a command about to run, a failed step.
+    pub kind: DecisionKind,
+    pub risk: Option<Risk>,
+    /// The escalation that asked the user, when one did.
+    pub escalation_id: Option<EscalationId>,
+}
+
+/// What a decision is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecisionKind {
+    /// A workflow's `decide` step.
+    Decide,
+    /// The check before a command runs (options `allow`, `deny`).
+    Command,
+    /// A step that failed after its retries (options `retry`, `skip`, `abort`).
+    Failure,
+}
+
+impl DecisionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Decide => "decide",
+            DecisionKind::Command => "command",
+            DecisionKind::Failure => "failure",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DecisionKind> {
+        match text {
+            "decide" => Some(DecisionKind::Decide),
+            "command" => Some(DecisionKind::Command),
+            "failure" => Some(DecisionKind::Failure),
+            _ => None,
+        }
+    }
+}
+
+/// An open question in the inbox (DESIGN.md §3 `escalation`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EscalationView {
+    pub id: EscalationId,
+    pub task_id: TaskId,
+    pub step_id: Option<String>,
+    pub question: String,
+    pub options: Vec<String>,
+    /// Taken when the deadline passes.
+    pub default: String,
+    pub risk: Risk,
+    /// Why the policy asked instead of deciding.
+    pub reason: String,
+    /// Batches are numbered from 1 and filled oldest first, up to `escalation.batch_size`.
+    pub batch: i64,
+    pub created_at: String,
+    pub deadline: String,
+    pub kind: DecisionKind,
+    pub skill: Option<String>,
+    pub workflow: Option<String>,
+    /// Near-identical questions (same kind, skill and command shape) share a group; one
+    /// answer with `--all` applies to every open question of the group.
+    pub group: String,
+    /// The other open questions of the same group.
+    pub similar: Vec<EscalationId>,
+    /// Whether opening its batch interrupted the user (false past `escalation.max_per_hour`).
+    pub notified: bool,
+}
+
+/// Counts of decisions: the autonomy rate is the share made without the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsView {
+    pub today: DecisionCounts,
+    pub all_time: DecisionCounts,
+    pub open_escalations: i64,
+    pub tasks: std::collections::BTreeMap<String, i64>,
+}
+
+/// Decisions by who made them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DecisionCounts {
+    pub decisions: i64,
+    /// Made by the policy, a rule, or a remembered answer.
+    pub autonomous: i64,
+    /// Answered by the user, or taken by timeout after the user was asked.
+    pub asked: i64,
+    /// `autonomous / decisions`, or `null` when there were none.
+    pub autonomy_rate: Option<f64>,
+    pub by: std::collections::BTreeMap<String, i64>,
 }

@@ -3,8 +3,14 @@
 //! One writer connection, owned by the [`WriterHandle`]'s actor, batches every change into one
 //! transaction per batch (group commit); readers use a separate read-only pool, so reads never
 //! wait behind the busy handler. Events are broadcast only after their commit.
+//!
+//! Besides tasks and steps: [`escalations`] (the inbox), [`ledger`] (decisions and the autonomy
+//! rate), and [`audit`] (the hash-chained `.bosun/audit.jsonl`, a file beside the database).
 
+pub mod audit;
 mod error;
+pub mod escalations;
+pub mod ledger;
 mod open;
 mod probe;
 pub mod read;

@@ -17,13 +17,19 @@ use super::{StoreError, WriterHandle};
 /// The schema's migrations, compiled into the binary (no `sqlx::migrate!` macro: it would
 /// compile SQLite a second time).
 pub fn migrations() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        sqlx::SqlSafeStr::into_sql_str(include_str!("migrations/0001_init.sql")),
-        false,
-    )])
+    let migration = |version: i64, name: &str, sql: &'static str| {
+        Migration::new(
+            version,
+            name.to_string().into(),
+            MigrationType::Simple,
+            sqlx::SqlSafeStr::into_sql_str(sql),
+            false,
+        )
+    };
+    Migrator::with_migrations(vec![
+        migration(1, "init", include_str!("migrations/0001_init.sql")),
+        migration(2, "inbox", include_str!("migrations/0002_inbox.sql")),
+    ])
 }
 
 /// An open store: the writer and the read pool.

@@ -5,7 +5,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
 use super::{StepRow, StoreError};
-use crate::protocol::{DecisionView, Priority, StepStatus, StepView, TaskId, TaskStatus, TaskView};
+use crate::protocol::{Priority, StepStatus, StepView, TaskId, TaskStatus, TaskView};
 
 /// A task as the engine needs it to run.
 #[derive(Debug, Clone)]
@@ -35,11 +35,11 @@ pub struct LiveStep {
 const TASK_COLUMNS: &str = "seq, id, description, workflow, workflow_reason, plan, status, \
      priority, inputs, run_id, cancel_requested, error, created_at, started_at, finished_at";
 
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
-fn status<T: std::str::FromStr>(row: &SqliteRow, column: &str) -> Result<T, StoreError>
+pub(crate) fn status<T: std::str::FromStr>(row: &SqliteRow, column: &str) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
@@ -312,37 +312,6 @@ pub async fn run_count(pool: &SqlitePool, task: &TaskId) -> Result<i64, StoreErr
         .fetch_one(pool)
         .await?;
     Ok(row.0)
-}
-
-/// Decisions, oldest first, for one task or all.
-pub async fn list_decisions(
-    pool: &SqlitePool,
-    task: Option<&TaskId>,
-) -> Result<Vec<DecisionView>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, task_id, step_id, question, options, choice, decided_by, reason, at \
-         FROM decisions WHERE (?1 IS NULL OR task_id = ?1) ORDER BY at, id",
-    )
-    .bind(task.map(|t| t.as_str().to_string()))
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let options: String = row.try_get("options")?;
-            Ok(DecisionView {
-                id: row.try_get("id")?,
-                task_id: TaskId(row.try_get("task_id")?),
-                step_id: row.try_get("step_id")?,
-                question: row.try_get("question")?,
-                options: serde_json::from_str(&options)
-                    .map_err(|e| corrupt(format!("decision options: {e}")))?,
-                choice: row.try_get("choice")?,
-                decided_by: row.try_get("decided_by")?,
-                reason: row.try_get("reason")?,
-                at: row.try_get("at")?,
-            })
-        })
-        .collect()
 }
 
 /// The newest `limit` events, oldest first: what a front end shows on its first frame.

@@ -54,6 +54,7 @@ pub enum WriteOp {
         proc_start: i64,
     },
     InsertDecision {
+        kind: crate::protocol::DecisionKind,
         id: String,
         task_id: TaskId,
         step_id: Option<String>,
@@ -65,6 +66,8 @@ pub enum WriteOp {
         risk: Option<String>,
         at: String,
     },
+    /// A change to the inbox.
+    Escalation(super::escalations::EscalationOp),
     /// Appended to the event log and broadcast after the commit.
     Event(EngineEvent),
     Log {
@@ -201,6 +204,7 @@ impl WriteOp {
             .await?
             .rows_affected(),
             WriteOp::InsertDecision {
+                kind,
                 id,
                 task_id,
                 step_id,
@@ -213,7 +217,8 @@ impl WriteOp {
                 at,
             } => sqlx::query(
                 "INSERT INTO decisions (id, task_id, step_id, question, options, choice, \
-                 decided_by, reason, risk, asked_at, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 decided_by, reason, risk, asked_at, at, kind) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(id)
             .bind(task_id.as_str())
@@ -226,9 +231,11 @@ impl WriteOp {
             .bind(risk)
             .bind(at)
             .bind(at)
+            .bind(kind.as_str())
             .execute(&mut *conn)
             .await?
             .rows_affected(),
+            WriteOp::Escalation(op) => op.apply(conn).await?,
             WriteOp::Event(_) | WriteOp::Log { .. } => 0,
         };
         Ok(affected)

@@ -59,6 +59,14 @@ impl Project {
         cmd.output().expect("run bosun")
     }
 
+    /// `bosun ARGS...` run from inside the project, so paths it prints are relative.
+    pub fn bosun_from_root(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"));
+        cmd.args(args).current_dir(self.root());
+        self.configure(&mut cmd);
+        cmd.output().expect("run bosun")
+    }
+
     /// Submits a task and returns its id, failing the test if submission fails.
     pub fn submit(&self, args: &[&str]) -> String {
         let mut all = vec!["submit"];

@@ -116,6 +116,17 @@ mod leftover_tests {
         };
         let mut ours = spawn(dir.path());
         let mut theirs = spawn(other.path());
+        // Until a child has exec'd, /proc shows the parent's environment: wait for both.
+        for child in [&ours, &theirs] {
+            let environ = format!("/proc/{}/environ", child.id());
+            for _ in 0..500 {
+                let seen = std::fs::read(&environ).unwrap_or_default();
+                if seen.windows(12).any(|w| w == b"BOSUN_RUN_ID") {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
         assert_eq!(end_leftover_groups(dir.path()), 1);
         let status = ours.wait().expect("wait");
         assert!(!status.success(), "ours was killed");

@@ -6,6 +6,8 @@
 //! finished (succeeded/failed), it was cancelled, or the engine is stopping and the task goes
 //! back to the queue.
 
+mod ask;
+mod checks;
 mod context;
 mod skill_step;
 mod steps;
@@ -38,6 +40,17 @@ pub struct RunContext {
     pub shutdown: CancellationToken,
     /// The `bosun` binary that supervises step processes, when the engine runs from it.
     pub supervisor: Option<std::path::PathBuf>,
+    /// The rules in force, reloaded when `.bosun/policy.yaml` changes.
+    pub policy: crate::engine::policy::PolicyCache,
+    /// Bumped whenever the store may have changed (another process wrote, a command came in):
+    /// steps waiting on an answer look again.
+    pub changes: tokio::sync::watch::Sender<u64>,
+    /// Held while a question is put in the inbox, so batches fill in order.
+    pub inbox_open: tokio::sync::Mutex<()>,
+    /// This engine's session: answers remembered `--remember session` last as long as it.
+    pub session: String,
+    /// `.bosun/audit.jsonl`: every decision and every command run, hash-chained.
+    pub audit: crate::store::audit::AuditHandle,
 }
 
 impl RunContext {
@@ -115,6 +128,8 @@ pub(crate) struct Run<'a> {
     pub stop: CancellationToken,
     /// Cancelled only when the user cancels this task.
     pub cancel: CancellationToken,
+    /// How many of its steps wait on the user: the task is `waiting` while any does.
+    pub waiting: std::sync::atomic::AtomicUsize,
 }
 
 /// Runs `task` (already claimed, with its run's step rows inserted) to its end.
@@ -164,6 +179,7 @@ async fn run_inner(
         rows,
         stop: tokens.stop,
         cancel: tokens.cancel,
+        waiting: Default::default(),
     };
     let outcome = run.run_steps().await?;
     match outcome {
@@ -204,12 +220,19 @@ pub(crate) async fn finish(
     status: TaskStatus,
     error: Option<String>,
 ) -> Result<(), StoreError> {
+    let now = crate::time::now_rfc3339();
     ctx.write(vec![
+        // Questions of a task that ended need no answer any more.
+        WriteOp::Escalation(crate::store::escalations::EscalationOp::Withdraw {
+            task_id: id.clone(),
+            step_id: None,
+            at: now.clone(),
+        }),
         WriteOp::SetTaskStatus {
             id: id.clone(),
             status,
             error,
-            finished_at: Some(crate::time::now_rfc3339()),
+            finished_at: Some(now),
         },
         WriteOp::Event(EngineEvent::TaskFinished {
             task_id: id.clone(),

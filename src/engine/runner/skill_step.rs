@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::checks::{AfterFailure, Gate};
 use super::{Halt, Run};
 use crate::engine::process::{self, Ended, ProcessOutcome, ProcessSpec};
 use crate::engine::skills::Skill;
@@ -157,115 +158,50 @@ impl Run<'_> {
             return Ok((row, None));
         };
         // The budget counts every start recorded in the store, so a restart does not renew it.
-        let budget = i64::from(retry.as_ref().map_or(1, |r| r.attempts.max(1)));
+        let attempts = i64::from(retry.as_ref().map_or(1, |r| r.attempts.max(1)));
+        let mut budget = attempts;
+        let mut checked = None;
+        // A step cut off while asking what to do about its failure asks again, not runs again.
+        let mut resume = row.attempts >= budget && self.failure_pending(step, &row).await?;
         loop {
-            let spec = match self.render(step, skill, cv) {
-                Ok(spec) => spec,
-                Err(e) => {
-                    self.close_step(&mut row, StepStatus::Failed, Some(e))
-                        .await?;
-                    return Ok((row, None));
+            let error = if std::mem::take(&mut resume) {
+                row.error.clone().unwrap_or_default()
+            } else {
+                match self
+                    .attempt(step, skill, &mut row, &mut checked, cv)
+                    .await?
+                {
+                    Attempt::Ended(halt) => return Ok((row, halt)),
+                    Attempt::Failed(error) => error,
                 }
             };
-            let permit = tokio::select! {
-                permit = self.ctx.skill_slots.clone().acquire_owned() => permit.ok(),
-                () = self.stop.cancelled() => None,
-            };
-            let Some(permit) = permit else {
-                let halt = self.halt().unwrap_or(Halt::Cancelled);
-                return self.halt_step(row, halt).await;
-            };
-            row.status = StepStatus::Running;
-            row.attempts += 1;
-            row.started_at = Some(now_rfc3339());
-            row.finished_at = None;
-            row.exit_code = None;
-            let started = EngineEvent::StepStarted {
-                task_id: self.task.id.clone(),
-                step_id: row.id.clone(),
-                attempt: row.attempts,
-            };
-            self.save(&row, vec![started]).await?;
-            let timeout = spec.timeout;
-            let program = spec.argv.first().cloned().unwrap_or_default();
-            let outcome = match process::spawn(spec) {
-                Err(e) => Err(format!("cannot start `{program}`: {e}")),
-                Ok(running) => {
-                    let recorded = self
-                        .ctx
-                        .write(vec![WriteOp::StepProcess {
-                            run_id: self.run_id.clone(),
-                            step_id: row.id.clone(),
-                            pid: i64::from(running.pid),
-                            proc_start: running
-                                .start_time
-                                .and_then(|t| i64::try_from(t).ok())
-                                .unwrap_or(-1),
-                        }])
-                        .await;
-                    if let Err(e) = recorded {
-                        // Never leave a process running that no record points to.
-                        let now = CancellationToken::new();
-                        now.cancel();
-                        let _ = running.wait(&now).await;
-                        return Err(e);
-                    }
-                    let probe = running.output_probe();
-                    let wait = running.wait(&self.stop);
-                    tokio::pin!(wait);
-                    let mut tick = tokio::time::interval(OUTPUT_FLUSH);
-                    tick.tick().await;
-                    let mut shown = 0;
-                    loop {
-                        tokio::select! {
-                            outcome = &mut wait => {
-                                break outcome.map_err(|e| format!("lost the process: {e}"));
-                            }
-                            _ = tick.tick() => {
-                                // Progress for `bosun show`; the final output replaces it.
-                                let (text, total) = probe.stdout();
-                                if total != shown {
-                                    shown = total;
-                                    row.output = Some(text);
-                                    // Best effort: leaving the loop would abandon the process.
-                                    let _ = self.save(&row, vec![]).await;
-                                }
-                            }
-                        }
-                    }
-                }
-            };
-            drop(permit);
-            let error = match outcome {
-                Ok(outcome) if outcome.ended == Ended::Cancelled => {
-                    row.output = Some(outcome.stdout);
-                    let halt = self.halt().unwrap_or(Halt::Cancelled);
-                    return self.halt_step(row, halt).await;
-                }
-                Ok(outcome) if outcome.ended == Ended::Exited && outcome.exit_code == Some(0) => {
-                    row.output = Some(outcome.stdout);
-                    row.exit_code = Some(0);
-                    row.error = None;
-                    self.close_step(&mut row, StepStatus::Succeeded, None)
-                        .await?;
-                    return Ok((row, None));
-                }
-                Ok(outcome) => {
-                    row.exit_code = outcome.exit_code;
-                    let message = failure_message(&outcome, timeout);
-                    row.output = Some(outcome.stdout);
-                    message
-                }
-                Err(message) => message,
-            };
+            let mut wait = Duration::ZERO;
+            let mut consumed = None;
             if row.attempts >= budget {
-                self.close_step(&mut row, StepStatus::Failed, Some(error))
-                    .await?;
-                return Ok((row, None));
+                match self.after_failure(step, skill, &mut row, &error).await? {
+                    AfterFailure::Retry(op) => {
+                        budget = row.attempts + attempts;
+                        consumed = op;
+                    }
+                    AfterFailure::Skip(op) => {
+                        row.error = Some(error);
+                        self.close_step_with(&mut row, StepStatus::Skipped, op.map(|op| *op))
+                            .await?;
+                        return Ok((row, None));
+                    }
+                    AfterFailure::Abort(op) => {
+                        row.error = Some(error);
+                        self.close_step_with(&mut row, StepStatus::Failed, op.map(|op| *op))
+                            .await?;
+                        return Ok((row, None));
+                    }
+                    AfterFailure::Halted(halt) => return self.halt_step(row, halt).await,
+                }
+            } else {
+                let backoff = retry.as_ref().map(|r| r.backoff.0).unwrap_or_default();
+                let doublings = u32::try_from(row.attempts - 1).unwrap_or(0).min(16);
+                wait = backoff.saturating_mul(2u32.saturating_pow(doublings));
             }
-            let backoff = retry.as_ref().map(|r| r.backoff.0).unwrap_or_default();
-            let doublings = u32::try_from(row.attempts - 1).unwrap_or(0).min(16);
-            let wait = backoff.saturating_mul(2u32.saturating_pow(doublings));
             row.status = StepStatus::Pending;
             row.error = Some(error);
             let note = WriteOp::Log {
@@ -273,14 +209,15 @@ impl Run<'_> {
                 task_id: Some(self.task.id.clone()),
                 step_id: Some(row.id.clone()),
                 message: format!(
-                    "attempt {} of {budget} failed; retrying in {}",
+                    "attempt {} failed; retrying in {} ({} attempt(s) left)",
                     row.attempts,
-                    humantime::format_duration(wait)
+                    humantime::format_duration(wait),
+                    budget - row.attempts
                 ),
             };
-            self.ctx
-                .write(vec![WriteOp::UpsertStep(row.clone()), note])
-                .await?;
+            let mut ops = vec![WriteOp::UpsertStep(row.clone()), note];
+            ops.extend(consumed.map(|op| *op));
+            self.ctx.write(ops).await?;
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 () = self.stop.cancelled() => {
@@ -290,4 +227,163 @@ impl Run<'_> {
             }
         }
     }
+
+    /// One attempt: render the command, have it judged (once per distinct command), wait for
+    /// a skill slot, run it. `Failed` carries the error of an attempt that may be retried.
+    async fn attempt(
+        &self,
+        step: &Step,
+        skill: &Skill,
+        row: &mut StepRow,
+        checked: &mut Option<Vec<String>>,
+        cv: &minijinja::Value,
+    ) -> Result<Attempt, StoreError> {
+        let spec = match self.render(step, skill, cv) {
+            Ok(spec) => spec,
+            Err(e) => {
+                self.close_step(row, StepStatus::Failed, Some(e)).await?;
+                return Ok(Attempt::Ended(None));
+            }
+        };
+        let mut consumed = None;
+        if checked.as_ref() != Some(&spec.argv) {
+            match self.check_command(step, skill, &spec, row).await? {
+                Gate::Run(op) => consumed = op,
+                Gate::Denied(reason) => {
+                    self.close_step(row, StepStatus::Failed, Some(reason))
+                        .await?;
+                    return Ok(Attempt::Ended(None));
+                }
+                Gate::Halted(halt) => {
+                    let (r, halt) = self.halt_step(row.clone(), halt).await?;
+                    *row = r;
+                    return Ok(Attempt::Ended(halt));
+                }
+            }
+            *checked = Some(spec.argv.clone());
+        }
+        let permit = tokio::select! {
+            permit = self.ctx.skill_slots.clone().acquire_owned() => permit.ok(),
+            () = self.stop.cancelled() => None,
+        };
+        let Some(permit) = permit else {
+            let halt = self.halt().unwrap_or(Halt::Cancelled);
+            let (r, halt) = self.halt_step(row.clone(), halt).await?;
+            *row = r;
+            return Ok(Attempt::Ended(halt));
+        };
+        row.status = StepStatus::Running;
+        row.attempts += 1;
+        row.started_at = Some(now_rfc3339());
+        row.finished_at = None;
+        row.exit_code = None;
+        let started = EngineEvent::StepStarted {
+            task_id: self.task.id.clone(),
+            step_id: row.id.clone(),
+            attempt: row.attempts,
+        };
+        let mut ops = vec![WriteOp::UpsertStep(row.clone()), WriteOp::Event(started)];
+        ops.extend(consumed.map(|op| *op));
+        self.ctx.write(ops).await?;
+        let timeout = spec.timeout;
+        let outcome = self.execute(spec, row).await?;
+        drop(permit);
+        Ok(match outcome {
+            Ok(outcome) if outcome.ended == Ended::Cancelled => {
+                row.output = Some(outcome.stdout);
+                let halt = self.halt().unwrap_or(Halt::Cancelled);
+                let (r, halt) = self.halt_step(row.clone(), halt).await?;
+                *row = r;
+                Attempt::Ended(halt)
+            }
+            Ok(outcome) if outcome.ended == Ended::Exited && outcome.exit_code == Some(0) => {
+                row.output = Some(outcome.stdout);
+                row.exit_code = Some(0);
+                row.error = None;
+                self.close_step(row, StepStatus::Succeeded, None).await?;
+                Attempt::Ended(None)
+            }
+            Ok(outcome) => {
+                row.exit_code = outcome.exit_code;
+                let message = failure_message(&outcome, timeout);
+                row.output = Some(outcome.stdout);
+                Attempt::Failed(message)
+            }
+            Err(message) => Attempt::Failed(message),
+        })
+    }
+
+    /// Starts the process, records it, and waits for it, saving its output as it goes.
+    async fn execute(
+        &self,
+        spec: ProcessSpec,
+        row: &mut StepRow,
+    ) -> Result<Result<ProcessOutcome, String>, StoreError> {
+        let program = spec.argv.first().cloned().unwrap_or_default();
+        if let serde_json::Value::Object(entry) = serde_json::json!({
+            "kind": "command",
+            "task_id": self.task.id,
+            "run_id": self.run_id,
+            "step_id": row.id,
+            "attempt": row.attempts,
+            "argv": spec.argv,
+            "cwd": spec.cwd,
+        }) {
+            self.ctx.audit.record(entry);
+        }
+        let running = match process::spawn(spec) {
+            Err(e) => return Ok(Err(format!("cannot start `{program}`: {e}"))),
+            Ok(running) => running,
+        };
+        let recorded = self
+            .ctx
+            .write(vec![WriteOp::StepProcess {
+                run_id: self.run_id.clone(),
+                step_id: row.id.clone(),
+                pid: i64::from(running.pid),
+                proc_start: running
+                    .start_time
+                    .and_then(|t| i64::try_from(t).ok())
+                    .unwrap_or(-1),
+            }])
+            .await;
+        if let Err(e) = recorded {
+            // Never leave a process running that no record points to.
+            let now = CancellationToken::new();
+            now.cancel();
+            let _ = running.wait(&now).await;
+            return Err(e);
+        }
+        let probe = running.output_probe();
+        let wait = running.wait(&self.stop);
+        tokio::pin!(wait);
+        let mut tick = tokio::time::interval(OUTPUT_FLUSH);
+        tick.tick().await;
+        let mut shown = 0;
+        loop {
+            tokio::select! {
+                outcome = &mut wait => {
+                    return Ok(outcome.map_err(|e| format!("lost the process: {e}")));
+                }
+                _ = tick.tick() => {
+                    // Progress for `bosun show`; the final output replaces it.
+                    let (text, total) = probe.stdout();
+                    if total != shown {
+                        shown = total;
+                        row.output = Some(text);
+                        // Best effort: leaving the loop would abandon the process.
+                        let _ = self.save(row, vec![]).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How an attempt ended.
+enum Attempt {
+    /// The step is closed (succeeded, failed for good, denied) or halted.
+    Ended(Option<Halt>),
+    /// The attempt failed; the step may be retried.
+    Failed(String),
 }

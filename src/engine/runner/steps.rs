@@ -3,10 +3,13 @@
 
 use futures_util::future::join_all;
 
+use super::ask::Question;
 use super::context::context;
 use super::{Halt, Run};
+use crate::engine::policy::{Outcome, Query};
 use crate::engine::workflow::{Decide, Plan, Step, StepKind};
-use crate::protocol::{EngineEvent, StepStatus, TaskId, new_decision_id};
+use crate::protocol::{DecisionKind, EngineEvent, StepStatus, TaskId};
+use crate::store::escalations::EscalationOp;
 use crate::store::{StepRow, StoreError, WriteOp};
 use crate::time::now_rfc3339;
 
@@ -70,6 +73,32 @@ impl Run<'_> {
         }
     }
 
+    /// Marks a step finished with `status` and commits it with `extra` (an answer consumed).
+    pub(crate) async fn close_step_with(
+        &self,
+        row: &mut StepRow,
+        status: StepStatus,
+        extra: Option<WriteOp>,
+    ) -> Result<(), StoreError> {
+        row.status = status;
+        row.finished_at = Some(now_rfc3339());
+        let mut ops = vec![WriteOp::UpsertStep(row.clone())];
+        ops.extend(extra);
+        ops.push(self.withdraw(row));
+        ops.push(WriteOp::Event(self.finished_event(row)));
+        self.ctx.write(ops).await
+    }
+
+    /// Closes the questions a finished step left open (asked before a restart, then decided
+    /// another way, e.g. by a rule added meanwhile): nobody needs to answer them any more.
+    fn withdraw(&self, row: &StepRow) -> WriteOp {
+        WriteOp::Escalation(EscalationOp::Withdraw {
+            task_id: self.task.id.clone(),
+            step_id: Some(row.id.clone()),
+            at: now_rfc3339(),
+        })
+    }
+
     /// Marks a step finished with `status` and commits it.
     pub(crate) async fn close_step(
         &self,
@@ -82,7 +111,12 @@ impl Run<'_> {
             row.error = error;
         }
         row.finished_at = Some(now_rfc3339());
-        self.save(row, vec![self.finished_event(row)]).await
+        let ops = vec![
+            WriteOp::UpsertStep(row.clone()),
+            self.withdraw(row),
+            WriteOp::Event(self.finished_event(row)),
+        ];
+        self.ctx.write(ops).await
     }
 
     pub(crate) async fn run_steps(&mut self) -> Result<WalkOutcome, StoreError> {
@@ -144,8 +178,8 @@ impl Run<'_> {
         match &step.kind {
             StepKind::Skill { .. } => self.skill_step(step, row, &cv).await,
             StepKind::Decide(decide) => {
-                self.decide(decide, &mut row).await?;
-                Ok((row, None))
+                let halt = self.decide(step, decide, &mut row).await?;
+                Ok((row, halt))
             }
             StepKind::Parallel { steps } => self.parallel(steps, row, &cv).await,
         }
@@ -192,8 +226,8 @@ impl Run<'_> {
                     Ok(true) => match &child.kind {
                         StepKind::Decide(decide) => {
                             let mut r = child_row;
-                            this.decide(decide, &mut r).await?;
-                            Ok((r, None))
+                            let halt = this.decide(child, decide, &mut r).await?;
+                            Ok((r, halt))
                         }
                         _ => this.skill_step(child, child_row, cv).await,
                     },
@@ -232,42 +266,81 @@ impl Run<'_> {
         Ok((row, None))
     }
 
-    /// Takes the declared default and records the decision. (The policy and the inbox decide
-    /// here once escalation lands; until then every decision is the default, by `policy`.)
-    async fn decide(&self, decide: &Decide, row: &mut StepRow) -> Result<(), StoreError> {
-        let now = now_rfc3339();
-        row.status = StepStatus::Succeeded;
-        row.choice = Some(decide.default.clone());
-        row.started_at.get_or_insert_with(|| now.clone());
-        row.finished_at = Some(now.clone());
-        let reason = format!(
-            "risk {}: took the declared default `{}` (this version decides without asking)",
-            decide.risk, decide.default
+    /// A decide step: the policy chooses, or the user does through the inbox (only this step
+    /// waits). The choice is the step's `choice`.
+    async fn decide(
+        &self,
+        step: &Step,
+        decide: &Decide,
+        row: &mut StepRow,
+    ) -> Result<Option<Halt>, StoreError> {
+        let query = Query {
+            kind: DecisionKind::Decide,
+            skill: "decide",
+            workflow: Some(&self.plan.workflow.name),
+            step: Some(&step.id),
+            risk: decide.risk,
+        };
+        let verdict = self.ctx.policy.current().check_decision(
+            &query,
+            &decide.question,
+            &decide.options,
+            &decide.default,
         );
-        self.ctx
-            .write(vec![
-                WriteOp::UpsertStep(row.clone()),
-                WriteOp::InsertDecision {
-                    id: new_decision_id(),
-                    task_id: self.task.id.clone(),
-                    step_id: Some(row.id.clone()),
+        row.started_at.get_or_insert_with(now_rfc3339);
+        let (choice, consumed) = match verdict.outcome {
+            Outcome::Choose(choice) => {
+                self.record_decision(
+                    row,
+                    DecisionKind::Decide,
+                    &decide.question,
+                    &decide.options,
+                    &choice,
+                    &verdict.decided_by,
+                    &verdict.reason,
+                    decide.risk,
+                )
+                .await?;
+                (choice, None)
+            }
+            _ => {
+                let q = Question {
+                    kind: DecisionKind::Decide,
                     question: decide.question.clone(),
                     options: decide.options.clone(),
-                    choice: decide.default.clone(),
-                    decided_by: "policy".into(),
-                    reason,
-                    risk: Some(decide.risk.as_str().into()),
-                    at: now,
-                },
-                WriteOp::Event(EngineEvent::DecisionMade {
-                    task_id: self.task.id.clone(),
-                    step_id: Some(row.id.clone()),
-                    choice: decide.default.clone(),
-                    decided_by: "policy".into(),
-                }),
-                WriteOp::Event(self.finished_event(row)),
-            ])
-            .await
+                    default: decide.default.clone(),
+                    risk: decide.risk,
+                    reason: verdict.reason,
+                    skill: None,
+                    shape: format!("{}:{}", self.plan.workflow.name, step.id),
+                    proposal: Some(serde_json::json!({
+                        "workflow": self.plan.workflow.name,
+                        "step": step.id,
+                        "kind": "decide",
+                    })),
+                    timeout: decide
+                        .timeout
+                        .map_or(self.ctx.settings.escalation.timeout, |t| t.0),
+                };
+                match self.ask(row, q).await? {
+                    Ok(answer) => (answer.choice.clone(), answer.consumed()),
+                    Err(halt) => {
+                        if halt == Halt::Interrupted {
+                            row.status = StepStatus::Pending;
+                            self.save(row, vec![]).await?;
+                        } else {
+                            self.close_step(row, StepStatus::Cancelled, Some("cancelled".into()))
+                                .await?;
+                        }
+                        return Ok(Some(halt));
+                    }
+                }
+            }
+        };
+        row.choice = Some(choice);
+        self.close_step_with(row, StepStatus::Succeeded, consumed)
+            .await?;
+        Ok(None)
     }
 
     /// Gives every step that did not run the final `status` (skipped or cancelled).

@@ -15,7 +15,21 @@ pub struct Workflow {
     pub description: String,
     pub inputs: BTreeMap<String, InputSpec>,
     pub triggers: Vec<Trigger>,
+    /// What a step that failed after its retries does, unless the step says otherwise.
+    #[serde(default)]
+    pub on_failure: OnFailure,
     pub steps: Vec<Step>,
+}
+
+/// What happens when a skill step has failed its last attempt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    /// Ask (retry / skip / abort) through the policy and the inbox; abort at the deadline.
+    #[default]
+    Ask,
+    /// Fail the step at once.
+    Fail,
 }
 
 /// Start the workflow when matching files change (used by the watcher).
@@ -33,6 +47,8 @@ pub struct Step {
     /// An expression; the step is skipped when it is false.
     pub condition: Option<String>,
     pub continue_on_error: bool,
+    #[serde(default)]
+    pub on_failure: Option<OnFailure>,
     pub kind: StepKind,
 }
 

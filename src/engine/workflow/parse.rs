@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
-use super::model::{Decide, Retry, Step, StepKind, Trigger, Workflow};
+use super::model::{Decide, OnFailure, Retry, Step, StepKind, Trigger, Workflow};
 use crate::config::DurationSpec;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::engine::inputs::{InputSpec, is_identifier};
@@ -25,6 +25,8 @@ struct RawWorkflow {
     inputs: BTreeMap<String, InputSpec>,
     #[serde(default)]
     triggers: Vec<Trigger>,
+    #[serde(default)]
+    on_failure: OnFailure,
     steps: Vec<Spanned<RawStep>>,
 }
 
@@ -46,6 +48,7 @@ struct RawStep {
     timeout: Option<Spanned<DurationSpec>>,
     #[serde(default)]
     continue_on_error: bool,
+    on_failure: Option<OnFailure>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,6 +115,7 @@ pub fn parse_workflow(
         description: raw.description,
         inputs: raw.inputs,
         triggers: raw.triggers,
+        on_failure: raw.on_failure,
         steps,
     })
 }
@@ -219,6 +223,7 @@ impl Checker<'_> {
             id,
             condition: raw.condition.as_ref().map(|c| c.value.clone()),
             continue_on_error: raw.continue_on_error,
+            on_failure: raw.on_failure,
             kind,
         })
     }

@@ -1,0 +1,192 @@
+//! `bosun policy check` and `bosun stats`: what the policy would do with a command, and how
+//! often Bosun decided without the user.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::format::print_json;
+use super::tasks::open_store;
+use super::{CliError, CliResult, Project};
+use crate::engine::policy::{Policy, Query, shell_command};
+use crate::engine::skills::{load_skills, skill};
+use crate::protocol::{DecisionCounts, DecisionKind};
+
+#[derive(Serialize)]
+struct Finding<'a> {
+    id: &'a str,
+    severity: &'static str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct Part<'a> {
+    command: &'a str,
+    outcome: &'a str,
+    decided_by: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct CheckReport<'a> {
+    command: &'a str,
+    skill: &'a str,
+    outcome: &'a str,
+    decided_by: &'a str,
+    reason: &'a str,
+    findings: Vec<Finding<'a>>,
+    parts: Vec<Part<'a>>,
+    paths: Vec<String>,
+}
+
+/// What the policy would do with `command` run by `skill_name` in `workflow`.
+pub fn check(
+    project: &Project,
+    command: &str,
+    skill_name: &str,
+    workflow: Option<&str>,
+    json: bool,
+) -> CliResult {
+    let policy = Policy::load(&project.paths).map_err(CliError::bad_input)?;
+    let skills = load_skills(&project.paths);
+    let risk = match skill(&skills, skill_name) {
+        Some(Ok(s)) => s.risk,
+        Some(Err(e)) => return Err(CliError::bad_input(e)),
+        None => {
+            return Err(CliError::bad_input(format!(
+                "no skill `{skill_name}`; `bosun skills` lists them"
+            )));
+        }
+    };
+    let cwd = project.paths.root.clone();
+    let scope = policy.scope(&project.paths.root, &cwd, std::env::vars().collect());
+    let query = Query {
+        kind: DecisionKind::Command,
+        skill: skill_name,
+        workflow,
+        step: None,
+        risk,
+    };
+    let check = policy.check_command(&shell_command(command), &scope, &query);
+    let v = &check.verdict;
+    let report = CheckReport {
+        command,
+        skill: skill_name,
+        outcome: v.outcome.as_str(),
+        decided_by: &v.decided_by,
+        reason: &v.reason,
+        findings: check
+            .analysis
+            .findings
+            .iter()
+            .map(|f| Finding {
+                id: &f.id,
+                severity: match f.severity {
+                    crate::engine::policy::shell::Severity::Deny => "deny",
+                    crate::engine::policy::shell::Severity::Escalate => "escalate",
+                },
+                reason: &f.reason,
+            })
+            .collect(),
+        parts: check
+            .parts
+            .iter()
+            .map(|p| Part {
+                command: &p.text,
+                outcome: p.verdict.outcome.as_str(),
+                decided_by: &p.verdict.decided_by,
+                reason: &p.verdict.reason,
+            })
+            .collect(),
+        paths: check
+            .analysis
+            .paths
+            .iter()
+            .map(|p| {
+                let at = p
+                    .resolved
+                    .as_ref()
+                    .map_or(p.raw.clone(), |r| r.display().to_string());
+                format!(
+                    "{:?} {at}{}",
+                    p.access,
+                    if p.inside { "" } else { " (outside)" }
+                )
+            })
+            .collect(),
+    };
+    if json {
+        return print_json(&report);
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{}: decided by {} — {}",
+        report.outcome, report.decided_by, report.reason
+    );
+    for f in &report.findings {
+        let _ = writeln!(out, "  finding {} ({}): {}", f.id, f.severity, f.reason);
+    }
+    if report.parts.len() > 1 {
+        for p in &report.parts {
+            let _ = writeln!(out, "  `{}` → {} ({})", p.command, p.outcome, p.decided_by);
+        }
+    }
+    for p in &report.paths {
+        let _ = writeln!(out, "  path: {p}");
+    }
+    Ok(())
+}
+
+fn rate(c: &DecisionCounts) -> String {
+    match c.autonomy_rate {
+        Some(r) => format!(
+            "{:.1}% ({} of {} decisions without the user)",
+            r * 100.0,
+            c.autonomous,
+            c.decisions
+        ),
+        None => "no decisions yet".into(),
+    }
+}
+
+/// The autonomy rate today and over all time, and other counts.
+pub async fn stats(project: &Project, json: bool) -> CliResult {
+    let store = open_store(project).await?;
+    let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
+    let stats =
+        crate::store::ledger::stats(&store.reader, &crate::time::format_rfc3339(today)).await;
+    store.close().await;
+    let stats = stats?;
+    if json {
+        return print_json(&stats);
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "autonomy today:    {}", rate(&stats.today));
+    let _ = writeln!(out, "autonomy all time: {}", rate(&stats.all_time));
+    let by: Vec<String> = stats
+        .all_time
+        .by
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    if !by.is_empty() {
+        let _ = writeln!(out, "decided by:        {}", by.join(", "));
+    }
+    let _ = writeln!(out, "open questions:    {}", stats.open_escalations);
+    let tasks: Vec<String> = stats
+        .tasks
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "tasks:             {}",
+        if tasks.is_empty() {
+            "none".into()
+        } else {
+            tasks.join(", ")
+        }
+    );
+    Ok(())
+}

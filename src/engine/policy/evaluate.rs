@@ -1,0 +1,305 @@
+//! Who decides, in a fixed order of precedence (docs/policy.md):
+//!
+//! 1. the safety floor (`floor.*` findings): deny, whatever any rule says;
+//! 2. the path boundary: a write or delete outside the project and its roots is denied;
+//! 3. a project rule that denies a command denies it;
+//! 4. other findings (reads outside the tree, secrets, opaque shell, uploads, privilege)
+//!    escalate, unless a project rule that names the command or path allows every part of it;
+//! 5. otherwise the most specific matching rule decides — the one with the most criteria, then
+//!    the longest literal command pattern; a project rule wins a tie with a built-in one, then
+//!    the earlier rule;
+//! 6. with no rule: risk low/medium is decided by the policy (commands run, decisions take
+//!    their default), high/critical goes to the user.
+//!
+//! A command line is judged part by part (each simple command) and the strictest part wins.
+
+use super::rules::{Action, Matcher, Origin, Rule};
+use super::shell::{Analysis, Severity};
+use crate::protocol::{DecisionKind, Risk};
+
+/// A question for the policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    pub kind: DecisionKind,
+    pub skill: &'a str,
+    pub workflow: Option<&'a str>,
+    pub step: Option<&'a str>,
+    pub risk: Risk,
+}
+
+/// What the policy decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Allow,
+    Deny,
+    /// Ask the user.
+    Escalate,
+    /// Take this option of a decision.
+    Choose(String),
+}
+
+impl Outcome {
+    fn strictness(&self) -> u8 {
+        match self {
+            Outcome::Allow | Outcome::Choose(_) => 0,
+            Outcome::Escalate => 1,
+            Outcome::Deny => 2,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Deny => "deny",
+            Outcome::Escalate => "escalate",
+            Outcome::Choose(choice) => choice,
+        }
+    }
+}
+
+/// The policy's answer and who gave it (`policy` or `rule:<id>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    pub decided_by: String,
+    pub reason: String,
+}
+
+/// The verdict on each part of a command line, for `bosun policy check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartVerdict {
+    pub text: String,
+    pub verdict: Verdict,
+}
+
+fn by_rule(rule: &Rule, outcome: Outcome, what: &str) -> Verdict {
+    let source = match rule.origin {
+        Origin::Builtin => "built-in rule",
+        Origin::Project => "rule",
+    };
+    let why = rule
+        .reason
+        .clone()
+        .unwrap_or_else(|| format!("{source} `{}` matches {what}", rule.id));
+    Verdict {
+        outcome,
+        decided_by: format!("rule:{}", rule.id),
+        reason: why,
+    }
+}
+
+fn matches_common(m: &Matcher, q: &Query) -> bool {
+    (m.kind.is_none() || m.kind == Some(q.kind))
+        && (m.skills.is_empty() || m.skills.iter().any(|s| s == q.skill))
+        && (m.workflows.is_empty()
+            || q.workflow
+                .is_some_and(|w| m.workflows.iter().any(|x| x == w)))
+        && (m.steps.is_empty() || q.step.is_some_and(|s| m.steps.iter().any(|x| x == s)))
+        && (m.risks.is_empty() || m.risks.contains(&q.risk))
+}
+
+/// Whether `m` matches the simple command `text` of a line that touches `paths`.
+pub(super) fn matches_command(m: &Matcher, text: &str, paths: &[String]) -> bool {
+    m.questions.is_empty()
+        && (m.commands.is_empty() || m.commands.iter().any(|p| p.is_match(text)))
+        && (m.paths.is_empty()
+            || paths
+                .iter()
+                .any(|path| m.paths.iter().any(|p| p.is_match(path))))
+}
+
+fn specificity(rule: &Rule, text: Option<&str>) -> (usize, usize, u8) {
+    let literal = text
+        .map(|t| {
+            rule.matcher
+                .commands
+                .iter()
+                .filter(|p| p.is_match(t))
+                .map(|p| p.literal_len)
+                .max()
+                .unwrap_or(0)
+        })
+        .unwrap_or(0);
+    let origin = u8::from(rule.origin == Origin::Project);
+    (rule.matcher.criteria(), literal, origin)
+}
+
+/// The most specific rule among `candidates` (the earliest on a tie).
+fn most_specific<'r>(
+    candidates: impl Iterator<Item = &'r Rule>,
+    text: Option<&str>,
+) -> Option<&'r Rule> {
+    let mut best: Option<(&Rule, (usize, usize, u8))> = None;
+    for rule in candidates {
+        let score = specificity(rule, text);
+        if best.is_none_or(|(_, s)| score > s) {
+            best = Some((rule, score));
+        }
+    }
+    best.map(|(r, _)| r)
+}
+
+/// Judges a command line: the verdict on the whole line and on each of its parts.
+pub fn command(
+    rules: &[Rule],
+    q: &Query,
+    analysis: &Analysis,
+    paths: &[String],
+) -> (Verdict, Vec<PartVerdict>) {
+    let mut findings = analysis.findings.clone();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    if let Some(deny) = findings.iter().find(|f| f.severity == Severity::Deny) {
+        let verdict = Verdict {
+            outcome: Outcome::Deny,
+            decided_by: format!("rule:{}", deny.id),
+            reason: deny.reason.clone(),
+        };
+        return (verdict, Vec::new());
+    }
+    let applicable: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| !matches!(r.action, Action::Choose(_)) && matches_common(&r.matcher, q))
+        .collect();
+    let mut parts = Vec::new();
+    for cmd in &analysis.commands {
+        let matching: Vec<&Rule> = applicable
+            .iter()
+            .copied()
+            .filter(|r| matches_command(&r.matcher, &cmd.text, paths))
+            .collect();
+        let what = format!("`{}`", cmd.text);
+        let verdict = if let Some(deny) = matching
+            .iter()
+            .find(|r| r.origin == Origin::Project && r.action == Action::Deny)
+        {
+            by_rule(deny, Outcome::Deny, &what)
+        } else if let Some(rule) = most_specific(matching.iter().copied(), Some(&cmd.text)) {
+            let outcome = match rule.action {
+                Action::Allow => Outcome::Allow,
+                Action::Deny => Outcome::Deny,
+                _ => Outcome::Escalate,
+            };
+            by_rule(rule, outcome, &what)
+        } else if q.risk.needs_user() {
+            Verdict {
+                outcome: Outcome::Escalate,
+                decided_by: "policy".into(),
+                reason: format!(
+                    "skill `{}` is {} risk and no rule allows {what}",
+                    q.skill, q.risk
+                ),
+            }
+        } else {
+            Verdict {
+                outcome: Outcome::Allow,
+                decided_by: "policy".into(),
+                reason: format!(
+                    "skill `{}` is {} risk and no rule objects to {what}",
+                    q.skill, q.risk
+                ),
+            }
+        };
+        parts.push(PartVerdict {
+            text: cmd.text.clone(),
+            verdict,
+        });
+    }
+    // A wrapper (`sh -c …`, `env …`, `timeout …`, `xargs …`) is listed beside the command it
+    // runs. It need not be allowed on its own: allowing what it runs is enough. A rule that
+    // denies or escalates the wrapper itself still counts.
+    let deciding: Vec<&PartVerdict> = parts
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| {
+            let wraps = parts.iter().enumerate().any(|(j, q)| {
+                j != *i && p.text.len() > q.text.len() && p.text.ends_with(&format!(" {}", q.text))
+            });
+            !(wraps && p.verdict.outcome == Outcome::Allow && p.verdict.decided_by == "policy")
+        })
+        .map(|(_, p)| p)
+        .collect();
+    // A finding that escalates stands unless project rules naming the command or path allow
+    // every part of the line.
+    if let Some(finding) = findings.first() {
+        let waived = !deciding.is_empty()
+            && deciding.iter().all(|p| {
+                p.verdict.outcome == Outcome::Allow
+                    && applicable.iter().any(|r| {
+                        format!("rule:{}", r.id) == p.verdict.decided_by
+                            && r.origin == Origin::Project
+                            && (!r.matcher.commands.is_empty() || !r.matcher.paths.is_empty())
+                    })
+            });
+        if !waived {
+            let verdict = Verdict {
+                outcome: Outcome::Escalate,
+                decided_by: format!("rule:{}", finding.id),
+                reason: finding.reason.clone(),
+            };
+            return (verdict, parts);
+        }
+    }
+    // The strictest part decides; among equally strict ones, a rule over the policy's default,
+    // then the innermost (a wrapper comes before what it runs).
+    let weight = |p: &PartVerdict| {
+        (
+            p.verdict.outcome.strictness(),
+            p.verdict.decided_by != "policy",
+        )
+    };
+    let strictest = deciding
+        .iter()
+        .copied()
+        .fold(None::<&PartVerdict>, |acc, p| match acc {
+            Some(a) if weight(a) > weight(p) => Some(a),
+            _ => Some(p),
+        })
+        .map(|p| p.verdict.clone())
+        .unwrap_or_else(|| Verdict {
+            outcome: Outcome::Allow,
+            decided_by: "policy".into(),
+            reason: "the command line is empty".into(),
+        });
+    (strictest, parts)
+}
+
+/// Judges a decision (a `decide` step or a failed step).
+pub fn decision(
+    rules: &[Rule],
+    q: &Query,
+    question: &str,
+    options: &[String],
+    default: &str,
+) -> Verdict {
+    let matching = rules.iter().filter(|r| {
+        matches_common(&r.matcher, q)
+            && r.matcher.commands.is_empty()
+            && r.matcher.paths.is_empty()
+            && (r.matcher.questions.is_empty()
+                || r.matcher.questions.iter().any(|p| p.is_match(question)))
+            && match &r.action {
+                Action::Choose(c) => options.contains(c),
+                Action::Escalate => true,
+                Action::Allow | Action::Deny => false,
+            }
+    });
+    match most_specific(matching, None) {
+        Some(rule) => {
+            let outcome = match &rule.action {
+                Action::Choose(c) => Outcome::Choose(c.clone()),
+                _ => Outcome::Escalate,
+            };
+            by_rule(rule, outcome, "this question")
+        }
+        None if q.risk.needs_user() => Verdict {
+            outcome: Outcome::Escalate,
+            decided_by: "policy".into(),
+            reason: format!("{} risk: the user decides unless a rule does", q.risk),
+        },
+        None => Verdict {
+            outcome: Outcome::Choose(default.to_string()),
+            decided_by: "policy".into(),
+            reason: format!("{} risk: took the declared default `{default}`", q.risk),
+        },
+    }
+}

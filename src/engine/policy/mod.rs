@@ -1,0 +1,290 @@
+//! The policy: who decides what. Commands are read (`shell`) and checked against the safety
+//! floor, the path boundary and the rules before they run; decide steps and failed steps get a
+//! choice or go to the inbox. Precedence is written down in `evaluate` and docs/policy.md.
+//!
+//! The built-in rules (`builtin.yaml`) escalate commands that reach beyond the project —
+//! pushes, publishing, deploys, history rewrites; `.bosun/policy.yaml` adds the project's own.
+//! Both are checked when they load, example commands included.
+
+mod cache;
+mod evaluate;
+mod rules;
+pub mod shell;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use cache::PolicyCache;
+pub use evaluate::{Outcome, PartVerdict, Query, Verdict};
+pub use rules::{Action, Origin, Rule};
+
+use crate::config::ProjectPaths;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use shell::{Analysis, Scope};
+
+const BUILTIN: &str = include_str!("builtin.yaml");
+const BUILTIN_NAME: &str = "<built-in policy>";
+
+/// The rules in force and the roots beyond the project that skills may touch.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub rules: Vec<Rule>,
+    /// Readable and writable besides the project.
+    pub extra_roots: Vec<PathBuf>,
+    /// Readable besides the project.
+    pub read_roots: Vec<PathBuf>,
+}
+
+/// A command line judged.
+#[derive(Debug, Clone)]
+pub struct CommandCheck {
+    pub analysis: Analysis,
+    pub verdict: Verdict,
+    pub parts: Vec<PartVerdict>,
+}
+
+/// Where an example command is read: a project that does not exist, so only the command's
+/// words matter.
+fn example_scope() -> Scope {
+    Scope {
+        cwd: PathBuf::from("/nonexistent-bosun-project"),
+        project: PathBuf::from("/nonexistent-bosun-project"),
+        write_roots: Vec::new(),
+        read_roots: Vec::new(),
+        home: Some(PathBuf::from("/nonexistent-bosun-home")),
+        env: BTreeMap::new(),
+    }
+}
+
+fn shell_argv(command: &str) -> Vec<String> {
+    vec!["sh".into(), "-c".into(), command.into()]
+}
+
+fn example_matches(m: &rules::Matcher, example: &str) -> bool {
+    let scope = example_scope();
+    let analysis = shell::analyze(&shell_argv(example), &scope);
+    let paths = path_texts(&analysis, &scope.project);
+    analysis
+        .commands
+        .iter()
+        .any(|c| evaluate::matches_command(m, &c.text, &paths))
+}
+
+/// The paths a command touches as rules see them: relative to the project when inside it.
+fn path_texts(analysis: &Analysis, project: &Path) -> Vec<String> {
+    analysis
+        .paths
+        .iter()
+        .map(|p| match &p.resolved {
+            Some(path) => match path.strip_prefix(project) {
+                Ok(rel) => rel.display().to_string(),
+                Err(_) => path.display().to_string(),
+            },
+            None => p.raw.clone(),
+        })
+        .collect()
+}
+
+fn parse(
+    file: &Path,
+    text: &str,
+    origin: Origin,
+) -> Result<(Vec<Rule>, rules::RawPolicy), Diagnostics> {
+    let mut raw: rules::RawPolicy =
+        crate::diagnostic::parse_yaml(file, text).map_err(Diagnostics::from)?;
+    let rules = rules::check_rules(
+        file,
+        std::mem::take(&mut raw.rules),
+        origin,
+        &example_matches,
+    )?;
+    Ok((rules, raw))
+}
+
+/// Expands `~` and makes a root absolute (relative roots are under the project).
+fn root(text: &str, project: &Path) -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let path = match (text.strip_prefix("~/"), &home) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ if text == "~" => home.clone().unwrap_or_else(|| PathBuf::from(text)),
+        _ => project.join(text),
+    };
+    std::fs::canonicalize(&path).unwrap_or(path)
+}
+
+impl Policy {
+    /// The built-in rules alone.
+    pub fn builtin() -> Result<Policy, Diagnostics> {
+        let (rules, _) = parse(Path::new(BUILTIN_NAME), BUILTIN, Origin::Builtin)?;
+        Ok(Policy {
+            rules,
+            extra_roots: Vec::new(),
+            read_roots: Vec::new(),
+        })
+    }
+
+    /// The built-in rules and the project's `.bosun/policy.yaml`, if it exists.
+    pub fn load(paths: &ProjectPaths) -> Result<Policy, Diagnostics> {
+        let file = paths.policy_file();
+        match std::fs::read_to_string(&file) {
+            Ok(text) => Policy::from_text(&file, &text, &paths.root),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Policy::builtin(),
+            Err(e) => Err(Diagnostics::from(Diagnostic::whole_file(
+                &file,
+                format!("cannot read: {e}"),
+            ))),
+        }
+    }
+
+    /// The built-in rules and a project policy given as text.
+    pub fn from_text(file: &Path, text: &str, project: &Path) -> Result<Policy, Diagnostics> {
+        let mut policy = Policy::builtin()?;
+        if text.trim().is_empty() {
+            return Ok(policy);
+        }
+        let (rules, raw) = parse(file, text, Origin::Project)?;
+        let builtin_ids: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
+        if let Some(clash) = rules.iter().find(|r| builtin_ids.contains(&r.id.as_str())) {
+            return Err(Diagnostics::from(Diagnostic::whole_file(
+                file,
+                format!("rule id `{}` is taken by a built-in rule", clash.id),
+            )));
+        }
+        policy.rules.extend(rules);
+        policy.extra_roots = raw.extra_roots.iter().map(|r| root(r, project)).collect();
+        policy.read_roots = raw.read_roots.iter().map(|r| root(r, project)).collect();
+        Ok(policy)
+    }
+
+    /// Where a command runs and what it may touch.
+    pub fn scope(&self, project: &Path, cwd: &Path, env: BTreeMap<String, String>) -> Scope {
+        Scope {
+            cwd: cwd.to_path_buf(),
+            project: std::fs::canonicalize(project).unwrap_or_else(|_| project.to_path_buf()),
+            write_roots: self.extra_roots.clone(),
+            read_roots: self.read_roots.clone(),
+            home: std::env::var_os("HOME").map(PathBuf::from),
+            env,
+        }
+    }
+
+    /// Judges a command (`argv`, as the skill renders it) before it runs.
+    pub fn check_command(&self, argv: &[String], scope: &Scope, query: &Query) -> CommandCheck {
+        let analysis = shell::analyze(argv, scope);
+        let paths = path_texts(&analysis, &scope.project);
+        let (verdict, parts) = evaluate::command(&self.rules, query, &analysis, &paths);
+        CommandCheck {
+            analysis,
+            verdict,
+            parts,
+        }
+    }
+
+    /// Judges a decision: a `decide` step, or what to do about a failed step.
+    pub fn check_decision(
+        &self,
+        query: &Query,
+        question: &str,
+        options: &[String],
+        default: &str,
+    ) -> Verdict {
+        evaluate::decision(&self.rules, query, question, options, default)
+    }
+}
+
+/// The argv of `sh -c COMMAND`: how `bosun policy check` and rule examples read a command.
+pub fn shell_command(command: &str) -> Vec<String> {
+    shell_argv(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{DecisionKind, Risk};
+
+    fn query(skill: &str, risk: Risk) -> Query<'_> {
+        Query {
+            kind: DecisionKind::Command,
+            skill,
+            workflow: None,
+            step: None,
+            risk,
+        }
+    }
+
+    #[test]
+    fn the_builtin_rules_load_and_their_examples_hold() {
+        let policy = Policy::builtin().expect("built-in policy is valid");
+        assert!(policy.rules.iter().any(|r| r.id == "builtin.git-push"));
+    }
+
+    #[test]
+    fn a_project_rule_beats_a_builtin_one_of_equal_specificity() {
+        let text = "rules:\n  - id: push-features\n    match: { command: \"git push *\" }\n    action: allow\n";
+        let policy =
+            Policy::from_text(Path::new("policy.yaml"), text, Path::new("/p")).expect("valid");
+        let scope = example_scope();
+        let check = policy.check_command(
+            &shell_command("git push origin x"),
+            &scope,
+            &query("shell", Risk::Medium),
+        );
+        assert_eq!(check.verdict.outcome, Outcome::Allow);
+        assert_eq!(check.verdict.decided_by, "rule:push-features");
+    }
+
+    #[test]
+    fn a_failing_example_is_reported_at_its_position() {
+        let text = "rules:\n  - id: cargo\n    match: { command: \"cargo test *\" }\n    action: allow\n    examples:\n      match: [\"cargo build\"]\n";
+        let err = Policy::from_text(Path::new("policy.yaml"), text, Path::new("/p"))
+            .expect_err("invalid");
+        let shown = err.to_string();
+        assert!(shown.contains("policy.yaml:6:"), "{shown}");
+        assert!(shown.contains("`cargo build` should match"), "{shown}");
+    }
+
+    #[test]
+    fn risk_decides_when_no_rule_does() {
+        let policy = Policy::builtin().expect("valid");
+        let scope = example_scope();
+        let low = policy.check_command(
+            &shell_command("cargo test"),
+            &scope,
+            &query("shell", Risk::Medium),
+        );
+        assert_eq!(low.verdict.outcome, Outcome::Allow);
+        assert_eq!(low.verdict.decided_by, "policy");
+        let high = policy.check_command(
+            &shell_command("cargo test"),
+            &scope,
+            &query("deploy", Risk::High),
+        );
+        assert_eq!(high.verdict.outcome, Outcome::Escalate);
+    }
+
+    #[test]
+    fn decisions_take_a_rule_choice_or_follow_risk() {
+        let text =
+            "rules:\n  - id: ship\n    match: { workflow: ci, step: ship }\n    choice: push\n";
+        let policy =
+            Policy::from_text(Path::new("policy.yaml"), text, Path::new("/p")).expect("valid");
+        let options = vec!["push".to_string(), "hold".to_string()];
+        let mut q = query("decide", Risk::High);
+        q.kind = DecisionKind::Decide;
+        q.workflow = Some("ci");
+        q.step = Some("ship");
+        let v = policy.check_decision(&q, "Push?", &options, "hold");
+        assert_eq!(v.outcome, Outcome::Choose("push".into()));
+        assert_eq!(v.decided_by, "rule:ship");
+        q.step = Some("other");
+        assert_eq!(
+            policy.check_decision(&q, "Push?", &options, "hold").outcome,
+            Outcome::Escalate
+        );
+        q.risk = Risk::Low;
+        assert_eq!(
+            policy.check_decision(&q, "Push?", &options, "hold").outcome,
+            Outcome::Choose("hold".into())
+        );
+    }
+}

@@ -1,0 +1,197 @@
+//! The safety floor's lists: places never written (credentials, shell startup files, system
+//! directories), device files, secret file names, and commands that destroy a disk.
+//!
+//! These are data, not policy: [`super::judge`] decides with them. Nothing here can be turned
+//! off by a scope; the one carve-out (a project that itself lives under a protected system
+//! directory) is the judge's.
+
+use std::path::{Path, PathBuf};
+
+/// Under the home directory: credentials and shell startup files.
+const HOME_PROTECTED: &[&str] = &[
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".config/gcloud",
+    ".kube",
+    ".docker",
+    ".netrc",
+    ".git-credentials",
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".bash_logout",
+    ".profile",
+    ".zshrc",
+    ".zshenv",
+    ".zprofile",
+    ".zlogin",
+    ".config/fish/config.fish",
+];
+
+/// System directories (`/lib*` is matched by prefix below).
+const SYSTEM_PROTECTED: &[&str] = &[
+    "/etc",
+    "/sys",
+    "/proc",
+    "/boot",
+    "/dev",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/var",
+    "/root",
+    "/private/etc",
+    "/private/var",
+];
+
+/// Under `/var`: scratch space, not system state (`/var/folders` is macOS's per-user temp).
+const VAR_SCRATCH: &[&str] = &[
+    "/var/tmp",
+    "/var/folders",
+    "/private/var/tmp",
+    "/private/var/folders",
+];
+
+/// Device files that reading or writing never harms.
+const HARMLESS_DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/stdout",
+    "/dev/stderr",
+    "/dev/stdin",
+    "/dev/tty",
+    "/dev/zero",
+    "/dev/urandom",
+    "/dev/random",
+    "-",
+];
+
+/// Name prefixes of block devices under `/dev`.
+const DISKS: &[&str] = &[
+    "sd", "hd", "vd", "xvd", "nvme", "mmcblk", "disk", "rdisk", "md", "dm-", "loop", "mapper",
+];
+
+/// The protected home entry `path` lies under (at or below), if any.
+pub(super) fn home_protected(path: &Path, homes: &[PathBuf]) -> Option<PathBuf> {
+    homes.iter().find_map(|home| {
+        HOME_PROTECTED
+            .iter()
+            .map(|rel| home.join(rel))
+            .find(|p| path.starts_with(p))
+    })
+}
+
+/// The protected system directory `path` lies under, if any.
+pub(super) fn system_protected(path: &Path) -> Option<PathBuf> {
+    if VAR_SCRATCH.iter().any(|s| path.starts_with(s)) {
+        return None;
+    }
+    if let Some(std::path::Component::Normal(first)) = path.components().nth(1)
+        && first.to_string_lossy().starts_with("lib")
+    {
+        return Some(Path::new("/").join(first));
+    }
+    SYSTEM_PROTECTED
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| path.starts_with(p))
+}
+
+/// True for the device files in [`HARMLESS_DEVICES`] and `/dev/fd/N`, as written.
+pub(super) fn harmless_device(value: &str) -> bool {
+    HARMLESS_DEVICES.contains(&value) || value.starts_with("/dev/fd/")
+}
+
+/// True for a block device: writing it destroys a file system.
+pub(super) fn disk_device(path: &Path) -> bool {
+    let Ok(rest) = path.strip_prefix("/dev") else {
+        return false;
+    };
+    let name = rest.to_string_lossy();
+    DISKS.iter().any(|d| name.starts_with(d))
+}
+
+/// A file name that holds a secret wherever it is: keys and `.env` files.
+pub(super) fn secret_name(path: &Path) -> bool {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
+        return false;
+    };
+    name.ends_with(".pem")
+        || name.ends_with(".key")
+        || name.starts_with("id_rsa")
+        || name.starts_with("id_ed25519")
+        || name.starts_with("id_ecdsa")
+        || name == ".env"
+        || name.starts_with(".env.")
+}
+
+/// A command that wipes a disk or a file system whatever its arguments.
+pub(super) fn disk_tool(name: &str, args: &[Option<&str>]) -> bool {
+    let listing = args
+        .iter()
+        .any(|a| matches!(a, Some("-l" | "--list" | "print")));
+    name.starts_with("mkfs")
+        || matches!(name, "mke2fs" | "mkswap" | "wipefs" | "blkdiscard")
+        || (matches!(name, "fdisk" | "sfdisk" | "parted" | "sgdisk" | "gdisk") && !listing)
+}
+
+/// True when `script` defines a function that pipes into itself in the background
+/// (`:(){ :|:& };:` and its renamings).
+pub(super) fn fork_bomb(script: &str) -> bool {
+    let compact: String = script.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut from = 0;
+    while let Some(i) = compact[from..].find("(){") {
+        let at = from + i;
+        let name: String = compact[..at]
+            .chars()
+            .rev()
+            .take_while(|c| !";&|(){}".contains(*c))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if !name.is_empty() && compact[at..].contains(&format!("{name}|{name}")) {
+            return true;
+        }
+        from = at + 3;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_dirs_and_scratch() {
+        assert!(system_protected(Path::new("/etc/hosts")).is_some());
+        assert!(system_protected(Path::new("/lib64/x")).is_some());
+        assert!(system_protected(Path::new("/var/lib/x")).is_some());
+        assert!(system_protected(Path::new("/var/tmp/x")).is_none());
+        assert!(system_protected(Path::new("/tmp/x")).is_none());
+        assert!(system_protected(Path::new("/")).is_none());
+    }
+
+    #[test]
+    fn home_entries() {
+        let homes = [PathBuf::from("/home/u")];
+        assert!(home_protected(Path::new("/home/u/.ssh/id_rsa"), &homes).is_some());
+        assert!(home_protected(Path::new("/home/u/.bashrc"), &homes).is_some());
+        assert!(home_protected(Path::new("/home/u/.sshx"), &homes).is_none());
+    }
+
+    #[test]
+    fn fork_bombs() {
+        assert!(fork_bomb(":(){ :|:& };:"));
+        assert!(fork_bomb("bomb() { bomb | bomb & }; bomb"));
+        assert!(!fork_bomb("f() { echo hi; }; f"));
+    }
+
+    #[test]
+    fn devices() {
+        assert!(disk_device(Path::new("/dev/sda1")));
+        assert!(disk_device(Path::new("/dev/nvme0n1")));
+        assert!(!disk_device(Path::new("/dev/null")));
+        assert!(harmless_device("/dev/null"));
+    }
+}

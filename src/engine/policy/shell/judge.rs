@@ -1,0 +1,191 @@
+//! The path boundary and the floor's rules for one resolved path: is it inside the project or
+//! a root that allows this access, and if not (or if it is a place never written), which
+//! finding says so.
+//!
+//! Order matters and gives one finding per path: a disk device, then a protected place, then
+//! deleting something that contains the project or the home, then the plain boundary.
+
+use std::path::{Path, PathBuf};
+
+use super::floor;
+use super::paths::canonical;
+use super::{Access, Scope, Severity};
+
+/// A finding about a path: severity, id, reason.
+pub(super) type Verdict = (Severity, &'static str, String);
+
+/// The scope's roots, canonical, ready to judge paths against.
+#[derive(Debug, Clone)]
+pub(super) struct Judge {
+    project: PathBuf,
+    write: Vec<PathBuf>,
+    read: Vec<PathBuf>,
+    /// The home as given and canonical (they differ when it is reached through a link).
+    homes: Vec<PathBuf>,
+}
+
+impl Judge {
+    pub fn new(scope: &Scope) -> Judge {
+        let mut homes = Vec::new();
+        if let Some(home) = &scope.home {
+            homes.push(home.clone());
+            let real = canonical(home);
+            if real != *home {
+                homes.push(real);
+            }
+        }
+        Judge {
+            project: canonical(&scope.project),
+            write: scope.write_roots.iter().map(|p| canonical(p)).collect(),
+            read: scope.read_roots.iter().map(|p| canonical(p)).collect(),
+            homes,
+        }
+    }
+
+    pub fn project(&self) -> &Path {
+        &self.project
+    }
+
+    /// Inside the project or a root that allows `access`.
+    pub fn inside(&self, path: &Path, access: Access) -> bool {
+        path.starts_with(&self.project)
+            || self.write.iter().any(|r| path.starts_with(r))
+            || (access == Access::Read && self.read.iter().any(|r| path.starts_with(r)))
+    }
+
+    /// What is wrong with `access` to `path` (written `raw` in the command), if anything.
+    pub fn check(&self, path: &Path, access: Access, raw: &str) -> Option<Verdict> {
+        let shown = path.display();
+        if access == Access::Read {
+            if let Some(place) = floor::home_protected(path, &self.homes) {
+                let place = place.display();
+                return Some(escalate(
+                    "secrets.read",
+                    format!("`{raw}` reads `{shown}` under `{place}`, which holds credentials."),
+                ));
+            }
+            if !path.starts_with(&self.project) && floor::secret_name(path) {
+                return Some(escalate(
+                    "secrets.read",
+                    format!("`{raw}` reads `{shown}`, a key or secrets file outside the project."),
+                ));
+            }
+            if !self.inside(path, access) {
+                return Some(escalate(
+                    "boundary.read-outside",
+                    format!("`{raw}` reads `{shown}`, outside the project and its roots."),
+                ));
+            }
+            return None;
+        }
+        if floor::disk_device(path) {
+            return Some(deny(
+                "floor.destroy-disk",
+                format!("`{raw}` writes the disk device `{shown}`, destroying its data."),
+            ));
+        }
+        if let Some(place) = self.protected(path) {
+            let place = place.display();
+            return Some(deny(
+                "floor.protected-write",
+                format!("`{raw}` changes `{shown}` under `{place}`, which is never written."),
+            ));
+        }
+        if access == Access::Delete {
+            let whole = if path == Path::new("/") {
+                Some("the whole file system")
+            } else if self.homes.iter().any(|h| h.starts_with(path)) {
+                Some("the home directory")
+            } else if self.project.starts_with(path) {
+                Some("the whole project")
+            } else {
+                None
+            };
+            if let Some(what) = whole {
+                return Some(deny(
+                    "floor.delete-outside",
+                    format!("`{raw}` deletes `{shown}`, which is {what}."),
+                ));
+            }
+            if !self.inside(path, access) {
+                return Some(deny(
+                    "floor.delete-outside",
+                    format!("`{raw}` deletes `{shown}`, outside the project and its roots."),
+                ));
+            }
+            return None;
+        }
+        if !self.inside(path, access) {
+            return Some(deny(
+                "boundary.write-outside",
+                format!("`{raw}` writes `{shown}`, outside the project and its roots."),
+            ));
+        }
+        None
+    }
+
+    /// The protected place `path` lies under, unless the project itself lives there and the
+    /// path is inside the project (a repository of `/etc` files is still a project).
+    fn protected(&self, path: &Path) -> Option<PathBuf> {
+        let place =
+            floor::home_protected(path, &self.homes).or_else(|| floor::system_protected(path))?;
+        let carved = self.project.starts_with(&place) && path.starts_with(&self.project);
+        (!carved).then_some(place)
+    }
+}
+
+fn deny(id: &'static str, reason: String) -> Verdict {
+    (Severity::Deny, id, reason)
+}
+
+fn escalate(id: &'static str, reason: String) -> Verdict {
+    (Severity::Escalate, id, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn judge() -> Judge {
+        Judge::new(&Scope {
+            cwd: "/w/proj".into(),
+            project: "/w/proj".into(),
+            write_roots: vec!["/w/out".into()],
+            read_roots: vec!["/w/ref".into()],
+            home: Some("/w/home".into()),
+            env: BTreeMap::new(),
+        })
+    }
+
+    fn id(path: &str, access: Access) -> Option<&'static str> {
+        judge().check(Path::new(path), access, path).map(|v| v.1)
+    }
+
+    #[test]
+    fn roots_allow_what_they_say() {
+        assert_eq!(id("/w/proj/src", Access::Write), None);
+        assert_eq!(id("/w/out/x", Access::Delete), None);
+        assert_eq!(id("/w/ref/x", Access::Read), None);
+        assert_eq!(
+            id("/w/ref/x", Access::Write),
+            Some("boundary.write-outside")
+        );
+        assert_eq!(id("/w/other", Access::Read), Some("boundary.read-outside"));
+    }
+
+    #[test]
+    fn floor_cases() {
+        assert_eq!(id("/w/proj", Access::Delete), Some("floor.delete-outside"));
+        assert_eq!(id("/w", Access::Delete), Some("floor.delete-outside"));
+        assert_eq!(id("/w/home", Access::Delete), Some("floor.delete-outside"));
+        assert_eq!(id("/etc/x", Access::Write), Some("floor.protected-write"));
+        assert_eq!(
+            id("/w/home/.ssh/k", Access::Write),
+            Some("floor.protected-write")
+        );
+        assert_eq!(id("/w/home/.ssh/k", Access::Read), Some("secrets.read"));
+        assert_eq!(id("/w/x/id_rsa", Access::Read), Some("secrets.read"));
+        assert_eq!(id("/dev/sda", Access::Write), Some("floor.destroy-disk"));
+    }
+}

@@ -1,0 +1,271 @@
+//! The policy around a skill step: its command is judged before it runs (allowed, denied with
+//! the reason, or asked about), and a step that failed its last attempt is retried, skipped or
+//! aborted as the policy or the user says. Every verdict is a decision in the ledger.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::ask::{Answer, Question};
+use super::{Halt, Run};
+use crate::engine::policy::{Outcome, Query};
+use crate::engine::process::ProcessSpec;
+use crate::engine::skills::Skill;
+use crate::engine::workflow::{OnFailure, Step};
+use crate::protocol::{DecisionKind, Risk};
+use crate::store::{StepRow, StoreError, WriteOp};
+
+/// Whether a step's command may run.
+pub(crate) enum Gate {
+    /// Run it; the op marks the user's answer acted on, when there was one.
+    Run(Option<Box<WriteOp>>),
+    /// The step fails with this reason.
+    Denied(String),
+    Halted(Halt),
+}
+
+/// What to do about a step that failed its last attempt.
+pub(crate) enum AfterFailure {
+    Retry(Option<Box<WriteOp>>),
+    Skip(Option<Box<WriteOp>>),
+    Abort(Option<Box<WriteOp>>),
+    Halted(Halt),
+}
+
+/// A command as a person would type it: a shell's script, else the words, quoted as needed.
+pub(crate) fn display_command(argv: &[String]) -> String {
+    match argv {
+        [sh, flag, script] if flag.starts_with('-') && flag.ends_with('c') && is_shell(sh) => {
+            script.clone()
+        }
+        _ => argv
+            .iter()
+            .map(|w| {
+                if !w.is_empty()
+                    && w.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
+                {
+                    w.clone()
+                } else {
+                    format!("'{}'", w.replace('\'', r"'\''"))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+fn is_shell(program: &str) -> bool {
+    let name = program.rsplit('/').next().unwrap_or(program);
+    matches!(name, "sh" | "bash" | "zsh" | "dash")
+}
+
+const COMMAND_OPTIONS: [&str; 2] = ["allow", "deny"];
+const FAILURE_OPTIONS: [&str; 3] = ["retry", "skip", "abort"];
+
+fn strings(options: &[&str]) -> Vec<String> {
+    options.iter().map(|o| o.to_string()).collect()
+}
+
+impl Run<'_> {
+    fn query<'q>(
+        &'q self,
+        kind: DecisionKind,
+        skill: &'q str,
+        step: &'q str,
+        risk: Risk,
+    ) -> Query<'q> {
+        Query {
+            kind,
+            skill,
+            workflow: Some(&self.plan.workflow.name),
+            step: Some(step),
+            risk,
+        }
+    }
+
+    /// Judges the command `spec` is about to run.
+    pub(crate) async fn check_command(
+        &self,
+        step: &Step,
+        skill: &Skill,
+        spec: &ProcessSpec,
+        row: &mut StepRow,
+    ) -> Result<Gate, StoreError> {
+        let policy = self.ctx.policy.current();
+        // The command sees the engine's environment plus the step's: so does the check.
+        let env: BTreeMap<String, String> =
+            std::env::vars().chain(spec.env.iter().cloned()).collect();
+        let scope = policy.scope(&self.ctx.paths.root, &spec.cwd, env);
+        let query = self.query(DecisionKind::Command, &skill.name, &step.id, skill.risk);
+        let check = policy.check_command(&spec.argv, &scope, &query);
+        let shown = display_command(&spec.argv);
+        let question = format!("Run `{shown}`?");
+        let options = strings(&COMMAND_OPTIONS);
+        let verdict = check.verdict;
+        let denied = |by: &str, why: &str| format!("denied by {by}: {why}");
+        match verdict.outcome {
+            Outcome::Allow | Outcome::Choose(_) => {
+                self.record_decision(
+                    row,
+                    DecisionKind::Command,
+                    &question,
+                    &options,
+                    "allow",
+                    &verdict.decided_by,
+                    &verdict.reason,
+                    skill.risk,
+                )
+                .await?;
+                Ok(Gate::Run(None))
+            }
+            Outcome::Deny => {
+                self.record_decision(
+                    row,
+                    DecisionKind::Command,
+                    &question,
+                    &options,
+                    "deny",
+                    &verdict.decided_by,
+                    &verdict.reason,
+                    skill.risk,
+                )
+                .await?;
+                Ok(Gate::Denied(denied(&verdict.decided_by, &verdict.reason)))
+            }
+            Outcome::Escalate => {
+                let commands: Vec<&str> = check.parts.iter().map(|p| p.text.as_str()).collect();
+                let q = Question {
+                    kind: DecisionKind::Command,
+                    question,
+                    options,
+                    default: "deny".into(),
+                    risk: if skill.risk.needs_user() {
+                        skill.risk
+                    } else {
+                        Risk::High
+                    },
+                    reason: format!("{} ({})", verdict.reason, verdict.decided_by),
+                    skill: Some(skill.name.clone()),
+                    shape: format!("{}: {}", skill.name, check.analysis.shape),
+                    proposal: Some(json!({ "skill": skill.name, "command": commands })),
+                    timeout: self.ctx.settings.escalation.timeout,
+                };
+                Ok(match self.ask(row, q).await? {
+                    Err(halt) => Gate::Halted(halt),
+                    Ok(answer) if answer.choice == "allow" => {
+                        Gate::Run(answer.consumed().map(Box::new))
+                    }
+                    Ok(answer) => {
+                        let why = if answer.decided_by == "timeout" {
+                            "no answer before the deadline; the default is to deny"
+                        } else {
+                            "the user said no"
+                        };
+                        self.consume(&answer).await?;
+                        Gate::Denied(denied(&answer.decided_by, why))
+                    }
+                })
+            }
+        }
+    }
+
+    async fn consume(&self, answer: &Answer) -> Result<(), StoreError> {
+        match answer.consumed() {
+            Some(op) => self.ctx.write(vec![op]).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The question asked about a step that failed its last attempt.
+    fn failure_question(step: &Step) -> String {
+        format!(
+            "Step `{}` failed after its last attempt. Retry it, skip it, or abort the task?",
+            step.id
+        )
+    }
+
+    /// Whether the step is waiting on (or has an unread answer to) its failure question: a
+    /// step cut off while asking takes the question up again rather than running once more.
+    pub(crate) async fn failure_pending(
+        &self,
+        step: &Step,
+        row: &StepRow,
+    ) -> Result<bool, StoreError> {
+        let pending = crate::store::escalations::read::pending_for_step(
+            &self.ctx.store.reader,
+            &self.task.id,
+            &row.id,
+            DecisionKind::Failure,
+            &Self::failure_question(step),
+        )
+        .await?;
+        Ok(pending.is_some())
+    }
+
+    /// Decides what happens to a step that failed its last attempt with `error`.
+    pub(crate) async fn after_failure(
+        &self,
+        step: &Step,
+        skill: &Skill,
+        row: &mut StepRow,
+        error: &str,
+    ) -> Result<AfterFailure, StoreError> {
+        let mode = step.on_failure.unwrap_or(self.plan.workflow.on_failure);
+        if step.continue_on_error || mode == OnFailure::Fail {
+            return Ok(AfterFailure::Abort(None));
+        }
+        let question = Self::failure_question(step);
+        let options = strings(&FAILURE_OPTIONS);
+        let policy = self.ctx.policy.current();
+        let query = self.query(DecisionKind::Failure, &skill.name, &step.id, Risk::High);
+        let verdict = policy.check_decision(&query, &question, &options, "abort");
+        let answer = match verdict.outcome {
+            Outcome::Choose(choice) => {
+                self.record_decision(
+                    row,
+                    DecisionKind::Failure,
+                    &question,
+                    &options,
+                    &choice,
+                    &verdict.decided_by,
+                    &verdict.reason,
+                    Risk::High,
+                )
+                .await?;
+                Answer {
+                    choice,
+                    decided_by: verdict.decided_by,
+                    escalation: None,
+                }
+            }
+            _ => {
+                let first_line = error.lines().next().unwrap_or(error);
+                let q = Question {
+                    kind: DecisionKind::Failure,
+                    question,
+                    options,
+                    default: "abort".into(),
+                    risk: Risk::High,
+                    reason: format!("it failed {} time(s): {first_line}", row.attempts),
+                    skill: Some(skill.name.clone()),
+                    shape: format!("{}:{}", self.plan.workflow.name, step.id),
+                    proposal: Some(
+                        json!({ "workflow": self.plan.workflow.name, "step": step.id, "kind": "failure" }),
+                    ),
+                    timeout: self.ctx.settings.escalation.timeout,
+                };
+                match self.ask(row, q).await? {
+                    Ok(answer) => answer,
+                    Err(halt) => return Ok(AfterFailure::Halted(halt)),
+                }
+            }
+        };
+        let consumed = answer.consumed().map(Box::new);
+        Ok(match answer.choice.as_str() {
+            "retry" => AfterFailure::Retry(consumed),
+            "skip" => AfterFailure::Skip(consumed),
+            _ => AfterFailure::Abort(consumed),
+        })
+    }
+}
