@@ -84,10 +84,33 @@ fn doctor_reports_a_live_redis() {
     );
 }
 
+/// A TCP port that refuses connections and stays ours while the socket lives: bound but not
+/// listening, so neither the kernel nor a `redis-server` started by a parallel test can take it.
+fn refusing_port() -> (std::os::fd::OwnedFd, u16) {
+    use nix::sys::socket::{
+        AddressFamily, SockFlag, SockType, SockaddrIn, bind, getsockname, socket,
+    };
+    let fd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .expect("socket");
+    bind(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        &SockaddrIn::new(127, 0, 0, 1, 0),
+    )
+    .expect("bind");
+    let addr: SockaddrIn = getsockname(std::os::fd::AsRawFd::as_raw_fd(&fd)).expect("getsockname");
+    (fd, addr.port())
+}
+
 #[test]
 fn doctor_reports_a_dead_redis_without_failing_bosun() {
     let p = Project::new();
-    let url = format!("redis://127.0.0.1:{}/", free_port());
+    let (_held, port) = refusing_port();
+    let url = format!("redis://127.0.0.1:{port}/");
     let (ok, check) = doctor(&p, &url);
     assert!(ok, "Redis is optional: the doctor still passes");
     assert_eq!(check["ok"], false, "{check:#}");
