@@ -8,7 +8,6 @@ mod doctor;
 mod format;
 mod inbox;
 mod policy;
-mod remember;
 mod run;
 mod tasks;
 

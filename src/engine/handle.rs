@@ -22,7 +22,10 @@ use crate::store::{ChangeProbe, Store, StoreError, WriteOp};
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
     commands: mpsc::Sender<Command>,
-    store: Store,
+    pub(super) store: Store,
+    pub(super) paths: ProjectPaths,
+    pub(super) changes: tokio::sync::watch::Receiver<u64>,
+    pub(super) redis_url: Option<String>,
 }
 
 /// The running engine; [`Engine::shutdown`] stops it cleanly.
@@ -72,6 +75,8 @@ impl Engine {
                 value: session.clone(),
             })])
             .await?;
+        let redis_url = settings.cache.redis_url.clone();
+        let handle_paths = paths.clone();
         let ctx = Arc::new(RunContext {
             skill_slots: Arc::new(tokio::sync::Semaphore::new(
                 settings.engine.max_parallel_skills,
@@ -88,6 +93,7 @@ impl Engine {
             session,
             audit: audit.clone(),
         });
+        let changes = ctx.changes.subscribe();
         let scheduler = Scheduler {
             ctx,
             commands: rx,
@@ -105,6 +111,9 @@ impl Engine {
             handle: EngineHandle {
                 commands: tx,
                 store,
+                paths: handle_paths,
+                changes,
+                redis_url,
             },
             recovered,
             shutdown,

@@ -4,12 +4,14 @@
 //! - `scheduler`: the actor owning the queue and the running set.
 //! - [`runner`]: one task's workflow, step by step, every change committed first.
 //! - [`recovery`]: what a starting engine does about a predecessor that died.
-//! - [`submit`], [`cancel`]: the same validation and cancellation for every front end.
+//! - [`submit`], [`cancel`], [`answer`]: the same validation, cancellation and answering for
+//!   every front end; `queries`: what a front end reads through its handle.
 //! - [`workflow`], [`skills`], [`catalog`], [`template`], [`inputs`]: definitions.
 //! - [`policy`]: who decides — the command reader and safety floor, rules, precedence.
 //! - [`process`]: process groups, bounded output, timeouts. [`lock`]: one engine per project.
 //! - [`wake`]: the datagram other processes send so the engine looks at the store at once.
 
+pub mod answer;
 pub mod cancel;
 pub mod catalog;
 pub mod handle;
@@ -17,6 +19,7 @@ pub mod inputs;
 pub mod lock;
 pub mod policy;
 pub mod process;
+mod queries;
 pub mod queue;
 pub mod recovery;
 pub mod runner;

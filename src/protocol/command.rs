@@ -16,6 +16,41 @@ pub struct SubmitRequest {
     pub priority: Priority,
 }
 
+/// How far a remembered answer reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RememberScope {
+    /// Later matching questions of the same task.
+    Task,
+    /// Later matching questions until the engine stops.
+    Session,
+    /// A rule written into `.bosun/policy.yaml`, with a comment saying where it came from.
+    Rule,
+}
+
+impl RememberScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RememberScope::Task => "task",
+            RememberScope::Session => "session",
+            RememberScope::Rule => "rule",
+        }
+    }
+}
+
+/// An answer to an open question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerRequest {
+    /// The escalation's id, or a unique prefix of it.
+    pub escalation: String,
+    /// One of its options, or a unique prefix (case-insensitive).
+    pub choice: String,
+    /// Answer the open questions grouped with it too.
+    pub all: bool,
+    pub remember: Option<RememberScope>,
+    /// Where the answer came from, for the comment of a remembered rule.
+    pub via: String,
+}
+
 /// A command to the engine.
 #[derive(Debug)]
 pub enum Command {

@@ -3,12 +3,16 @@
 
 mod command;
 mod event;
+mod front;
 mod ids;
 mod status;
 mod views;
 
-pub use command::{Command, SubmitRequest};
+pub use command::{AnswerRequest, Command, RememberScope, SubmitRequest};
 pub use event::{EngineEvent, EventEnvelope};
+pub use front::{
+    Changes, Health, InputInfo, LogLevel, LogLine, Snapshot, StoreHealth, TaskSummary, WorkflowInfo,
+};
 pub use ids::{EscalationId, RunId, TaskId, new_decision_id};
 pub use status::{ParseError, Priority, Risk, StepStatus, TaskStatus};
 pub use views::{

@@ -15,6 +15,7 @@ mod open;
 mod probe;
 pub mod read;
 mod rows;
+pub mod summary;
 mod write_ops;
 mod writer;
 

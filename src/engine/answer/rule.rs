@@ -1,10 +1,11 @@
-//! `bosun answer --remember rule`: turns an answer into a rule in `.bosun/policy.yaml`, with a
+//! Remembering an answer as a rule: turns it into a rule in `.bosun/policy.yaml`, with a
 //! comment saying where it came from. The rule is added as text (the user's comments and
 //! layout stay), and the new file must load as a valid policy before it is written (atomically).
 
 use std::path::PathBuf;
 
-use super::{CliError, Project};
+use super::AnswerError;
+use crate::config::ProjectPaths;
 use crate::engine::policy::Policy;
 use crate::protocol::DecisionKind;
 use crate::store::escalations::EscalationRecord;
@@ -45,7 +46,12 @@ fn literal_glob(text: &str) -> String {
 }
 
 /// The rule's lines (a YAML list item, not indented).
-fn rule_lines(id: &str, record: &EscalationRecord, choice: &str) -> Result<Vec<String>, String> {
+fn rule_lines(
+    id: &str,
+    record: &EscalationRecord,
+    choice: &str,
+    via: &str,
+) -> Result<Vec<String>, String> {
     let q = &record.question;
     let proposal: serde_json::Value = q
         .proposal
@@ -60,7 +66,7 @@ fn rule_lines(id: &str, record: &EscalationRecord, choice: &str) -> Result<Vec<S
     };
     let mut lines = vec![
         format!(
-            "# Proposed by `bosun answer {} {choice} --remember rule` on {}:",
+            "# Proposed by answering {} with `{choice}` ({via}) on {}:",
             q.id,
             crate::time::now_rfc3339()
         ),
@@ -148,25 +154,26 @@ fn insertion_point(lines: &[&str]) -> Result<Option<(usize, usize)>, String> {
 
 /// The rule an answer proposes, checked against the whole policy it would join.
 pub fn propose_rule(
-    project: &Project,
+    paths: &ProjectPaths,
     record: &EscalationRecord,
     choice: &str,
-) -> Result<ProposedRule, CliError> {
-    let file = project.paths.policy_file();
+    via: &str,
+) -> Result<ProposedRule, AnswerError> {
+    let file = paths.policy_file();
     let current = match std::fs::read_to_string(&file) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => {
-            return Err(CliError::failed(format!(
+            return Err(AnswerError::Failed(format!(
                 "cannot read {}: {e}",
                 file.display()
             )));
         }
     };
     let id = format!("remembered-{}", record.question.id);
-    let rule = rule_lines(&id, record, choice).map_err(CliError::failed)?;
+    let rule = rule_lines(&id, record, choice, via).map_err(AnswerError::Failed)?;
     let lines: Vec<&str> = current.lines().collect();
-    let text = match insertion_point(&lines).map_err(CliError::failed)? {
+    let text = match insertion_point(&lines).map_err(AnswerError::Failed)? {
         None => {
             let mut text = current.clone();
             if !text.is_empty() && !text.ends_with('\n') {
@@ -186,12 +193,12 @@ pub fn propose_rule(
             out.join("\n") + "\n"
         }
     };
-    Policy::from_text(&file, &text, &project.paths.root).map_err(|e| {
-        CliError::failed(format!(
+    Policy::from_text(&file, &text, &paths.root).map_err(|e| {
+        AnswerError::Failed(format!(
             "the rule would not make a valid policy, so nothing was answered:\n{e}"
         ))
     })?;
-    std::fs::create_dir_all(&project.paths.bosun_dir).map_err(CliError::failed)?;
+    std::fs::create_dir_all(&paths.bosun_dir).map_err(|e| AnswerError::Failed(e.to_string()))?;
     Ok(ProposedRule { id, file, text })
 }
 

@@ -1,0 +1,135 @@
+//! Views made for front ends that stay open (the TUI): compact task rows, what the new-task
+//! form needs to know about workflows, log lines, and the health of the stores.
+
+use serde::{Deserialize, Serialize};
+
+use super::{EscalationView, EventEnvelope, Priority, StatsView, TaskId, TaskStatus};
+
+/// One row of the task list: enough to draw the queue without loading steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSummary {
+    pub id: TaskId,
+    /// Submission order (the `tasks` table's key): ties in the queue go to the older task.
+    pub seq: i64,
+    pub description: String,
+    pub workflow: String,
+    pub status: TaskStatus,
+    pub priority: Priority,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// Steps of the current run that have ended, and all of them (parallel blocks not counted).
+    pub steps_done: u32,
+    pub steps_total: u32,
+    pub error: Option<String>,
+}
+
+/// A workflow as the new-task form offers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowInfo {
+    pub name: String,
+    pub description: String,
+    /// `bundled` or the project file's path.
+    pub source: String,
+    pub inputs: Vec<InputInfo>,
+}
+
+/// One declared input of a workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputInfo {
+    pub name: String,
+    pub description: Option<String>,
+    pub required: bool,
+    pub default: Option<String>,
+}
+
+/// How loud a log line is. `Output` is a step's own output, shown with the engine's lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Output,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Output => "out",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+/// One line for the Logs pane.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub at: String,
+    pub level: LogLevel,
+    /// The task it is about, when it is about one.
+    pub task_id: Option<TaskId>,
+    /// `engine`, an event kind, or the step whose output it is.
+    pub source: String,
+    pub text: String,
+}
+
+/// Whether a store answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "detail", rename_all = "lowercase")]
+pub enum StoreHealth {
+    Ok,
+    /// Not configured (Redis `off`).
+    Off,
+    Down(String),
+    /// Not checked yet.
+    Unknown,
+}
+
+/// The health line of the status bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub sqlite: StoreHealth,
+    pub redis: StoreHealth,
+}
+
+impl Default for Health {
+    fn default() -> Health {
+        Health {
+            sqlite: StoreHealth::Unknown,
+            redis: StoreHealth::Unknown,
+        }
+    }
+}
+
+/// What a front end needs for its first frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub tasks: Vec<TaskSummary>,
+    pub inbox: Vec<EscalationView>,
+    pub stats: StatsView,
+    /// The newest event: changes are asked for from here on.
+    pub last_seq: i64,
+    pub recent: Vec<EventEnvelope>,
+}
+
+/// What changed since a front end's last look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changes {
+    /// The events since, oldest first.
+    pub events: Vec<EventEnvelope>,
+    /// Fresh rows of the tasks those events touched.
+    pub tasks: Vec<TaskSummary>,
+    /// The whole inbox, when an event touched it.
+    pub inbox: Option<Vec<EscalationView>>,
+    pub stats: StatsView,
+    pub last_seq: i64,
+    /// Too many events to list: the front end should take a new snapshot.
+    pub overflow: bool,
+}

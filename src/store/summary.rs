@@ -1,0 +1,105 @@
+//! Reads for front ends that stay open: compact task rows (no step bodies), the events since a
+//! sequence number, and the output of running steps. Each is one indexed query.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+
+use super::StoreError;
+use super::read::{corrupt, status};
+use crate::protocol::{EventEnvelope, Priority, TaskId, TaskSummary};
+
+const SUMMARY: &str = "SELECT t.seq, t.id, t.description, t.workflow, t.status, t.priority, \
+     t.created_at, t.started_at, t.finished_at, t.error, \
+     (SELECT count(*) FROM steps s WHERE s.run_id = t.run_id AND s.skill != 'parallel') AS total, \
+     (SELECT count(*) FROM steps s WHERE s.run_id = t.run_id AND s.skill != 'parallel' \
+        AND s.status IN ('succeeded', 'failed', 'skipped', 'cancelled')) AS done \
+     FROM tasks t";
+
+fn summary(row: &SqliteRow) -> Result<TaskSummary, StoreError> {
+    Ok(TaskSummary {
+        id: TaskId(row.try_get("id")?),
+        seq: row.try_get("seq")?,
+        description: row.try_get("description")?,
+        workflow: row.try_get("workflow")?,
+        status: status(row, "status")?,
+        priority: Priority::from_rank(row.try_get("priority")?),
+        created_at: row.try_get("created_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        steps_done: u32::try_from(row.try_get::<i64, _>("done")?).unwrap_or(0),
+        steps_total: u32::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0),
+        error: row.try_get("error")?,
+    })
+}
+
+/// Every task, oldest first.
+pub async fn all_summaries(pool: &SqlitePool) -> Result<Vec<TaskSummary>, StoreError> {
+    let sql = format!("{SUMMARY} ORDER BY t.seq");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(summary).collect()
+}
+
+/// The tasks named, in no particular order; unknown ids are left out.
+pub async fn summaries(pool: &SqlitePool, ids: &[TaskId]) -> Result<Vec<TaskSummary>, StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!("{SUMMARY} WHERE t.id IN ({marks})");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(pool).await? {
+            out.push(summary(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Up to `limit` events after `seq`, oldest first.
+pub async fn events_since(
+    pool: &SqlitePool,
+    seq: i64,
+    limit: i64,
+) -> Result<Vec<EventEnvelope>, StoreError> {
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT seq, at, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?")
+            .bind(seq)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+    rows.into_iter()
+        .map(|(seq, at, payload)| {
+            let event =
+                serde_json::from_str(&payload).map_err(|e| corrupt(format!("event {seq}: {e}")))?;
+            Ok(EventEnvelope { seq, at, event })
+        })
+        .collect()
+}
+
+/// The newest event's number (0 when there is none).
+pub async fn last_seq(pool: &SqlitePool) -> Result<i64, StoreError> {
+    let row: (Option<i64>,) = sqlx::query_as("SELECT max(seq) FROM events")
+        .fetch_one(pool)
+        .await?;
+    Ok(row.0.unwrap_or(0))
+}
+
+/// The output so far of every running step: (task, step, attempt, output).
+pub async fn running_outputs(
+    pool: &SqlitePool,
+) -> Result<Vec<(TaskId, String, i64, String)>, StoreError> {
+    let rows: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT task_id, id, attempts, output FROM steps WHERE status = 'running' ORDER BY task_id, ord",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(task, step, attempt, output)| {
+            (TaskId(task), step, attempt, output.unwrap_or_default())
+        })
+        .collect())
+}
