@@ -20,3 +20,4 @@ pub mod protocol;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod tui;

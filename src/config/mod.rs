@@ -12,4 +12,4 @@ pub use layers::{
     Overrides, load_settings, load_settings_from, load_settings_from_file, user_config_file,
 };
 pub use paths::ProjectPaths;
-pub use settings::{CacheSettings, EngineSettings, EscalationSettings, Settings};
+pub use settings::{CacheSettings, EngineSettings, EscalationSettings, Settings, UiSettings};

@@ -16,7 +16,20 @@ pub struct Settings {
     pub backup_interval: Duration,
     /// `tracing` filter for log files and `bosun run`'s stderr, e.g. `info` or `bosun=debug`.
     pub log_level: String,
+    /// A bundled theme's name, a theme in the user config dir's `themes/`, or a file path.
     pub theme: String,
+    pub ui: UiSettings,
+}
+
+/// The terminal interface's settings (`ui:` in a config file).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UiSettings {
+    /// Action name → keys (`"ctrl-s"`, `"shift-tab"`, `"q"`); replaces that action's defaults.
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    /// How a new batch of questions interrupts: `off`, `bell`, `osc9` or `both`.
+    pub notify: String,
+    /// Lines the Logs pane keeps (the oldest are dropped).
+    pub log_lines: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,6 +78,11 @@ impl Default for Settings {
             backup_interval: Duration::from_secs(300),
             log_level: "info".to_string(),
             theme: "dark".to_string(),
+            ui: UiSettings {
+                keys: Default::default(),
+                notify: "bell".to_string(),
+                log_lines: 5_000,
+            },
         }
     }
 }
@@ -121,6 +139,9 @@ pub(super) struct PartialLog {
 #[serde(deny_unknown_fields)]
 pub(super) struct PartialUi {
     pub theme: Option<String>,
+    pub keys: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    pub notify: Option<String>,
+    pub log_lines: Option<usize>,
 }
 
 fn set<T>(target: &mut T, value: Option<T>) {
@@ -170,6 +191,11 @@ impl Settings {
         }
         if let Some(u) = layer.ui {
             set(&mut self.theme, u.theme);
+            if let Some(keys) = u.keys {
+                self.ui.keys.extend(keys);
+            }
+            set(&mut self.ui.notify, u.notify);
+            set(&mut self.ui.log_lines, u.log_lines);
         }
     }
 
@@ -183,6 +209,15 @@ impl Settings {
         }
         if self.engine.poll_interval.is_zero() {
             return Err("engine.poll_interval must be longer than zero".into());
+        }
+        if !["off", "bell", "osc9", "both"].contains(&self.ui.notify.as_str()) {
+            return Err(format!(
+                "ui.notify must be off, bell, osc9 or both, not `{}`",
+                self.ui.notify
+            ));
+        }
+        if self.ui.log_lines == 0 {
+            return Err("ui.log_lines must be at least 1".into());
         }
         if self.escalation.batch_size == 0 {
             return Err("escalation.batch_size must be at least 1".into());

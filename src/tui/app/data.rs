@@ -1,0 +1,284 @@
+//! Folding engine data into the model, and what follows from it: reloading the selected
+//! task, a notification for a new batch of questions, and log lines from events and from the
+//! output of running steps.
+
+use std::collections::HashSet;
+
+use super::App;
+use crate::protocol::{
+    Changes, EngineEvent, EventEnvelope, LogLevel, LogLine, Snapshot, StepStatus, TaskId,
+    TaskStatus, TaskView,
+};
+use crate::tui::msg::Effect;
+use crate::tui::overlays::Layer;
+use crate::tui::panes::status_bar::Notice;
+
+impl App {
+    pub(super) fn on_snapshot(&mut self, snapshot: Snapshot) -> Vec<Effect> {
+        let recent = snapshot.recent.clone();
+        self.model.apply_snapshot(snapshot);
+        // Questions already open at start do not ring: the user sees them on the screen.
+        self.notified_batch = self.model.inbox.iter().map(|q| q.batch).max().unwrap_or(0);
+        for event in &recent {
+            self.logs.push(event_line(event));
+        }
+        self.tasks.refresh(&self.model, self.now);
+        self.inbox.follow(&self.model);
+        self.reload_detail()
+    }
+
+    pub(super) fn on_changes(&mut self, changes: Changes) -> Vec<Effect> {
+        if changes.overflow {
+            return vec![Effect::Reload];
+        }
+        if changes.events.is_empty() && changes.inbox.is_none() {
+            // Only step output moved (or another process wrote nothing we draw).
+            self.dirty = false;
+            return self.reload_running_detail();
+        }
+        let touched = self.model.apply_changes(&changes);
+        for event in &changes.events {
+            self.logs.push(event_line(event));
+        }
+        self.tasks.refresh(&self.model, self.now);
+        self.inbox.follow(&self.model);
+        let mut effects = self.notification(&changes.events);
+        let selected = self.tasks.selected.as_ref();
+        if selected.is_some_and(|id| touched.contains(id)) {
+            effects.extend(self.reload_detail());
+        } else {
+            effects.extend(self.reload_running_detail());
+        }
+        effects
+    }
+
+    pub(super) fn on_task(&mut self, task: TaskView) -> Vec<Effect> {
+        if self.loading.as_ref() == Some(&task.id) {
+            self.loading = None;
+        }
+        if self.tasks.selected.as_ref() == Some(&task.id) {
+            self.workflow.follow(Some(&task));
+            self.model.detail = Some(task);
+        }
+        Vec::new()
+    }
+
+    pub(super) fn on_submitted(&mut self, result: Result<TaskId, String>) -> Vec<Effect> {
+        match result {
+            Ok(id) => {
+                if matches!(self.layers.last(), Some(Layer::NewTask(_))) {
+                    self.layers.pop();
+                }
+                self.notice = Some(Notice::Ok(format!("submitted {id}")));
+                self.tasks.selected = Some(id);
+            }
+            Err(e) => match self.layers.last_mut() {
+                Some(Layer::NewTask(form)) => {
+                    form.submitting = false;
+                    form.error = Some(e);
+                }
+                _ => self.notice = Some(Notice::Error(e)),
+            },
+        }
+        Vec::new()
+    }
+
+    /// New lines of running steps' output become log lines.
+    pub(super) fn on_outputs(&mut self, outputs: Vec<(TaskId, String, i64, String)>) {
+        let mut live = HashSet::new();
+        let mut any = false;
+        for (task, step, attempt, output) in outputs {
+            let key = (task.clone(), step.clone(), attempt);
+            let seen = self.outputs.get(&key).map(String::as_str).unwrap_or("");
+            let fresh = new_part(seen, &output);
+            let complete = fresh.rfind('\n').map_or(0, |i| i + 1);
+            for text in fresh[..complete].lines() {
+                any = true;
+                self.logs.push(LogLine {
+                    at: crate::time::format_rfc3339(self.now),
+                    level: LogLevel::Output,
+                    task_id: Some(task.clone()),
+                    source: step.clone(),
+                    text: text.to_string(),
+                });
+            }
+            let keep = output.len() - fresh.len() + complete;
+            live.insert(key.clone());
+            self.outputs.insert(key, output[..keep].to_string());
+        }
+        self.outputs.retain(|k, _| live.contains(k));
+        self.dirty = any;
+    }
+
+    /// Reloads the selected task's steps.
+    fn reload_detail(&mut self) -> Vec<Effect> {
+        match &self.tasks.selected {
+            Some(id) => {
+                self.loading = Some(id.clone());
+                vec![Effect::LoadTask(id.clone())]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Reloads the selected task's steps if one of them is running (its output moves).
+    fn reload_running_detail(&mut self) -> Vec<Effect> {
+        let running = self
+            .model
+            .detail
+            .as_ref()
+            .is_some_and(|t| t.steps.iter().any(|s| s.status == StepStatus::Running));
+        if running {
+            self.reload_detail()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// A bell or desktop notification when a batch the user was not yet told about opened.
+    fn notification(&mut self, events: &[EventEnvelope]) -> Vec<Effect> {
+        let newest = events
+            .iter()
+            .filter_map(|e| match &e.event {
+                EngineEvent::EscalationOpened {
+                    batch,
+                    notify: true,
+                    ..
+                } => Some(*batch),
+                _ => None,
+            })
+            .max();
+        let Some(batch) = newest.filter(|b| *b > self.notified_batch) else {
+            return Vec::new();
+        };
+        self.notified_batch = batch;
+        if !self.notify.bell && !self.notify.osc9 {
+            return Vec::new();
+        }
+        let open = self
+            .model
+            .inbox
+            .iter()
+            .filter(|q| q.batch == batch)
+            .count()
+            .max(1);
+        let text = format!("Bosun: {open} question(s) wait in batch {batch}");
+        vec![Effect::Notify {
+            bell: self.notify.bell,
+            osc9: self.notify.osc9.then_some(text),
+        }]
+    }
+}
+
+/// What of `now` is new since `seen`: the rest after `seen` when it is a prefix, else (the
+/// output was cut to its tail) what follows the longest suffix of `seen` found in `now`.
+fn new_part<'a>(seen: &str, now: &'a str) -> &'a str {
+    if let Some(rest) = now.strip_prefix(seen) {
+        return rest;
+    }
+    let tail_start = seen.len().saturating_sub(256);
+    let tail = seen.get(tail_start..).unwrap_or("");
+    match now.rfind(tail) {
+        Some(at) if !tail.is_empty() => &now[at + tail.len()..],
+        _ => now,
+    }
+}
+
+/// An engine event as a log line.
+pub fn event_line(envelope: &EventEnvelope) -> LogLine {
+    let (level, text) = describe(&envelope.event);
+    LogLine {
+        at: envelope.at.clone(),
+        level,
+        task_id: Some(envelope.event.task_id().clone()),
+        source: envelope.event.task_id().to_string(),
+        text,
+    }
+}
+
+fn describe(event: &EngineEvent) -> (LogLevel, String) {
+    use EngineEvent as E;
+    let info = LogLevel::Info;
+    match event {
+        E::TaskSubmitted { workflow, .. } => (info, format!("submitted to workflow {workflow}")),
+        E::TaskStarted { .. } => (info, "started".into()),
+        E::StepStarted {
+            step_id, attempt, ..
+        } => (info, format!("step {step_id} started (attempt {attempt})")),
+        E::StepFinished {
+            step_id,
+            status,
+            exit_code,
+            ..
+        } => {
+            let level = if *status == StepStatus::Failed {
+                LogLevel::Warn
+            } else {
+                info
+            };
+            let code = exit_code.map(|c| format!(", exit {c}")).unwrap_or_default();
+            (level, format!("step {step_id} {status}{code}"))
+        }
+        E::StepInterrupted { step_id, .. } => (
+            LogLevel::Warn,
+            format!("step {step_id} interrupted; it runs again"),
+        ),
+        E::DecisionMade {
+            step_id,
+            choice,
+            decided_by,
+            ..
+        } => (
+            info,
+            format!(
+                "decision{}: {choice} (by {decided_by})",
+                step_id
+                    .as_deref()
+                    .map(|s| format!(" for {s}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        E::EscalationOpened {
+            escalation_id,
+            batch,
+            ..
+        } => (
+            LogLevel::Warn,
+            format!("question {escalation_id} waits in the inbox (batch {batch})"),
+        ),
+        E::EscalationClosed {
+            escalation_id,
+            choice,
+            decided_by,
+            ..
+        } => (
+            info,
+            format!(
+                "question {escalation_id} closed: {} (by {decided_by})",
+                choice.as_deref().unwrap_or("withdrawn")
+            ),
+        ),
+        E::TaskFinished { status, .. } => {
+            let level = match status {
+                TaskStatus::Failed => LogLevel::Error,
+                TaskStatus::Cancelled => LogLevel::Warn,
+                _ => info,
+            };
+            (level, format!("finished: {status}"))
+        }
+        E::CancelRequested { .. } => (LogLevel::Warn, "cancel requested".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_part;
+
+    #[test]
+    fn only_new_output_is_taken() {
+        assert_eq!(new_part("a\nb\n", "a\nb\nc\n"), "c\n");
+        assert_eq!(new_part("", "x\n"), "x\n");
+        // The stored output was cut to its tail: what follows the old tail is new.
+        assert_eq!(new_part("1\n2\n3\n", "2\n3\n4\n"), "4\n");
+    }
+}

@@ -1,0 +1,212 @@
+//! The application: the model, the panes' UI state, the layer stack and the settings, with the
+//! pure `update(Msg) -> Vec<Effect>` (STYLE.md practice 5) and `render(&self)`.
+//!
+//! - `keys`: routing a key — top layer, focused pane, then global actions.
+//! - `data`: folding engine data into the model and deriving effects (load the selected task,
+//!   notify about a new batch, log lines from events and step output).
+//! - `render`: the layout (2x2, three columns when wide, one pane when narrow or zoomed).
+
+mod data;
+mod keys;
+mod render;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use time::{OffsetDateTime, UtcOffset};
+
+pub use render::{Areas, layout};
+
+use super::keymap::Keymap;
+use super::model::Model;
+use super::msg::{Effect, Msg};
+use super::overlays::Layer;
+use super::panes::PaneId;
+use super::panes::inbox::InboxPane;
+use super::panes::logs::LogsPane;
+use super::panes::status_bar::Notice;
+use super::panes::tasks::TasksPane;
+use super::panes::workflow::WorkflowPane;
+use super::theme::Theme;
+use crate::protocol::TaskId;
+
+/// How a new batch of questions interrupts the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NotifySettings {
+    pub bell: bool,
+    pub osc9: bool,
+}
+
+impl NotifySettings {
+    /// From `ui.notify`: `off`, `bell`, `osc9` or `both`.
+    pub fn parse(text: &str) -> NotifySettings {
+        NotifySettings {
+            bell: matches!(text, "bell" | "both"),
+            osc9: matches!(text, "osc9" | "both"),
+        }
+    }
+}
+
+/// What the interface is configured with.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub notify: NotifySettings,
+    pub log_lines: usize,
+    /// `engine.max_concurrent_workflows`.
+    pub limit: usize,
+    pub offset: UtcOffset,
+}
+
+/// The whole interface state.
+#[derive(Debug)]
+pub struct App {
+    pub model: Model,
+    pub tasks: TasksPane,
+    pub workflow: WorkflowPane,
+    pub inbox: InboxPane,
+    pub logs: LogsPane,
+    pub focus: PaneId,
+    pub zoom: bool,
+    pub layers: Vec<Layer>,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub notify: NotifySettings,
+    pub now: OffsetDateTime,
+    pub offset: UtcOffset,
+    /// Advances on each animation tick (the spinner).
+    pub frame: usize,
+    pub size: (u16, u16),
+    pub notice: Option<Notice>,
+    /// Set when something visible changed since the last draw.
+    pub dirty: bool,
+    /// The newest batch the user was interrupted for.
+    notified_batch: i64,
+    /// The task whose steps were asked for last.
+    loading: Option<TaskId>,
+    /// The output of running steps as last seen, to log only what is new.
+    outputs: HashMap<(TaskId, String, i64), String>,
+}
+
+impl App {
+    pub fn new(config: AppConfig, now: OffsetDateTime) -> App {
+        App {
+            model: Model::new(config.limit),
+            tasks: TasksPane::default(),
+            workflow: WorkflowPane::default(),
+            inbox: InboxPane::default(),
+            logs: LogsPane::new(config.log_lines),
+            focus: PaneId::Tasks,
+            zoom: false,
+            layers: Vec::new(),
+            keymap: config.keymap,
+            theme: config.theme,
+            notify: config.notify,
+            now,
+            offset: config.offset,
+            frame: 0,
+            size: (80, 24),
+            notice: None,
+            dirty: true,
+            notified_batch: 0,
+            loading: None,
+            outputs: HashMap::new(),
+        }
+    }
+
+    /// Folds one message into the state; returns what should be done about it.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        self.dirty = true;
+        let mut effects = match msg {
+            Msg::Key(key) => self.on_key(&key),
+            Msg::Paste(text) => self.on_paste(&text),
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.relayout();
+                Vec::new()
+            }
+            Msg::Tick(now) => {
+                self.now = now;
+                self.frame = self.frame.wrapping_add(1);
+                Vec::new()
+            }
+            Msg::Snapshot(snapshot) => self.on_snapshot(*snapshot),
+            Msg::Changes(changes) => self.on_changes(*changes),
+            Msg::Task(task) => self.on_task(*task),
+            Msg::Workflows(list) => {
+                self.model.workflows = list.clone();
+                if let Some(Layer::NewTask(form)) = self.layers.last_mut() {
+                    form.workflows = list;
+                }
+                Vec::new()
+            }
+            Msg::Logs(lines) => {
+                for line in lines {
+                    self.logs.push(line);
+                }
+                Vec::new()
+            }
+            Msg::Outputs(outputs) => {
+                self.on_outputs(outputs);
+                Vec::new()
+            }
+            Msg::Health(health) => {
+                self.dirty = health != self.model.health;
+                self.model.health = health;
+                Vec::new()
+            }
+            Msg::Done(result) => {
+                self.notice = Some(match result {
+                    Ok(text) => Notice::Ok(text),
+                    Err(text) => Notice::Error(text),
+                });
+                Vec::new()
+            }
+            Msg::Submitted(result) => self.on_submitted(result),
+        };
+        effects.extend(self.load_selected());
+        effects
+    }
+
+    /// How long the loop may sleep before the screen needs a tick: the spinner while work
+    /// runs, the countdown while questions wait, else the clock's next minute.
+    pub fn next_tick(&self) -> Duration {
+        let counts = self.model.counts();
+        if counts.running > 0 {
+            return Duration::from_millis(200);
+        }
+        if !self.model.inbox.is_empty() {
+            return Duration::from_secs(1);
+        }
+        let into_minute = u64::from(self.now.second()) * 1_000 + u64::from(self.now.millisecond());
+        Duration::from_millis(60_000 - into_minute.min(59_999))
+    }
+
+    /// Asks for the selected task's steps when the selection moved to another task.
+    fn load_selected(&mut self) -> Vec<Effect> {
+        let selected = self.tasks.selected.clone();
+        let shown = self.model.detail.as_ref().map(|t| &t.id);
+        if selected.is_none() {
+            self.model.detail = None;
+            self.workflow.follow(None);
+            return Vec::new();
+        }
+        if selected.as_ref() == shown || selected == self.loading {
+            return Vec::new();
+        }
+        self.loading = selected.clone();
+        selected.map(Effect::LoadTask).into_iter().collect()
+    }
+
+    /// Recomputes what depends on the terminal size.
+    fn relayout(&mut self) {
+        let areas = layout(self.size, self.focus, self.zoom);
+        let inner = |r: Option<ratatui::layout::Rect>| {
+            r.map_or(0, |r| usize::from(r.height.saturating_sub(2)))
+        };
+        self.tasks.height = inner(areas.pane(PaneId::Tasks));
+        self.logs.height = inner(areas.pane(PaneId::Logs));
+        self.tasks.refresh(&self.model, self.now);
+    }
+}

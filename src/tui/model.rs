@@ -1,0 +1,123 @@
+//! The interface's projection of the engine's state: task rows, the inbox, counts, health and
+//! the selected task's steps. It is replaced or patched by messages only; panes read it.
+
+use std::collections::HashMap;
+
+use crate::protocol::{
+    Changes, EscalationView, Health, Snapshot, StatsView, TaskId, TaskStatus, TaskSummary,
+    TaskView, WorkflowInfo,
+};
+
+/// What the engine told the interface, kept compact (10,000 tasks are a few MB).
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub tasks: Vec<TaskSummary>,
+    index: HashMap<TaskId, usize>,
+    pub inbox: Vec<EscalationView>,
+    pub stats: Option<StatsView>,
+    pub health: Health,
+    /// The selected task with its steps.
+    pub detail: Option<TaskView>,
+    pub last_seq: i64,
+    pub workflows: Vec<WorkflowInfo>,
+    /// `engine.max_concurrent_workflows`, for `running 2/10`.
+    pub limit: usize,
+    /// Bumped whenever `tasks` changes, so views built from it know to rebuild.
+    pub version: u64,
+    /// False until the first snapshot arrived.
+    pub loaded: bool,
+}
+
+/// Tasks by status, for the status bar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub running: usize,
+    pub queued: usize,
+    pub waiting: usize,
+    pub failed: usize,
+}
+
+impl Model {
+    pub fn new(limit: usize) -> Model {
+        Model {
+            limit,
+            ..Model::default()
+        }
+    }
+
+    pub fn apply_snapshot(&mut self, snapshot: Snapshot) {
+        self.tasks = snapshot.tasks;
+        self.reindex();
+        self.inbox = snapshot.inbox;
+        self.stats = Some(snapshot.stats);
+        self.last_seq = snapshot.last_seq;
+        self.loaded = true;
+        self.version += 1;
+    }
+
+    /// Patches rows and the inbox; returns the ids of the tasks that changed.
+    pub fn apply_changes(&mut self, changes: &Changes) -> Vec<TaskId> {
+        let mut touched = Vec::new();
+        for task in &changes.tasks {
+            touched.push(task.id.clone());
+            self.upsert(task.clone());
+        }
+        if let Some(inbox) = &changes.inbox {
+            self.inbox = inbox.clone();
+        }
+        self.stats = Some(changes.stats.clone());
+        self.last_seq = self.last_seq.max(changes.last_seq);
+        if !touched.is_empty() {
+            self.version += 1;
+        }
+        touched
+    }
+
+    pub fn upsert(&mut self, task: TaskSummary) {
+        match self.index.get(&task.id) {
+            Some(&i) => self.tasks[i] = task,
+            None => {
+                self.index.insert(task.id.clone(), self.tasks.len());
+                self.tasks.push(task);
+            }
+        }
+    }
+
+    pub fn task(&self, id: &TaskId) -> Option<&TaskSummary> {
+        self.index.get(id).map(|&i| &self.tasks[i])
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for t in &self.tasks {
+            match t.status {
+                TaskStatus::Running => c.running += 1,
+                TaskStatus::Queued => c.queued += 1,
+                TaskStatus::Waiting => c.waiting += 1,
+                TaskStatus::Failed => c.failed += 1,
+                _ => {}
+            }
+        }
+        c
+    }
+
+    /// Whether anything is in flight (quitting then asks first).
+    pub fn work_running(&self) -> bool {
+        let c = self.counts();
+        c.running + c.waiting > 0
+    }
+
+    /// The lowest open batch number: the current batch.
+    pub fn current_batch(&self) -> Option<i64> {
+        self.inbox.iter().map(|q| q.batch).min()
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+    }
+}

@@ -1,0 +1,67 @@
+//! What flows through the interface: [`Msg`] in (keys, data from the engine, clock ticks) and
+//! [`Effect`] out (what `update` wants done). `update` is pure; the event loop performs effects
+//! and turns their results back into messages.
+
+use crossterm::event::KeyEvent;
+use time::OffsetDateTime;
+
+use crate::protocol::{
+    AnswerRequest, Changes, Health, LogLine, Snapshot, SubmitRequest, TaskId, TaskView,
+    WorkflowInfo,
+};
+
+/// Something that happened, for [`super::App::update`].
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// The clock moved (animations, countdowns, the status bar's clock).
+    Tick(OffsetDateTime),
+    Snapshot(Box<Snapshot>),
+    Changes(Box<Changes>),
+    /// The selected task's steps, freshly read.
+    Task(Box<TaskView>),
+    Workflows(Vec<WorkflowInfo>),
+    Logs(Vec<LogLine>),
+    /// Output so far of running steps: (task, step, attempt, output).
+    Outputs(Vec<(TaskId, String, i64, String)>),
+    Health(Health),
+    /// The outcome of an effect, as a line for the status bar.
+    Done(Result<String, String>),
+    /// A task was submitted from the form (its id), or the engine refused it.
+    Submitted(Result<TaskId, String>),
+}
+
+/// What the event loop should do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Submit(SubmitRequest),
+    Answer(AnswerRequest),
+    Cancel(TaskId),
+    Rerun(TaskId),
+    /// Read one task's steps (for the Workflow pane).
+    LoadTask(TaskId),
+    /// Read the workflows the form offers.
+    LoadWorkflows,
+    /// Take a whole new snapshot (after missed events).
+    Reload,
+    /// Ring the bell and/or send a desktop notification.
+    Notify {
+        bell: bool,
+        osc9: Option<String>,
+    },
+    Suspend,
+    /// Redraw everything, not just what changed.
+    Clear,
+    Quit(QuitMode),
+}
+
+/// How the interface ends when work is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuitMode {
+    /// Stop the engine: running steps are ended and run again at the next start.
+    Stop,
+    /// Stop here and hand the work to a background `bosun run`.
+    Detach,
+}

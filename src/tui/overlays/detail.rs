@@ -1,0 +1,100 @@
+//! A scrollable text overlay: a step's full output, a whole question.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::{LayerOutcome, modal};
+use crate::tui::fmt::fit;
+use crate::tui::keymap::Action;
+use crate::tui::panes::{RenderCtx, draw_lines};
+use crate::tui::theme::Role;
+
+#[derive(Debug)]
+pub struct Detail {
+    pub title: String,
+    lines: Vec<String>,
+    pub scroll: usize,
+}
+
+impl Detail {
+    pub fn new(title: String, text: String) -> Detail {
+        let lines = text
+            .lines()
+            .map(|l| {
+                l.replace('\t', "    ")
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .collect()
+            })
+            .collect();
+        Detail {
+            title,
+            lines,
+            scroll: 0,
+        }
+    }
+
+    pub fn handle_key(&mut self, key: &KeyEvent, actions: &[Action]) -> LayerOutcome {
+        if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+            return LayerOutcome::Close;
+        }
+        let last = self.lines.len().saturating_sub(1);
+        for action in actions {
+            match action {
+                Action::Up => self.scroll = self.scroll.saturating_sub(1),
+                Action::Down => self.scroll = (self.scroll + 1).min(last),
+                Action::PageUp => self.scroll = self.scroll.saturating_sub(20),
+                Action::PageDown => self.scroll = (self.scroll + 20).min(last),
+                Action::Top => self.scroll = 0,
+                Action::Bottom => self.scroll = last,
+                _ => continue,
+            }
+            return LayerOutcome::Keep;
+        }
+        LayerOutcome::Keep
+    }
+
+    pub fn render(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        let inner = modal(
+            frame,
+            area,
+            ctx,
+            &self.title,
+            area.width.saturating_sub(4),
+            area.height.saturating_sub(2),
+        );
+        let width = usize::from(inner.width);
+        let body = Rect {
+            height: inner.height.saturating_sub(1),
+            ..inner
+        };
+        let lines = self
+            .lines
+            .iter()
+            .skip(self.scroll)
+            .take(usize::from(body.height))
+            .map(|l| Line::from(Span::styled(fit(l, width), ctx.theme.style(Role::Text))))
+            .collect();
+        draw_lines(frame, body, lines, ctx.theme.style(Role::Overlay));
+        let foot = format!(
+            "line {}/{} · j/k scroll · esc closes",
+            self.scroll + 1,
+            self.lines.len().max(1)
+        );
+        draw_lines(
+            frame,
+            Rect {
+                y: inner.y + inner.height.saturating_sub(1),
+                height: 1,
+                ..inner
+            },
+            vec![Line::from(Span::styled(
+                fit(&foot, width),
+                ctx.theme.style(Role::KeyHint),
+            ))],
+            ctx.theme.style(Role::Overlay),
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Drawing the inbox: a header per batch, then each question on four lines.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::InboxPane;
+use crate::protocol::{EscalationView, Risk};
+use crate::tui::fmt::{duration, fit, one_line, until};
+use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block};
+use crate::tui::theme::Role;
+
+/// Under this many seconds left, the countdown turns urgent.
+const URGENT_SECS: i64 = 60;
+
+impl InboxPane {
+    pub fn render(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx, focused: bool) {
+        let inbox = &ctx.model.inbox;
+        let extra = match ctx.model.current_batch() {
+            Some(b) => {
+                let n = inbox.iter().filter(|q| q.batch == b).count();
+                Some(format!("batch {b} · {n} now · {} open", inbox.len()))
+            }
+            None => None,
+        };
+        let block = pane_block(ctx, "Inbox", extra, focused);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inbox.is_empty() {
+            return empty_note(frame, inner, ctx, "nothing waits on you");
+        }
+        let width = usize::from(inner.width);
+        let mut lines = Vec::new();
+        if self.apply_all || self.remember.is_some() {
+            let mut mode = vec!["next answer:".to_string()];
+            if self.apply_all {
+                mode.push("applies to all similar".into());
+            }
+            if let Some(scope) = self.remember {
+                mode.push(format!("remembered for {}", scope.as_str()));
+            }
+            lines.push(Line::from(Span::styled(
+                fit(&mode.join(" "), width),
+                ctx.theme.style(Role::Accent),
+            )));
+        }
+        let mut selected_line = None;
+        let mut batch = None;
+        for q in inbox {
+            if batch != Some(q.batch) {
+                batch = Some(q.batch);
+                let current = if Some(q.batch) == ctx.model.current_batch() {
+                    " (current)"
+                } else {
+                    ""
+                };
+                lines.push(Line::from(Span::styled(
+                    format!("batch {}{current}", q.batch),
+                    ctx.theme.style(Role::GroupHeader),
+                )));
+            }
+            let selected = self.selected.as_ref() == Some(&q.id);
+            if selected {
+                selected_line = Some(lines.len());
+            }
+            lines.extend(question_lines(q, ctx, width, selected));
+        }
+        let height = usize::from(inner.height);
+        let offset = selected_line
+            .map(|l| (l + 4).saturating_sub(height))
+            .unwrap_or(0);
+        draw_lines(
+            frame,
+            inner,
+            lines.into_iter().skip(offset).collect(),
+            ctx.theme.style(Role::Text),
+        );
+    }
+}
+
+fn risk_role(risk: Risk) -> Role {
+    match risk {
+        Risk::Low => Role::RiskLow,
+        Risk::Medium => Role::RiskMedium,
+        Risk::High => Role::RiskHigh,
+        Risk::Critical => Role::RiskCritical,
+    }
+}
+
+fn question_lines<'a>(
+    q: &EscalationView,
+    ctx: &RenderCtx,
+    width: usize,
+    selected: bool,
+) -> Vec<Line<'a>> {
+    let theme = ctx.theme;
+    let muted = theme.style(Role::Muted);
+    let left = until(&q.deadline, ctx.now).unwrap_or(0);
+    let (clock, clock_role) = if left > 0 {
+        (
+            format!("{} left", duration(left)),
+            if left < URGENT_SECS {
+                Role::EscalationUrgent
+            } else {
+                Role::Muted
+            },
+        )
+    } else {
+        ("deadline passed".to_string(), Role::EscalationUrgent)
+    };
+    let risk = format!("{:<8}", q.risk.as_str());
+    let marker = if selected { "▶ " } else { "  " };
+    let question_w = width.saturating_sub(2 + 9 + clock.chars().count() + 1);
+    let mut first = Line::from(vec![
+        Span::styled(marker, theme.style(Role::Accent)),
+        Span::styled(risk, theme.style(risk_role(q.risk))),
+        Span::raw(" "),
+        Span::styled(
+            crate::tui::fmt::pad(&one_line(&q.question), question_w),
+            theme.style(Role::Text),
+        ),
+        Span::raw(" "),
+        Span::styled(clock, theme.style(clock_role)),
+    ]);
+    if selected {
+        first = first.patch_style(theme.style(Role::Selection));
+    }
+    let origin = format!(
+        "    {} / {} · {} · {}",
+        q.task_id,
+        q.step_id.as_deref().unwrap_or("-"),
+        q.workflow.as_deref().unwrap_or("-"),
+        q.kind.as_str()
+    );
+    let why = format!("    why: {}", one_line(&q.reason));
+    let mut options: Vec<Span> = vec![Span::raw("    ")];
+    for (i, option) in q.options.iter().enumerate() {
+        let style = if *option == q.default {
+            theme.style(Role::Text)
+        } else {
+            theme.style(Role::Text)
+        };
+        options.push(Span::styled(
+            format!("{} ", i + 1),
+            theme.style(Role::KeyHint),
+        ));
+        options.push(Span::styled(option.clone(), style));
+        if *option == q.default {
+            options.push(Span::styled(" (default)", muted));
+        }
+        options.push(Span::raw("   "));
+    }
+    if !q.similar.is_empty() {
+        options.push(Span::styled(
+            format!("+{} similar (A answers all)", q.similar.len()),
+            theme.style(Role::Accent),
+        ));
+    }
+    vec![
+        first,
+        Line::from(Span::styled(fit(&origin, width), muted)),
+        Line::from(Span::styled(fit(&why, width), muted)),
+        Line::from(options),
+    ]
+}

@@ -1,0 +1,181 @@
+//! The four panes and the status bar. Each pane owns only UI state (selection by durable id,
+//! scroll, filters), takes keys through `handle_key` (returning an [`Outcome`]), draws with
+//! `render(&self, …)`, and lists its own key hints, so help cannot drift from behaviour.
+
+pub mod inbox;
+pub mod logs;
+pub mod status_bar;
+pub mod tasks;
+pub mod workflow;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+use time::OffsetDateTime;
+
+use super::keymap::{Action, Keymap};
+use super::model::Model;
+use super::msg::Effect;
+use super::overlays::Layer;
+use super::theme::{Role, Theme};
+
+/// The panes, in `Tab` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaneId {
+    Tasks,
+    Workflow,
+    Inbox,
+    Logs,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 4] = [PaneId::Tasks, PaneId::Workflow, PaneId::Inbox, PaneId::Logs];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Tasks => "Tasks",
+            PaneId::Workflow => "Workflow",
+            PaneId::Inbox => "Inbox",
+            PaneId::Logs => "Logs",
+        }
+    }
+
+    pub fn next(self) -> PaneId {
+        let i = PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0);
+        PaneId::ALL[(i + 1) % 4]
+    }
+
+    pub fn prev(self) -> PaneId {
+        let i = PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0);
+        PaneId::ALL[(i + 3) % 4]
+    }
+}
+
+/// What a pane did with a key.
+#[derive(Debug, Default)]
+pub enum Outcome {
+    /// Not its key: the app tries its global bindings.
+    #[default]
+    Ignored,
+    /// Used; nothing to do beyond redrawing.
+    Handled,
+    Effects(Vec<Effect>),
+    /// Open a modal layer on top.
+    Open(Layer),
+}
+
+/// One line of help: the keys and what they do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub keys: String,
+    pub what: String,
+}
+
+impl Hint {
+    pub fn new(keys: impl Into<String>, what: impl Into<String>) -> Hint {
+        Hint {
+            keys: keys.into(),
+            what: what.into(),
+        }
+    }
+
+    /// A hint for a bound action, with its own help text.
+    pub fn action(keymap: &Keymap, action: Action) -> Hint {
+        Hint::new(keymap.keys_of(action), action.help())
+    }
+}
+
+/// What every pane's `render` may read.
+pub struct RenderCtx<'a> {
+    pub theme: &'a Theme,
+    pub model: &'a Model,
+    pub keymap: &'a Keymap,
+    /// UTC; panes show local times with `offset`.
+    pub now: OffsetDateTime,
+    pub offset: time::UtcOffset,
+    /// Advances on every animation tick.
+    pub frame: usize,
+}
+
+/// The bordered block of a pane, its title styled by focus.
+pub fn pane_block<'a>(
+    ctx: &RenderCtx,
+    title: &'a str,
+    extra: Option<String>,
+    focused: bool,
+) -> Block<'a> {
+    let theme = ctx.theme;
+    let (border, title_role) = if focused {
+        (Role::BorderFocused, Role::TitleFocused)
+    } else {
+        (Role::Border, Role::Title)
+    };
+    let mut spans = vec![Span::styled(format!(" {title} "), theme.style(title_role))];
+    if let Some(extra) = extra {
+        spans.push(Span::styled(format!("{extra} "), theme.style(Role::Muted)));
+    }
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
+        .border_style(theme.style(border))
+        .title(Line::from(spans))
+}
+
+/// Draws `lines` into `area`, one per row, cut at the right edge.
+pub fn draw_lines(frame: &mut Frame, area: Rect, lines: Vec<Line>, base: Style) {
+    let buf = frame.buffer_mut();
+    for (i, line) in lines.into_iter().enumerate() {
+        let Ok(dy) = u16::try_from(i) else { break };
+        if dy >= area.height {
+            break;
+        }
+        buf.set_style(Rect::new(area.x, area.y + dy, area.width, 1), base);
+        buf.set_line(area.x, area.y + dy, &line, area.width);
+    }
+}
+
+/// A one-line notice drawn in the middle of an empty pane.
+pub fn empty_note(frame: &mut Frame, area: Rect, ctx: &RenderCtx, text: &str) {
+    if area.height == 0 {
+        return;
+    }
+    let y = area.y + area.height / 2;
+    let line = Line::from(Span::styled(
+        super::fmt::fit(text, usize::from(area.width)),
+        ctx.theme.style(Role::Muted),
+    ))
+    .centered();
+    frame.render_widget(line, Rect::new(area.x, y, area.width, 1));
+}
+
+/// The role a task status is drawn in.
+pub fn task_role(status: crate::protocol::TaskStatus) -> Role {
+    use crate::protocol::TaskStatus as S;
+    match status {
+        S::Queued => Role::TaskQueued,
+        S::Running => Role::TaskRunning,
+        S::Waiting => Role::TaskWaiting,
+        S::Succeeded => Role::TaskSucceeded,
+        S::Failed => Role::TaskFailed,
+        S::Cancelled => Role::TaskCancelled,
+    }
+}
+
+/// A one-character mark for a task status (also readable without colour).
+pub fn task_icon(status: crate::protocol::TaskStatus, frame: usize) -> &'static str {
+    use crate::protocol::TaskStatus as S;
+    match status {
+        S::Queued => "·",
+        S::Running => super::fmt::SPINNER[frame % super::fmt::SPINNER.len()],
+        S::Waiting => "?",
+        S::Succeeded => "✓",
+        S::Failed => "✗",
+        S::Cancelled => "⊘",
+    }
+}

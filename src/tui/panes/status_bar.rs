@@ -1,0 +1,87 @@
+//! The status bar: running/limit, queued, waiting, autonomy rate, SQLite and Redis health and
+//! the clock on the left; the last action's outcome or the help key on the right.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::RenderCtx;
+use crate::protocol::StoreHealth;
+use crate::tui::fmt::fit;
+use crate::tui::theme::Role;
+
+/// A line for the right side: an outcome (ok or error) or a hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Ok(String),
+    Error(String),
+}
+
+pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&Notice>, help: &str) {
+    let theme = ctx.theme;
+    let bar = theme.style(Role::StatusBar);
+    let counts = ctx.model.counts();
+    let autonomy = ctx
+        .model
+        .stats
+        .as_ref()
+        .and_then(|s| s.today.autonomy_rate.or(s.all_time.autonomy_rate))
+        .map(|r| format!("{:.0}%", r * 100.0))
+        .unwrap_or_else(|| "–".into());
+    let health = |name: &str, h: &StoreHealth| -> Span<'static> {
+        let (text, role) = match h {
+            StoreHealth::Ok => (format!("{name} ok"), Role::HealthOk),
+            StoreHealth::Off => (format!("{name} off"), Role::HealthOff),
+            StoreHealth::Down(_) => (format!("{name} down"), Role::HealthBad),
+            StoreHealth::Unknown => (format!("{name} …"), Role::HealthOff),
+        };
+        Span::styled(text, bar.patch(theme.style(role)))
+    };
+    let local = ctx.now.to_offset(ctx.offset);
+    let sep = || Span::styled(" · ", bar);
+    let mut spans = vec![
+        Span::styled(
+            format!(" running {}/{}", counts.running, ctx.model.limit),
+            bar.patch(theme.style(Role::TaskRunning)),
+        ),
+        sep(),
+        Span::styled(format!("queued {}", counts.queued), bar),
+        sep(),
+    ];
+    let waiting_role = if counts.waiting > 0 {
+        Role::TaskWaiting
+    } else {
+        Role::StatusBar
+    };
+    spans.push(Span::styled(
+        format!("waiting {}", counts.waiting),
+        bar.patch(theme.style(waiting_role)),
+    ));
+    spans.extend([
+        sep(),
+        Span::styled(format!("autonomy {autonomy}"), bar),
+        sep(),
+        health("sqlite", &ctx.model.health.sqlite),
+        sep(),
+        health("redis", &ctx.model.health.redis),
+        sep(),
+        Span::styled(format!("{:02}:{:02} ", local.hour(), local.minute()), bar),
+    ]);
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let width = usize::from(area.width);
+    let (text, role) = match notice {
+        Some(Notice::Ok(t)) => (t.clone(), Role::StatusBar),
+        Some(Notice::Error(t)) => (t.clone(), Role::Error),
+        None => (help.to_string(), Role::KeyHint),
+    };
+    let room = width.saturating_sub(used + 1);
+    if room >= 8 {
+        let right = fit(&text, room);
+        let gap = room - right.chars().count();
+        spans.push(Span::styled(" ".repeat(gap), bar));
+        spans.push(Span::styled(right, bar.patch(theme.style(role))));
+        spans.push(Span::styled(" ", bar));
+    }
+    frame.buffer_mut().set_style(area, bar);
+    frame.render_widget(Line::from(spans), area);
+}

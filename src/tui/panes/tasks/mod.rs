@@ -1,0 +1,198 @@
+//! The Tasks pane: the queue, grouped (needs attention / running / queued / done), filtered by
+//! status (`s`) and text (`/`), virtualised (only visible rows are drawn), with the selection
+//! kept by task id as the list changes.
+
+mod render;
+pub mod rows;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use time::OffsetDateTime;
+
+use self::rows::{Row, StatusFilter};
+use super::{Hint, Outcome};
+use crate::protocol::TaskId;
+use crate::tui::keymap::{Action, Keymap};
+use crate::tui::model::Model;
+
+/// UI state of the task list.
+#[derive(Debug, Default)]
+pub struct TasksPane {
+    pub selected: Option<TaskId>,
+    /// The first visible row.
+    pub offset: usize,
+    pub status: StatusFilter,
+    pub text: String,
+    /// Typing goes to the text filter.
+    pub editing: bool,
+    rows: Vec<Row>,
+    /// The model version and filters the rows were built from.
+    built: Option<(u64, StatusFilter, String)>,
+    /// Visible rows, as last laid out.
+    pub height: usize,
+    selected_pos: Option<usize>,
+}
+
+impl TasksPane {
+    /// Rebuilds the rows if the tasks or filters changed, and keeps the selection on the same
+    /// task (or, if it left the list, at the same place).
+    pub fn refresh(&mut self, model: &Model, now: OffsetDateTime) {
+        let key = (model.version, self.status, self.text.clone());
+        if self.built.as_ref() == Some(&key) {
+            return;
+        }
+        let old_pos = self.selected_row();
+        self.rows = rows::build(&model.tasks, now, self.status, &self.text);
+        self.built = Some(key);
+        let still_there = self
+            .selected
+            .as_ref()
+            .is_some_and(|id| self.row_of(model, id).is_some());
+        if !still_there {
+            let pos = old_pos.unwrap_or(0);
+            self.selected = self.task_at_or_after(model, pos.min(self.rows.len()));
+        }
+        self.scroll_to_selection(model);
+    }
+
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// The row of the selected task, as of the last rebuild or move.
+    pub fn selected_row(&self) -> Option<usize> {
+        self.selected_pos
+    }
+
+    fn row_of(&self, model: &Model, id: &TaskId) -> Option<usize> {
+        self.rows
+            .iter()
+            .position(|r| matches!(r, Row::Task(i) if model.tasks[*i].id == *id))
+    }
+
+    /// The first task row at `pos` or after it (else before it).
+    fn task_at_or_after(&self, model: &Model, pos: usize) -> Option<TaskId> {
+        let after = self.rows[pos.min(self.rows.len())..]
+            .iter()
+            .find_map(|r| task_index(r));
+        let before = || {
+            self.rows[..pos.min(self.rows.len())]
+                .iter()
+                .rev()
+                .find_map(task_index)
+        };
+        after.or_else(before).map(|i| model.tasks[i].id.clone())
+    }
+
+    fn scroll_to_selection(&mut self, model: &Model) {
+        let height = self.height.max(1);
+        self.selected_pos = self.selected.as_ref().and_then(|id| self.row_of(model, id));
+        let Some(row) = self.selected_pos else {
+            self.offset = self.offset.min(self.rows.len().saturating_sub(height));
+            return;
+        };
+        // Show the group's header when its first task is selected.
+        let top = if row > 0 && matches!(self.rows[row - 1], Row::Header { .. }) {
+            row - 1
+        } else {
+            row
+        };
+        if top < self.offset {
+            self.offset = top;
+        } else if row >= self.offset + height {
+            self.offset = row + 1 - height;
+        }
+    }
+
+    /// Moves the selection by `delta` task rows (headers are skipped).
+    fn step(&mut self, model: &Model, delta: isize) {
+        let tasks: Vec<usize> = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r, Row::Task(_)))
+            .map(|(pos, _)| pos)
+            .collect();
+        if tasks.is_empty() {
+            return;
+        }
+        let current = self
+            .selected
+            .as_ref()
+            .and_then(|id| self.row_of(model, id))
+            .and_then(|row| tasks.iter().position(|&p| p == row))
+            .unwrap_or(0);
+        let last = tasks.len() as isize - 1;
+        let next = (current as isize + delta).clamp(0, last) as usize;
+        if let Some(i) = task_index(&self.rows[tasks[next]]) {
+            self.selected = Some(model.tasks[i].id.clone());
+        }
+        self.scroll_to_selection(model);
+    }
+
+    pub fn handle_key(&mut self, key: &KeyEvent, actions: &[Action], model: &Model) -> Outcome {
+        if self.editing {
+            match key.code {
+                KeyCode::Esc => {
+                    self.editing = false;
+                    self.text.clear();
+                }
+                KeyCode::Enter => self.editing = false,
+                KeyCode::Backspace => {
+                    self.text.pop();
+                }
+                KeyCode::Char(c) => self.text.push(c),
+                _ => return Outcome::Ignored,
+            }
+            return Outcome::Handled;
+        }
+        let page = self.height.max(2) as isize - 1;
+        for action in actions {
+            match action {
+                Action::Up => self.step(model, -1),
+                Action::Down => self.step(model, 1),
+                Action::PageUp => self.step(model, -page),
+                Action::PageDown => self.step(model, page),
+                Action::Top => self.step(model, isize::MIN / 2),
+                Action::Bottom => self.step(model, isize::MAX / 2),
+                Action::Filter => {
+                    self.editing = true;
+                    self.text.clear();
+                }
+                Action::StatusFilter => self.status = self.status.next(),
+                _ => continue,
+            }
+            return Outcome::Handled;
+        }
+        if key.code == KeyCode::Esc && (!self.text.is_empty() || self.status != StatusFilter::All) {
+            self.text.clear();
+            self.status = StatusFilter::All;
+            return Outcome::Handled;
+        }
+        Outcome::Ignored
+    }
+
+    pub fn hints(&self, keymap: &Keymap) -> Vec<Hint> {
+        vec![
+            Hint::new(
+                format!(
+                    "{}/{}",
+                    keymap.keys_of(Action::Up),
+                    keymap.keys_of(Action::Down)
+                ),
+                "select a task",
+            ),
+            Hint::action(keymap, Action::Filter),
+            Hint::action(keymap, Action::StatusFilter),
+            Hint::new("esc", "clear the filters"),
+            Hint::action(keymap, Action::CancelTask),
+            Hint::action(keymap, Action::RerunTask),
+        ]
+    }
+}
+
+fn task_index(row: &Row) -> Option<usize> {
+    match row {
+        Row::Task(i) => Some(*i),
+        Row::Header { .. } => None,
+    }
+}

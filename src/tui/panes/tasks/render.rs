@@ -1,0 +1,153 @@
+//! Drawing the Tasks pane: only the rows in view are built, so 10,000 tasks cost what 50 do.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::TasksPane;
+use super::rows::{Row, StatusFilter};
+use crate::protocol::{TaskStatus, TaskSummary};
+use crate::tui::fmt::{duration, elapsed, fit, pad};
+use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block, task_icon, task_role};
+use crate::tui::theme::Role;
+
+impl TasksPane {
+    pub fn render(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx, focused: bool) {
+        let total = ctx.model.tasks.len();
+        let shown = self
+            .rows()
+            .iter()
+            .filter(|r| matches!(r, Row::Task(_)))
+            .count();
+        let mut extra = if shown == total {
+            format!("{total}")
+        } else {
+            format!("{shown} of {total}")
+        };
+        if self.status != StatusFilter::All {
+            extra.push_str(&format!(" · {}", self.status.label()));
+        }
+        let block = pane_block(ctx, "Tasks", Some(extra), focused);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let mut body = inner;
+        if self.editing || !self.text.is_empty() {
+            let cursor = if self.editing { "▏" } else { "" };
+            let line = Line::from(vec![
+                Span::styled("/", ctx.theme.style(Role::KeyHint)),
+                Span::styled(
+                    format!("{}{cursor}", self.text),
+                    ctx.theme.style(Role::Text),
+                ),
+            ]);
+            draw_lines(
+                frame,
+                Rect { height: 1, ..inner },
+                vec![line],
+                ctx.theme.style(Role::Text),
+            );
+            body = Rect {
+                y: inner.y + 1,
+                height: inner.height.saturating_sub(1),
+                ..inner
+            };
+        }
+        if !ctx.model.loaded {
+            return empty_note(frame, body, ctx, "loading…");
+        }
+        if self.rows().is_empty() {
+            let note = if total == 0 {
+                "no tasks yet — press n to submit one"
+            } else {
+                "no task matches the filter (esc clears it)"
+            };
+            return empty_note(frame, body, ctx, note);
+        }
+        let width = usize::from(body.width);
+        let lines = self
+            .rows()
+            .iter()
+            .enumerate()
+            .skip(self.offset)
+            .take(usize::from(body.height))
+            .map(|(pos, row)| match row {
+                Row::Header { group, count } => Line::from(Span::styled(
+                    fit(&format!("{} ({count})", group.title()), width),
+                    ctx.theme.style(Role::GroupHeader),
+                )),
+                Row::Task(i) => {
+                    let selected = self.selected_row() == Some(pos);
+                    task_line(&ctx.model.tasks[*i], ctx, width, selected)
+                }
+            })
+            .collect();
+        draw_lines(frame, body, lines, ctx.theme.style(Role::Text));
+    }
+}
+
+/// `⠋ Fix the flaky test        rust-ci   3/5   2m05s`; columns drop as the pane narrows.
+fn task_line<'a>(task: &TaskSummary, ctx: &RenderCtx, width: usize, selected: bool) -> Line<'a> {
+    let theme = ctx.theme;
+    let status_style = theme.style(task_role(task.status));
+    let progress = if task.steps_total > 0 {
+        format!("{}/{}", task.steps_done, task.steps_total)
+    } else {
+        "–".to_string()
+    };
+    let time = match task.status {
+        TaskStatus::Queued => elapsed(Some(&task.created_at), None, ctx.now),
+        _ => elapsed(
+            task.started_at.as_deref(),
+            task.finished_at.as_deref(),
+            ctx.now,
+        ),
+    }
+    .map(duration)
+    .unwrap_or_default();
+    let wide = width >= 90;
+    let workflow_w = if width >= 60 { 12 } else { 0 };
+    let status_w = if wide { 10 } else { 0 };
+    let id_w = if wide { 12 } else { 0 };
+    let fixed = 2 + status_w + workflow_w + 6 + 7 + id_w;
+    let desc_w = width.saturating_sub(fixed).max(4);
+    let mut spans = vec![Span::styled(
+        format!("{} ", task_icon(task.status, ctx.frame)),
+        status_style,
+    )];
+    if wide {
+        spans.push(Span::styled(
+            pad(task.status.as_str(), status_w),
+            status_style,
+        ));
+    }
+    let first_line = crate::tui::fmt::one_line(&task.description);
+    spans.push(Span::styled(
+        pad(&first_line, desc_w),
+        theme.style(Role::Text),
+    ));
+    if workflow_w > 0 {
+        spans.push(Span::styled(
+            pad(&format!(" {}", task.workflow), workflow_w),
+            theme.style(Role::Muted),
+        ));
+    }
+    spans.push(Span::styled(
+        format!("{progress:>5} "),
+        theme.style(Role::Muted),
+    ));
+    spans.push(Span::styled(
+        format!("{time:>6} "),
+        theme.style(Role::Muted),
+    ));
+    if wide {
+        spans.push(Span::styled(
+            pad(&task.id.to_string(), id_w),
+            theme.style(Role::Muted),
+        ));
+    }
+    let mut line = Line::from(spans);
+    if selected {
+        line = line.patch_style(theme.style(Role::Selection));
+    }
+    line
+}

@@ -1,0 +1,139 @@
+//! The Workflow pane: the selected task's workflow as a graph (sequential stages top to
+//! bottom, parallel branches side by side), each node with its status, attempts, duration and
+//! a spinner while it runs; the selected node's output or error below, and in full in a detail
+//! overlay (`enter`).
+
+pub mod graph;
+mod render;
+
+use crossterm::event::KeyEvent;
+
+use super::{Hint, Outcome};
+use crate::protocol::{StepStatus, TaskId, TaskView};
+use crate::tui::keymap::{Action, Keymap};
+use crate::tui::model::Model;
+use crate::tui::overlays::Layer;
+use crate::tui::theme::Role;
+
+/// UI state of the graph: which step is selected, for which task.
+#[derive(Debug, Default)]
+pub struct WorkflowPane {
+    pub task: Option<TaskId>,
+    pub selected: Option<String>,
+}
+
+impl WorkflowPane {
+    /// Keeps the selection when the same task is shown again; a new task starts at its first
+    /// running (or waiting, or failed) step.
+    pub fn follow(&mut self, detail: Option<&TaskView>) {
+        let Some(task) = detail else {
+            self.task = None;
+            self.selected = None;
+            return;
+        };
+        let same = self.task.as_ref() == Some(&task.id);
+        let known = self
+            .selected
+            .as_ref()
+            .is_some_and(|s| task.steps.iter().any(|x| &x.id == s));
+        if same && known {
+            return;
+        }
+        self.task = Some(task.id.clone());
+        let order = graph::selectable(&graph::stages(&task.steps));
+        let interesting = order.iter().find(|&&i| {
+            matches!(
+                task.steps[i].status,
+                StepStatus::Running | StepStatus::Waiting | StepStatus::Failed
+            )
+        });
+        self.selected = interesting
+            .or(order.first())
+            .map(|&i| task.steps[i].id.clone());
+    }
+
+    pub fn handle_key(&mut self, _key: &KeyEvent, actions: &[Action], model: &Model) -> Outcome {
+        let Some(task) = &model.detail else {
+            return Outcome::Ignored;
+        };
+        let order = graph::selectable(&graph::stages(&task.steps));
+        let pos = self
+            .selected
+            .as_ref()
+            .and_then(|s| order.iter().position(|&i| &task.steps[i].id == s))
+            .unwrap_or(0);
+        let last = order.len().saturating_sub(1);
+        for action in actions {
+            let to = match action {
+                Action::Up => pos.saturating_sub(1),
+                Action::Down => (pos + 1).min(last),
+                Action::Top => 0,
+                Action::Bottom => last,
+                Action::PageUp => pos.saturating_sub(10),
+                Action::PageDown => (pos + 10).min(last),
+                Action::Open => {
+                    let Some(&i) = order.get(pos) else {
+                        return Outcome::Handled;
+                    };
+                    return Outcome::Open(step_detail(task, i));
+                }
+                _ => continue,
+            };
+            self.selected = order.get(to).map(|&i| task.steps[i].id.clone());
+            return Outcome::Handled;
+        }
+        Outcome::Ignored
+    }
+
+    pub fn hints(&self, keymap: &Keymap) -> Vec<Hint> {
+        vec![
+            Hint::new(
+                format!(
+                    "{}/{}",
+                    keymap.keys_of(Action::Up),
+                    keymap.keys_of(Action::Down)
+                ),
+                "select a step",
+            ),
+            Hint::new(
+                keymap.keys_of(Action::Open),
+                "the step's full output and error",
+            ),
+        ]
+    }
+}
+
+/// The overlay with everything a step printed.
+fn step_detail(task: &TaskView, i: usize) -> Layer {
+    let step = &task.steps[i];
+    let mut text = format!(
+        "task {}  ·  step {}  ·  {}  ·  {}  ·  attempts {}",
+        task.id, step.id, step.skill, step.status, step.attempts
+    );
+    if let Some(code) = step.exit_code {
+        text.push_str(&format!("  ·  exit {code}"));
+    }
+    if let Some(choice) = &step.choice {
+        text.push_str(&format!("\nchoice: {choice}"));
+    }
+    if let Some(error) = &step.error {
+        text.push_str(&format!("\n\nerror:\n{error}"));
+    }
+    text.push_str("\n\noutput:\n");
+    text.push_str(step.output.as_deref().unwrap_or("(none yet)"));
+    Layer::detail(format!("{} / {}", task.id, step.id), text)
+}
+
+/// The role and mark of a step status.
+pub fn step_look(status: StepStatus, frame: usize) -> (Role, &'static str) {
+    use crate::tui::fmt::SPINNER;
+    match status {
+        StepStatus::Pending => (Role::StepPending, "○"),
+        StepStatus::Running => (Role::TaskRunning, SPINNER[frame % SPINNER.len()]),
+        StepStatus::Waiting => (Role::TaskWaiting, "?"),
+        StepStatus::Succeeded => (Role::TaskSucceeded, "✓"),
+        StepStatus::Failed => (Role::TaskFailed, "✗"),
+        StepStatus::Skipped => (Role::StepSkipped, "↷"),
+        StepStatus::Cancelled => (Role::TaskCancelled, "⊘"),
+    }
+}

@@ -1,0 +1,257 @@
+//! Drawing the workflow graph and the selected step's output.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::graph::{Stage, stages};
+use super::{WorkflowPane, step_look};
+use crate::protocol::{StepView, TaskView};
+use crate::tui::fmt::{duration, elapsed, fit, pad};
+use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block};
+use crate::tui::theme::Role;
+
+/// The narrowest column a side-by-side branch gets; below it branches stack.
+const MIN_COLUMN: usize = 18;
+
+impl WorkflowPane {
+    pub fn render(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx, focused: bool) {
+        let task = ctx
+            .model
+            .detail
+            .as_ref()
+            .filter(|t| Some(&t.id) == self.task.as_ref());
+        let extra = task.map(|t| format!("{} · {}", t.workflow, t.status));
+        let block = pane_block(ctx, "Workflow", extra, focused);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let Some(task) = task else {
+            return empty_note(frame, inner, ctx, "select a task to see its workflow");
+        };
+        if task.steps.is_empty() {
+            let note = format!("{} — steps appear when it starts", task.status);
+            return empty_note(frame, inner, ctx, &note);
+        }
+        let (graph_area, detail_area) = if inner.height >= 12 {
+            let detail = (inner.height * 2 / 5).max(4);
+            (
+                Rect {
+                    height: inner.height - detail,
+                    ..inner
+                },
+                Some(Rect {
+                    y: inner.y + inner.height - detail,
+                    height: detail,
+                    ..inner
+                }),
+            )
+        } else {
+            (inner, None)
+        };
+        let (lines, selected_line) = self.graph_lines(task, ctx, usize::from(inner.width));
+        let height = usize::from(graph_area.height);
+        let offset = selected_line
+            .map(|l| (l + 2).saturating_sub(height))
+            .unwrap_or(0);
+        draw_lines(
+            frame,
+            graph_area,
+            lines.into_iter().skip(offset).collect(),
+            ctx.theme.style(Role::Text),
+        );
+        if let Some(area) = detail_area
+            && let Some(step) = self
+                .selected
+                .as_ref()
+                .and_then(|s| task.steps.iter().find(|x| &x.id == s))
+        {
+            draw_lines(
+                frame,
+                area,
+                detail_lines(step, ctx, area),
+                ctx.theme.style(Role::Text),
+            );
+        }
+    }
+
+    /// The graph's lines and the line of the selected node.
+    fn graph_lines<'a>(
+        &self,
+        task: &TaskView,
+        ctx: &RenderCtx,
+        width: usize,
+    ) -> (Vec<Line<'a>>, Option<usize>) {
+        let muted = ctx.theme.style(Role::Muted);
+        let mut lines: Vec<Line> = Vec::new();
+        let mut selected_line = None;
+        let stages = stages(&task.steps);
+        for (n, stage) in stages.iter().enumerate() {
+            if n > 0 {
+                lines.push(Line::from(Span::styled("│", muted)));
+            }
+            match stage {
+                Stage::Single(i) => {
+                    if self.is_selected(&task.steps[*i]) {
+                        selected_line = Some(lines.len());
+                    }
+                    lines.push(self.node(&task.steps[*i], ctx, width, true));
+                }
+                Stage::Parallel { block, branches } => {
+                    let head = &task.steps[*block];
+                    let (role, icon) = step_look(head.status, ctx.frame);
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("{icon} "), ctx.theme.style(role)),
+                        Span::styled(head.id.clone(), ctx.theme.style(Role::Text)),
+                        Span::styled(format!("  parallel · {} branches", branches.len()), muted),
+                    ]));
+                    let columns = branches.len().max(1);
+                    let column = width / columns;
+                    if column >= MIN_COLUMN && columns > 1 {
+                        lines.push(Line::from(Span::styled(
+                            rule(columns, column, '├', '┬', '┐'),
+                            muted,
+                        )));
+                        let mut spans = Vec::new();
+                        for &b in branches {
+                            if self.is_selected(&task.steps[b]) {
+                                selected_line = Some(lines.len());
+                            }
+                            let node = self.node(&task.steps[b], ctx, column - 1, false);
+                            let used: usize =
+                                node.spans.iter().map(|s| s.content.chars().count()).sum();
+                            spans.extend(node.spans);
+                            spans.push(Span::raw(" ".repeat(column.saturating_sub(used))));
+                        }
+                        lines.push(Line::from(spans));
+                        lines.push(Line::from(Span::styled(
+                            rule(columns, column, '├', '┴', '┘'),
+                            muted,
+                        )));
+                    } else {
+                        for (k, &b) in branches.iter().enumerate() {
+                            if self.is_selected(&task.steps[b]) {
+                                selected_line = Some(lines.len());
+                            }
+                            let glyph = if k + 1 == branches.len() {
+                                "└ "
+                            } else {
+                                "├ "
+                            };
+                            let mut node =
+                                self.node(&task.steps[b], ctx, width.saturating_sub(2), true);
+                            node.spans.insert(0, Span::styled(glyph, muted));
+                            lines.push(node);
+                        }
+                    }
+                }
+            }
+        }
+        (lines, selected_line)
+    }
+
+    fn is_selected(&self, step: &StepView) -> bool {
+        self.selected.as_deref() == Some(step.id.as_str())
+    }
+
+    /// `⠙ test  cargo-test  2×  12s` in `width` columns.
+    fn node<'a>(
+        &self,
+        step: &StepView,
+        ctx: &RenderCtx,
+        width: usize,
+        show_skill: bool,
+    ) -> Line<'a> {
+        let theme = ctx.theme;
+        let (role, icon) = step_look(step.status, ctx.frame);
+        let took = elapsed(
+            step.started_at.as_deref(),
+            step.finished_at.as_deref(),
+            ctx.now,
+        )
+        .map(duration)
+        .unwrap_or_default();
+        let attempts = if step.attempts > 1 {
+            format!("{}× ", step.attempts)
+        } else {
+            String::new()
+        };
+        let tail = format!(" {attempts}{took}");
+        let skill = if show_skill && width >= 40 {
+            format!("  {}", step.skill)
+        } else {
+            String::new()
+        };
+        let name_w = width
+            .saturating_sub(2 + tail.chars().count() + skill.chars().count())
+            .max(3);
+        let mut line = Line::from(vec![
+            Span::styled(format!("{icon} "), theme.style(role)),
+            Span::styled(
+                pad(&step.id, name_w.min(step.id.chars().count().max(1))),
+                theme.style(Role::Text),
+            ),
+            Span::styled(skill, theme.style(Role::Muted)),
+            Span::styled(tail, theme.style(Role::Muted)),
+        ]);
+        if self.is_selected(step) {
+            line = line.patch_style(theme.style(Role::Selection));
+        }
+        line
+    }
+}
+
+/// `├────┬────┐` across `columns` columns of `column` width.
+fn rule(columns: usize, column: usize, first: char, mid: char, last: char) -> String {
+    let mut out = String::new();
+    for c in 0..columns {
+        out.push(if c == 0 { first } else { mid });
+        out.push_str(&"─".repeat(column.saturating_sub(1)));
+    }
+    out.pop();
+    out.push(last);
+    out
+}
+
+/// The selected step: a title rule, then its error and the tail of its output.
+fn detail_lines<'a>(step: &StepView, ctx: &RenderCtx, area: Rect) -> Vec<Line<'a>> {
+    let width = usize::from(area.width);
+    let muted = ctx.theme.style(Role::Muted);
+    let mut title = format!("── {} · {} · {}", step.id, step.skill, step.status);
+    if let Some(code) = step.exit_code {
+        title.push_str(&format!(" · exit {code}"));
+    }
+    if let Some(choice) = &step.choice {
+        title.push_str(&format!(" · chose {choice}"));
+    }
+    title.push(' ');
+    let fill = width.saturating_sub(title.chars().count());
+    let mut lines = vec![Line::from(Span::styled(
+        fit(&format!("{title}{}", "─".repeat(fill)), width),
+        muted,
+    ))];
+    if let Some(error) = &step.error {
+        for l in error.lines().take(3) {
+            lines.push(Line::from(Span::styled(
+                fit(l, width),
+                ctx.theme.style(Role::Error),
+            )));
+        }
+    }
+    let room = usize::from(area.height).saturating_sub(lines.len());
+    let output = step.output.as_deref().unwrap_or("");
+    let tail: Vec<&str> = output.lines().rev().take(room).collect();
+    if tail.is_empty() && step.error.is_none() {
+        lines.push(Line::from(Span::styled("(no output)", muted)));
+    }
+    for l in tail.into_iter().rev() {
+        let clean: String = l
+            .chars()
+            .filter(|c| !c.is_control() || *c == '\t')
+            .collect();
+        lines.push(Line::from(Span::styled(
+            fit(&clean.replace('\t', "    "), width),
+            ctx.theme.style(Role::LogOutput),
+        )));
+    }
+    lines
+}
