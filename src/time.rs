@@ -30,6 +30,13 @@ pub fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).ok()
 }
 
+/// The local UTC offset, read once (the first call must happen while the process has a single
+/// thread, which `bosun`'s `main` does); UTC when it cannot be known.
+pub fn local_offset() -> time::UtcOffset {
+    static OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
+    *OFFSET.get_or_init(|| time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,9 @@ pub struct Cli {
     /// Redis URL for the live cache, or `off` (default: from config, else off).
     #[arg(long, global = true, value_name = "URL")]
     pub redis: Option<String>,
+    /// The interface's theme: dark, light, high-contrast, a user theme's name, or a file.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
     #[command(subcommand)]
     pub verb: Option<Verb>,
 }

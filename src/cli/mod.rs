@@ -7,6 +7,7 @@ mod defs;
 mod doctor;
 mod format;
 mod inbox;
+mod interface;
 mod policy;
 mod run;
 mod tasks;
@@ -55,6 +56,8 @@ pub type CliResult = Result<(), CliError>;
 
 /// Parses the command line, runs the verb, and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
+    // The local offset can only be read safely while the process has one thread.
+    let _ = crate::time::local_offset();
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some(crate::engine::process::SUPERVISE_VERB) {
         return supervise_verb(&args[2..]);
@@ -137,9 +140,11 @@ async fn dispatch(cli: Cli) -> CliResult {
                 "no terminal to draw on; use `bosun run` to run the engine without the interface",
             ));
         }
-        return Err(CliError::bad_input(
-            "this build has no terminal interface yet; use `bosun run` for the engine and the other verbs to drive it (see `bosun --help`)",
-        ));
+        let overrides = Overrides {
+            theme: cli.theme.clone(),
+            ..Overrides::default()
+        };
+        return interface::interface(Project::open(&cli, overrides)?).await;
     };
     let overrides = match &verb {
         Verb::Run {

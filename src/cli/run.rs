@@ -43,7 +43,7 @@ pub async fn run(project: Project) -> CliResult {
 
 /// Takes the engine lock. A CLI verb may hold it for a moment (to tell whether an engine
 /// runs), so a held lock is tried again for a second before another engine is assumed.
-async fn acquire_engine_lock(
+pub(super) async fn acquire_engine_lock(
     paths: &crate::config::ProjectPaths,
 ) -> Result<crate::engine::lock::EngineLock, CliError> {
     let mut holder = None;

@@ -70,7 +70,7 @@ impl Keymap {
     /// The defaults with `overrides` (action name → keys) applied.
     pub fn new(overrides: &BTreeMap<String, Vec<String>>) -> Result<Keymap, String> {
         let mut bindings = Vec::new();
-        for (name, _) in overrides {
+        for name in overrides.keys() {
             if !Action::ALL.iter().any(|a| a.name() == name) {
                 let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
                 return Err(format!(

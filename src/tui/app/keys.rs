@@ -37,10 +37,10 @@ impl App {
     }
 
     pub(super) fn on_paste(&mut self, text: &str) -> Vec<Effect> {
-        if let Some(Layer::NewTask(form)) = self.layers.last_mut() {
-            if form.focus == crate::tui::overlays::new_task::Field::Description {
-                form.description.insert_str(text);
-            }
+        if let Some(Layer::NewTask(form)) = self.layers.last_mut()
+            && form.focus == crate::tui::overlays::new_task::Field::Description
+        {
+            form.description.insert_str(text);
         }
         Vec::new()
     }

@@ -135,11 +135,7 @@ fn question_lines<'a>(
     let why = format!("    why: {}", one_line(&q.reason));
     let mut options: Vec<Span> = vec![Span::raw("    ")];
     for (i, option) in q.options.iter().enumerate() {
-        let style = if *option == q.default {
-            theme.style(Role::Text)
-        } else {
-            theme.style(Role::Text)
-        };
+        let style = theme.style(Role::Text);
         options.push(Span::styled(
             format!("{} ", i + 1),
             theme.style(Role::KeyHint),

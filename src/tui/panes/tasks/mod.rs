@@ -73,7 +73,7 @@ impl TasksPane {
     fn task_at_or_after(&self, model: &Model, pos: usize) -> Option<TaskId> {
         let after = self.rows[pos.min(self.rows.len())..]
             .iter()
-            .find_map(|r| task_index(r));
+            .find_map(task_index);
         let before = || {
             self.rows[..pos.min(self.rows.len())]
                 .iter()

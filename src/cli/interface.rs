@@ -1,0 +1,98 @@
+//! `bosun` with no verb: the terminal interface over an engine in the same process. Bad
+//! settings (theme, keys) are refused before the terminal is touched (exit 2). Quitting stops
+//! the engine cleanly, or hands the work to a background `bosun run` when the user asks.
+
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::run::acquire_engine_lock;
+use super::{CliError, CliResult, Project};
+use crate::config::user_config_file;
+use crate::engine::Engine;
+use crate::store::Store;
+use crate::tui::keymap::Keymap;
+use crate::tui::theme::Theme;
+use crate::tui::{AppConfig, NotifySettings, QuitMode};
+
+pub async fn interface(project: Project) -> CliResult {
+    let Project { paths, settings } = project;
+    let user_themes = user_config_file().and_then(|f| f.parent().map(|d| d.join("themes")));
+    let theme =
+        Theme::load(&settings.theme, user_themes.as_deref()).map_err(CliError::bad_input)?;
+    let keymap = Keymap::new(&settings.ui.keys)
+        .map_err(|e| CliError::bad_input(format!("in the settings: {e}")))?;
+    paths.ensure_state_dirs().map_err(|e| {
+        CliError::failed(format!(
+            "cannot create {}: {e}",
+            paths.state_dir().display()
+        ))
+    })?;
+    let (_logs, lines) =
+        crate::telemetry::init_for_interface(&paths.logs_dir(), &settings.log_level)
+            .map_err(CliError::bad_input)?;
+    crate::engine::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
+    let lock = acquire_engine_lock(&paths).await?;
+    let store = Store::open(&paths.database()).await?;
+    let root = paths.root.clone();
+    let config = AppConfig {
+        theme,
+        keymap,
+        notify: NotifySettings::parse(&settings.ui.notify),
+        log_lines: settings.ui.log_lines,
+        limit: settings.engine.max_concurrent_workflows,
+        offset: crate::time::local_offset(),
+    };
+    let mut engine = Engine::start(paths, settings, store.clone()).await?;
+    tracing::info!(project = %root.display(), pid = std::process::id(), "engine running with the interface");
+    let handle = engine.handle.clone();
+    let mut terminate = signal(SignalKind::terminate()).map_err(CliError::failed)?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(CliError::failed)?;
+    let outcome = tokio::select! {
+        result = crate::tui::run(&handle, config, lines) => result.map_err(CliError::failed),
+        failure = engine.failed() => {
+            store.close().await;
+            return Err(CliError::failed(failure));
+        }
+        _ = terminate.recv() => Ok(QuitMode::Stop),
+        _ = hangup.recv() => Ok(QuitMode::Stop),
+    };
+    let stopped = engine.shutdown().await;
+    store.close().await;
+    drop(lock);
+    let mode = outcome?;
+    stopped.map_err(CliError::failed)?;
+    if mode == QuitMode::Detach {
+        let pid = detach(&root)?;
+        println!(
+            "the work goes on in a background `bosun run` (pid {pid}); `bosun` here takes it back"
+        );
+    }
+    Ok(())
+}
+
+/// Starts `bosun run` for `root` in its own session, with no terminal, so closing this one does
+/// not stop it.
+fn detach(root: &std::path::Path) -> Result<u32, CliError> {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().map_err(CliError::failed)?;
+    let has_setsid = std::path::Path::new("/usr/bin/setsid").exists();
+    let mut command = if has_setsid {
+        let mut c = Command::new("/usr/bin/setsid");
+        c.arg(&exe);
+        c
+    } else {
+        Command::new(&exe)
+    };
+    command
+        .arg("run")
+        .arg("--project")
+        .arg(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    let child = command
+        .spawn()
+        .map_err(|e| CliError::failed(format!("cannot start `bosun run`: {e}")))?;
+    Ok(child.id())
+}
