@@ -12,6 +12,8 @@
 
 pub mod app;
 pub mod event_loop;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod fmt;
 pub mod keymap;
 pub mod model;

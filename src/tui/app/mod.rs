@@ -205,8 +205,9 @@ impl App {
         let inner = |r: Option<ratatui::layout::Rect>| {
             r.map_or(0, |r| usize::from(r.height.saturating_sub(2)))
         };
-        self.tasks.height = inner(areas.pane(PaneId::Tasks));
-        self.logs.height = inner(areas.pane(PaneId::Logs));
         self.tasks.refresh(&self.model, self.now);
+        self.tasks
+            .resize(inner(areas.pane(PaneId::Tasks)), &self.model);
+        self.logs.height = inner(areas.pane(PaneId::Logs));
     }
 }

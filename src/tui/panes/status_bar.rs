@@ -38,14 +38,26 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
         Span::styled(text, bar.patch(theme.style(role)))
     };
     let local = ctx.now.to_offset(ctx.offset);
-    let sep = || Span::styled(" · ", bar);
+    let width = usize::from(area.width);
+    // Below 100 columns the labels shrink so that the clock still fits at 80.
+    let short = width < 100;
+    let label = |long: &'static str, brief: &'static str| if short { brief } else { long };
+    let sep = || Span::styled(if short { " " } else { " · " }, bar);
     let mut spans = vec![
         Span::styled(
-            format!(" running {}/{}", counts.running, ctx.model.limit),
+            format!(
+                " {} {}/{}",
+                label("running", "run"),
+                counts.running,
+                ctx.model.limit
+            ),
             bar.patch(theme.style(Role::TaskRunning)),
         ),
         sep(),
-        Span::styled(format!("queued {}", counts.queued), bar),
+        Span::styled(
+            format!("{} {}", label("queued", "queue"), counts.queued),
+            bar,
+        ),
         sep(),
     ];
     let waiting_role = if counts.waiting > 0 {
@@ -54,21 +66,20 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
         Role::StatusBar
     };
     spans.push(Span::styled(
-        format!("waiting {}", counts.waiting),
+        format!("{} {}", label("waiting", "wait"), counts.waiting),
         bar.patch(theme.style(waiting_role)),
     ));
     spans.extend([
         sep(),
-        Span::styled(format!("autonomy {autonomy}"), bar),
+        Span::styled(format!("{} {autonomy}", label("autonomy", "auto")), bar),
         sep(),
-        health("sqlite", &ctx.model.health.sqlite),
+        health(label("sqlite", "db"), &ctx.model.health.sqlite),
         sep(),
         health("redis", &ctx.model.health.redis),
         sep(),
         Span::styled(format!("{:02}:{:02} ", local.hour(), local.minute()), bar),
     ]);
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-    let width = usize::from(area.width);
     let (text, role) = match notice {
         Some(Notice::Ok(t)) => (t.clone(), Role::StatusBar),
         Some(Notice::Error(t)) => (t.clone(), Role::Error),

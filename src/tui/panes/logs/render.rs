@@ -76,8 +76,12 @@ impl LogsPane {
             LogLevel::Debug | LogLevel::Trace => Role::LogDebug,
         };
         let time = local_time(&line.at, ctx.offset);
-        let source = fit(&line.source, 14);
-        let prefix = format!("{time} {:<5} {source:<14} ", line.level.as_str());
+        let prefix = if width >= 60 {
+            let source = fit(&line.source, 14);
+            format!("{time} {:<5} {source:<14} ", line.level.as_str())
+        } else {
+            format!("{time} {:<5} ", line.level.as_str())
+        };
         let room = width.saturating_sub(prefix.chars().count());
         let text = fit(&line.text.replace('\t', "    "), room);
         let mut spans = vec![Span::styled(prefix, theme.style(Role::Muted))];

@@ -83,6 +83,15 @@ impl TasksPane {
         after.or_else(before).map(|i| model.tasks[i].id.clone())
     }
 
+    /// A new height: scrolls from the top again, just far enough to show the selection.
+    pub fn resize(&mut self, height: usize, model: &Model) {
+        if height != self.height {
+            self.height = height;
+            self.offset = 0;
+            self.scroll_to_selection(model);
+        }
+    }
+
     fn scroll_to_selection(&mut self, model: &Model) {
         let height = self.height.max(1);
         self.selected_pos = self.selected.as_ref().and_then(|id| self.row_of(model, id));

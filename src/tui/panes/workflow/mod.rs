@@ -20,15 +20,19 @@ use crate::tui::theme::Role;
 pub struct WorkflowPane {
     pub task: Option<TaskId>,
     pub selected: Option<String>,
+    /// The user moved the selection: it stays where they put it. Otherwise it follows the
+    /// step that matters now (running, waiting, failed).
+    pub pinned: bool,
 }
 
 impl WorkflowPane {
-    /// Keeps the selection when the same task is shown again; a new task starts at its first
-    /// running (or waiting, or failed) step.
+    /// Keeps the user's selection on the same task; otherwise (a new task, or not pinned)
+    /// selects the step that matters now.
     pub fn follow(&mut self, detail: Option<&TaskView>) {
         let Some(task) = detail else {
             self.task = None;
             self.selected = None;
+            self.pinned = false;
             return;
         };
         let same = self.task.as_ref() == Some(&task.id);
@@ -36,18 +40,28 @@ impl WorkflowPane {
             .selected
             .as_ref()
             .is_some_and(|s| task.steps.iter().any(|x| &x.id == s));
-        if same && known {
+        if same && known && self.pinned {
             return;
+        }
+        if !same {
+            self.pinned = false;
         }
         self.task = Some(task.id.clone());
         let order = graph::selectable(&graph::stages(&task.steps));
-        let interesting = order.iter().find(|&&i| {
-            matches!(
-                task.steps[i].status,
-                StepStatus::Running | StepStatus::Waiting | StepStatus::Failed
-            )
-        });
-        self.selected = interesting
+        let status = |i: &&usize| task.steps[**i].status;
+        let now = order
+            .iter()
+            .find(|i| matches!(status(i), StepStatus::Running | StepStatus::Waiting));
+        let failed = || order.iter().find(|i| status(i) == StepStatus::Failed);
+        let last_done = || {
+            order
+                .iter()
+                .rev()
+                .find(|i| status(i) != StepStatus::Pending)
+        };
+        self.selected = now
+            .or_else(failed)
+            .or_else(last_done)
             .or(order.first())
             .map(|&i| task.steps[i].id.clone());
     }
@@ -80,6 +94,7 @@ impl WorkflowPane {
                 _ => continue,
             };
             self.selected = order.get(to).map(|&i| task.steps[i].id.clone());
+            self.pinned = true;
             return Outcome::Handled;
         }
         Outcome::Ignored

@@ -1,0 +1,152 @@
+//! Snapshots of the interface (insta), drawn with a fixed clock and fixed ids: the whole screen
+//! and every pane zoomed, empty, typical and overflowing, at 80x24 and 200x50; the overlays;
+//! and one styled snapshot per bundled theme. A snapshot changes only when the drawing does.
+
+use crossterm::event::KeyCode;
+
+use bosun::protocol::TaskStatus;
+use bosun::tui::fixtures::{self, draw, styled, text};
+use bosun::tui::keymap::Action;
+use bosun::tui::panes::PaneId;
+use bosun::tui::{App, Msg};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
+
+fn screen(app: &mut App, (w, h): (u16, u16)) -> String {
+    app.update(Msg::Resize(w, h));
+    text(&draw(app, w, h))
+}
+
+fn empty() -> App {
+    let mut app = fixtures::app("dark");
+    fixtures::load(&mut app, Vec::new(), Vec::new(), None);
+    app
+}
+
+/// 10,000 tasks, 12 questions, a 50-step workflow and a full log.
+fn overflowing() -> App {
+    let mut app = fixtures::app("dark");
+    let statuses = [
+        TaskStatus::Succeeded,
+        TaskStatus::Queued,
+        TaskStatus::Running,
+        TaskStatus::Failed,
+        TaskStatus::Waiting,
+        TaskStatus::Cancelled,
+    ];
+    let tasks = (1..=10_000)
+        .map(|n| {
+            let description = format!(
+                "Task number {n} with a description long enough to be cut at the pane's right edge"
+            );
+            fixtures::summary(n, statuses[n % statuses.len()], &description, "rust-ci")
+        })
+        .collect();
+    let inbox = (1..=12)
+        .map(|n| {
+            fixtures::question(
+                n,
+                1 + (n as i64 - 1) / 5,
+                bosun::protocol::Risk::High,
+                &format!(
+                    "Question {n}: may the step write outside the project tree, into ../shared?"
+                ),
+                &["allow", "deny", "skip"],
+            )
+        })
+        .collect();
+    let mut detail = fixtures::long_detail(50);
+    detail.id = bosun::protocol::TaskId("t-00000002".into());
+    fixtures::load(&mut app, tasks, inbox, Some(detail));
+    app.update(Msg::Logs(fixtures::log_lines(6_000)));
+    app
+}
+
+fn zoomed(mut app: App, pane: PaneId) -> App {
+    app.focus = pane;
+    app.zoom = true;
+    app
+}
+
+#[test]
+fn whole_screen() {
+    for size in SIZES {
+        let name = |state: &str| format!("screen_{state}_{}x{}", size.0, size.1);
+        insta::assert_snapshot!(name("empty"), screen(&mut empty(), size));
+        insta::assert_snapshot!(
+            name("typical"),
+            screen(&mut fixtures::typical("dark"), size)
+        );
+        insta::assert_snapshot!(name("overflowing"), screen(&mut overflowing(), size));
+    }
+}
+
+#[test]
+fn every_pane_zoomed() {
+    for pane in PaneId::ALL {
+        for size in SIZES {
+            let name = |state: &str| {
+                format!(
+                    "{}_{state}_{}x{}",
+                    pane.title().to_lowercase(),
+                    size.0,
+                    size.1
+                )
+            };
+            insta::assert_snapshot!(name("empty"), screen(&mut zoomed(empty(), pane), size));
+            let typical = zoomed(fixtures::typical("dark"), pane);
+            insta::assert_snapshot!(name("typical"), screen(&mut { typical }, size));
+            insta::assert_snapshot!(
+                name("overflowing"),
+                screen(&mut zoomed(overflowing(), pane), size)
+            );
+        }
+    }
+}
+
+#[test]
+fn small_terminals_show_one_pane_with_tabs() {
+    let mut app = fixtures::typical("dark");
+    app.focus = PaneId::Inbox;
+    insta::assert_snapshot!("narrow_60x20", screen(&mut app, (60, 20)));
+}
+
+#[test]
+fn overlays() {
+    let mut app = fixtures::typical("dark");
+    app.run_action(Action::Help);
+    insta::assert_snapshot!("overlay_help_80x24", screen(&mut app, (80, 24)));
+
+    let mut app = fixtures::typical("dark");
+    app.run_action(Action::NewTask);
+    for c in "Fix the flaky test".chars() {
+        app.update(Msg::Key(KeyCode::Char(c).into()));
+    }
+    app.update(Msg::Key(KeyCode::Tab.into()));
+    for c in "sh".chars() {
+        app.update(Msg::Key(KeyCode::Char(c).into()));
+    }
+    insta::assert_snapshot!("overlay_new_task_80x24", screen(&mut app, (80, 24)));
+    insta::assert_snapshot!("overlay_new_task_200x50", screen(&mut app, (200, 50)));
+
+    let mut app = fixtures::typical("dark");
+    app.run_action(Action::Quit);
+    insta::assert_snapshot!("overlay_quit_80x24", screen(&mut app, (80, 24)));
+
+    let mut app = fixtures::typical("dark");
+    app.run_action(Action::Palette);
+    for c in "can".chars() {
+        app.update(Msg::Key(KeyCode::Char(c).into()));
+    }
+    insta::assert_snapshot!("overlay_palette_80x24", screen(&mut app, (80, 24)));
+}
+
+#[test]
+fn one_styled_snapshot_per_theme() {
+    for theme in ["dark", "light", "high-contrast"] {
+        let mut app = fixtures::typical(theme);
+        app.update(Msg::Resize(80, 24));
+        let buffer = draw(&app, 80, 24);
+        insta::assert_snapshot!(format!("styled_{theme}_80x24"), styled(&buffer));
+    }
+}
