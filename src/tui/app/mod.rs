@@ -165,6 +165,8 @@ impl App {
             }
             Msg::Submitted(result) => self.on_submitted(result),
         };
+        // Filters may have changed; a no-op when neither they nor the tasks did.
+        self.tasks.refresh(&self.model, self.now);
         effects.extend(self.load_selected());
         effects
     }
