@@ -31,7 +31,7 @@ impl App {
         if changes.overflow {
             return vec![Effect::Reload];
         }
-        if changes.events.is_empty() && changes.inbox.is_none() {
+        if changes.events.is_empty() && changes.tasks.is_empty() && changes.inbox.is_none() {
             // Only step output moved (or another process wrote nothing we draw).
             self.dirty = false;
             return self.reload_running_detail();
