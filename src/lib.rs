@@ -9,7 +9,8 @@
 //! - [`diagnostic`]: `FILE:LINE:COL: message` errors for everything a user writes.
 //! - [`store`]: SQLite (the truth): migrations, the group-commit writer actor, the read pool.
 //! - [`engine`]: skills, workflows, the scheduler actor, workflow runners, crash recovery.
-//! - [`cli`]: the headless verbs of the `bosun` binary.
+//! - [`tui`]: the terminal interface over an engine in the same process; it names no store.
+//! - [`cli`]: the verbs of the `bosun` binary, and the interface when no verb is given.
 //! - [`telemetry`]: tracing to rolling files and stderr.
 
 pub mod cli;
