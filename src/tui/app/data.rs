@@ -170,18 +170,24 @@ impl App {
     }
 }
 
-/// What of `now` is new since `seen`: the rest after `seen` when it is a prefix, else (the
-/// output was cut to its tail) what follows the longest suffix of `seen` found in `now`.
+/// What of `now` is new since `seen`: the rest after `seen` when it is a prefix; else the
+/// stored output was cut to its tail, so the longest line-aligned end of `seen` that begins
+/// `now` is the overlap, and what follows it is new (all of `now` when nothing overlaps).
 fn new_part<'a>(seen: &str, now: &'a str) -> &'a str {
     if let Some(rest) = now.strip_prefix(seen) {
         return rest;
     }
-    let tail_start = seen.len().saturating_sub(256);
-    let tail = seen.get(tail_start..).unwrap_or("");
-    match now.rfind(tail) {
-        Some(at) if !tail.is_empty() => &now[at + tail.len()..],
-        _ => now,
+    let starts = seen
+        .char_indices()
+        .filter(|(_, c)| *c == '\n')
+        .map(|(i, _)| i + 1)
+        .filter(|&i| i < seen.len());
+    for start in starts {
+        if let Some(rest) = now.strip_prefix(&seen[start..]) {
+            return rest;
+        }
     }
+    now
 }
 
 /// An engine event as a log line.
