@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream, KeyEventKind};
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::sync::{broadcast, mpsc};
 
 use super::app::App;
@@ -72,9 +72,20 @@ pub async fn run(
                 msgs.push(Msg::Tick(time::OffsetDateTime::now_utc()));
             }
         }
-        // Drain what else is ready, so a burst costs one frame.
-        while let Some(Some(Ok(event))) = input.next().now_or_never() {
-            msgs.extend(terminal_msg(event));
+        // Drain what else is ready, so a burst costs one frame. The stream is polled with this
+        // task's waker (not a no-op one, as `now_or_never` would): crossterm's reader thread
+        // keeps the waker of the poll that found nothing, and a no-op one would leave the next
+        // key unnoticed until something else woke the loop.
+        loop {
+            tokio::select! {
+                biased;
+                event = input.next() => match event {
+                    Some(Ok(event)) => msgs.extend(terminal_msg(event)),
+                    Some(Err(e)) => return Err(e),
+                    None => break,
+                },
+                () = std::future::ready(()) => break,
+            }
         }
         while let Ok(msg) = rx.try_recv() {
             msgs.push(msg);
