@@ -364,3 +364,24 @@ fn a_new_batch_notifies_once() {
     let effects = app.update(Msg::Changes(Box::new(changes(vec![opened(4, false)]))));
     assert!(!effects.iter().any(|e| matches!(e, Effect::Notify { .. })));
 }
+
+#[test]
+fn a_later_message_that_changes_nothing_keeps_an_earlier_change_drawn() {
+    let mut app = fixtures::typical("dark");
+    app.dirty = false;
+    let mut done = fixtures::summary(3, TaskStatus::Succeeded, "Upgrade tokio", "rust-ci");
+    done.seq = 3;
+    let changes = Changes {
+        events: Vec::new(),
+        tasks: vec![done],
+        inbox: None,
+        stats: fixtures::stats(),
+        last_seq: 150,
+        overflow: false,
+    };
+    app.update(Msg::Changes(Box::new(changes)));
+    // In the same batch: the same health again, and no new step output.
+    app.update(Msg::Health(app.model.health.clone()));
+    app.update(Msg::Outputs(Vec::new()));
+    assert!(app.dirty, "the finished task must still be drawn");
+}

@@ -100,11 +100,7 @@ pub async fn run(
         while events.try_recv().is_ok() {
             want_refresh = true;
         }
-        if want_refresh {
-            refresh.request(app, handle, &tx, &done_tx);
-        }
         for msg in msgs {
-            let tick = matches!(msg, Msg::Tick(_));
             for effect in app.update(msg) {
                 if let Effect::Quit(mode) = effect {
                     return Ok(mode);
@@ -114,9 +110,10 @@ pub async fn run(
                 }
                 perform(effect, handle, &tx, guard)?;
             }
-            if tick {
-                app.update(Msg::Tick(time::OffsetDateTime::now_utc()));
-            }
+        }
+        // After the batch is folded in, so the read starts from the newest event already seen.
+        if want_refresh {
+            refresh.request(app, handle, &tx, &done_tx);
         }
     }
 }

@@ -117,6 +117,9 @@ impl App {
 
     /// Folds one message into the state; returns what should be done about it.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        // Handlers may say that this message changed nothing visible, but never undo what an
+        // earlier message of the same batch changed.
+        let before = self.dirty;
         self.dirty = true;
         let mut effects = match msg {
             Msg::Key(key) => self.on_key(&key),
@@ -165,6 +168,7 @@ impl App {
             }
             Msg::Submitted(result) => self.on_submitted(result),
         };
+        self.dirty |= before;
         // Filters may have changed; a no-op when neither they nor the tasks did.
         self.tasks.refresh(&self.model, self.now);
         effects.extend(self.load_selected());
