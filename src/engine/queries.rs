@@ -41,7 +41,14 @@ impl EngineHandle {
         let events = summary::events_since(pool, seq, MAX_EVENTS + 1).await?;
         let overflow = events.len() as i64 > MAX_EVENTS;
         let last_seq = events.last().map_or(seq, |e| e.seq);
-        let touched: BTreeSet<&TaskId> = events.iter().map(|e| e.event.task_id()).collect();
+        // Tasks in flight are read again whatever the events say: a task starts or stops
+        // waiting on a question without an event of its own.
+        let live = summary::live_task_ids(pool).await?;
+        let touched: BTreeSet<&TaskId> = events
+            .iter()
+            .map(|e| e.event.task_id())
+            .chain(live.iter())
+            .collect();
         let touched: Vec<TaskId> = touched.into_iter().cloned().collect();
         let inbox_changed = events.iter().any(|e| {
             matches!(

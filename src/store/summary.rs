@@ -58,6 +58,15 @@ pub async fn summaries(pool: &SqlitePool, ids: &[TaskId]) -> Result<Vec<TaskSumm
     Ok(out)
 }
 
+/// The tasks running or waiting on a question.
+pub async fn live_task_ids(pool: &SqlitePool) -> Result<Vec<TaskId>, StoreError> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM tasks WHERE status IN ('running', 'waiting')")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().map(|(id,)| TaskId(id)).collect())
+}
+
 /// Up to `limit` events after `seq`, oldest first.
 pub async fn events_since(
     pool: &SqlitePool,

@@ -55,12 +55,14 @@ impl Model {
         self.version += 1;
     }
 
-    /// Patches rows and the inbox; returns the ids of the tasks that changed.
+    /// Patches rows and the inbox; returns the ids of the tasks whose rows changed.
     pub fn apply_changes(&mut self, changes: &Changes) -> Vec<TaskId> {
         let mut touched = Vec::new();
         for task in &changes.tasks {
-            touched.push(task.id.clone());
-            self.upsert(task.clone());
+            if self.task(&task.id) != Some(task) {
+                touched.push(task.id.clone());
+                self.upsert(task.clone());
+            }
         }
         if let Some(inbox) = &changes.inbox {
             self.inbox = inbox.clone();

@@ -31,12 +31,12 @@ impl App {
         if changes.overflow {
             return vec![Effect::Reload];
         }
-        if changes.events.is_empty() && changes.tasks.is_empty() && changes.inbox.is_none() {
+        let touched = self.model.apply_changes(&changes);
+        if changes.events.is_empty() && touched.is_empty() && changes.inbox.is_none() {
             // Only step output moved (or another process wrote nothing we draw).
             self.dirty = false;
             return self.reload_running_detail();
         }
-        let touched = self.model.apply_changes(&changes);
         for event in &changes.events {
             self.logs.push(event_line(event));
         }
