@@ -1,0 +1,505 @@
+//! The terminal interface end to end: the real `bosun` binary runs with no verb inside a
+//! private tmux server at 120x36, and the test reads the screen (`tmux capture-pane`) at each
+//! stage. It checks the empty screen (four panes and the status bar), a task submitted by
+//! another process (`bosun submit`) showing up, submitting a task from the `n` form
+//! (description, workflow picked by typing part of its name, ctrl-s), the task and its steps in
+//! the Tasks and Workflow panes, the high-risk question in the Inbox, answering it with a digit,
+//! the task ending under `done` (and in the store), and that `q` asks while work runs, `s`
+//! stops it, and the process exits 0 and gives the terminal back (alternate screen left,
+//! cursor shown, raw mode off). Also: a theme that does not exist is refused with exit 2,
+//! naming it. Ignored tests pin down known bugs of the screen not keeping up with the engine.
+
+mod support;
+
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::Project;
+
+/// How long one stage may take to show on the screen.
+const STAGE: Duration = Duration::from_secs(15);
+const WIDTH: u16 = 120;
+const HEIGHT: u16 = 36;
+
+const RELEASE: &str = r#"
+description: Build, check in parallel, then ask before shipping
+steps:
+  - id: build
+    skill: shell
+    with: { run: "echo building" }
+  - id: checks
+    parallel:
+      - { id: unit, skill: shell, with: { run: "echo unit ok" } }
+      - { id: lint, skill: shell, with: { run: "echo lint ok" } }
+  - id: ship
+    decide: { question: "Ship the release to production?", options: [ship, hold], default: hold, risk: high }
+  - { id: shipped, if: "steps.ship.choice == 'ship'", skill: shell, with: { run: "echo shipped" } }
+  - { id: held, if: "steps.ship.choice == 'hold'", skill: shell, with: { run: "echo held" } }
+"#;
+
+/// A tmux server of its own (its own socket) with one session; killed when dropped, also when
+/// the test panics.
+struct Tmux {
+    socket: String,
+    session: String,
+    /// The user config dir the interface sees, so the developer's own is not read.
+    _config_home: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Starts `bosun ARGS` against `project` in a fresh tmux server. The shell around it prints
+    /// `EXITED <status>` and the terminal's mode when it ends, and stays, so the screen can be
+    /// read after the interface has quit.
+    fn start(project: &Project, args: &[&str]) -> Tmux {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let socket = format!("bosun-e2e-{}-{n}", std::process::id());
+        let config_home = tempfile::tempdir().expect("config dir");
+        let mut line = format!(
+            "env -u BOSUN_PROJECT XDG_CONFIG_HOME={} BOSUN_REDIS_URL=off BOSUN_LOG=info {} --project {}",
+            quote(&config_home.path().to_string_lossy()),
+            quote(env!("CARGO_BIN_EXE_bosun")),
+            quote(&project.root().to_string_lossy()),
+        );
+        for arg in args {
+            line.push(' ');
+            line.push_str(&quote(arg));
+        }
+        // After the interface: its exit status, then whether the tty is cooked again (`icanon
+        // echo`) or left raw (`-icanon -echo`).
+        let script = format!(
+            "{line}; echo EXITED $?; echo TTY $(stty -a | tr -s ' ;' '\\n\\n' | grep -x -e -icanon -e icanon -e -echo -e echo | tr '\\n' ' '); sleep 120"
+        );
+        let tmux = Tmux {
+            socket,
+            session: "bosun".into(),
+            _config_home: config_home,
+        };
+        let (w, h) = (WIDTH.to_string(), HEIGHT.to_string());
+        tmux.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            &tmux.session,
+            "-x",
+            &w,
+            "-y",
+            &h,
+            "sh",
+            "-c",
+            &script,
+        ]);
+        tmux
+    }
+
+    /// `tmux -L SOCKET ARGS...`, which must succeed; returns its stdout.
+    fn run(&self, args: &[&str]) -> String {
+        let out: Output = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux (is it installed?)");
+        assert!(
+            out.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen as text.
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    /// A tmux format about the pane, e.g. `#{alternate_on}`.
+    fn pane_format(&self, format: &str) -> String {
+        self.run(&["display-message", "-p", "-t", &self.session, format])
+            .trim()
+            .to_string()
+    }
+
+    /// Keys by tmux name (`Tab`, `C-s`, `n`).
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Literal text, typed.
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", &self.session, "-l", text]);
+    }
+
+    /// Polls the screen until `check` holds; panics with the last screen after [`STAGE`].
+    fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                // Shown with the output of a failing test: how long each stage took to show.
+                eprintln!("{:>6.2}s  {what}", start.elapsed().as_secs_f64());
+                return screen;
+            }
+            assert!(
+                start.elapsed() < STAGE,
+                "waited {STAGE:?} for: {what}\n--- last screen ---\n{screen}\n-------------------"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+/// Single-quotes `text` for `sh`.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The box of the pane titled `title` (its border included), cut out of `screen`: from the
+/// top-left corner before ` title` to the matching top-right and bottom-left corners. Found by
+/// the drawing, not by fixed coordinates, so layout changes do not break the test.
+fn pane(screen: &str, title: &str) -> Option<String> {
+    let grid: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let label: Vec<char> = format!(" {title}").chars().collect();
+    for (top, row) in grid.iter().enumerate() {
+        for left in 0..row.len() {
+            let after = &row[left + 1..];
+            if !matches!(row[left], '┏' | '╭')
+                || !after.starts_with(&label)
+                || !matches!(after.get(label.len()), Some(' ' | '─' | '━'))
+            {
+                continue;
+            }
+            let right = (left + 1..row.len()).find(|&c| matches!(row[c], '┓' | '╮'))?;
+            let bottom =
+                (top + 1..grid.len()).find(|&r| matches!(grid[r].get(left), Some('┗' | '╰')))?;
+            let text = grid[top..=bottom]
+                .iter()
+                .map(|line| {
+                    line.iter()
+                        .skip(left)
+                        .take(right + 1 - left)
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            return Some(text);
+        }
+    }
+    None
+}
+
+/// The pane's text, or "" when it is not on the screen.
+fn pane_text(screen: &str, title: &str) -> String {
+    pane(screen, title).unwrap_or_default()
+}
+
+/// The pane is drawn with the focused (heavy) border.
+fn focused(screen: &str, title: &str) -> bool {
+    pane(screen, title).is_some_and(|p| p.starts_with('┏'))
+}
+
+/// The status bar: the screen's last non-empty line.
+fn status_bar(screen: &str) -> &str {
+    screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+}
+
+fn json(p: &Project, args: &[&str]) -> Value {
+    let out = p.bosun(args);
+    assert!(
+        out.status.success(),
+        "bosun {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON: {e}"))
+}
+
+/// A task of the bundled `shell` workflow, submitted by another process; returns its id.
+fn submit_shell(p: &Project, command: &str, description: &str) -> String {
+    let input = format!("command={command}");
+    p.submit(&["--workflow", "shell", "--input", &input, description])
+}
+
+/// The Tasks pane has a line with `icon` and `text`.
+fn task_row(screen: &str, icon: char, text: &str) -> bool {
+    pane_text(screen, "Tasks")
+        .lines()
+        .any(|l| l.contains(icon) && l.contains(text))
+}
+
+/// Processes whose command line is exactly `argv`.
+fn processes(argv: &[&str]) -> usize {
+    let want: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == want))
+        .count()
+}
+
+/// The step the busy task runs; unusual, so the test can tell its process from any other.
+const BUSY: &str = "sleep 613";
+
+#[test]
+fn submit_answer_and_quit_through_the_interface() {
+    let p = Project::new();
+    p.write(".bosun/workflows/release.yaml", RELEASE);
+    let tmux = Tmux::start(&p, &[]);
+
+    // The empty screen: four panes, the status bar, the alternate screen.
+    let screen = tmux.wait_for("the four panes and the status bar", |s| {
+        ["Tasks", "Workflow", "Inbox", "Logs"]
+            .iter()
+            .all(|t| pane(s, t).is_some())
+            && pane_text(s, "Tasks").contains("no tasks yet")
+            && pane_text(s, "Inbox").contains("nothing waits on you")
+            && status_bar(s).contains("running 0/")
+            && status_bar(s).contains("quit")
+    });
+    assert!(focused(&screen, "Tasks"), "Tasks starts focused:\n{screen}");
+    assert_eq!(tmux.pane_format("#{alternate_on}"), "1", "alternate screen");
+
+    // A long task from another process keeps work running throughout, so the screen redraws
+    // on its spinner's tick (the idle screen is checked by the ignored tests below), and `q`
+    // has something to ask about.
+    submit_shell(&p, BUSY, "keep the engine busy");
+    tmux.wait_for("the busy task, running, in the Tasks pane", |s| {
+        pane_text(s, "Tasks").contains("running (1)")
+            && task_row(s, ' ', "keep the engine busy")
+            && status_bar(s).contains("running 1/")
+    });
+
+    // `n`: the form, description first.
+    tmux.keys(&["n"]);
+    tmux.wait_for("the new-task form", |s| {
+        s.contains("New task") && s.contains("description")
+    });
+    tmux.type_text("Release 1.2 to production");
+    tmux.wait_for("the description typed into the form", |s| {
+        s.contains("New task") && s.contains("Release 1.2 to production")
+    });
+    // Tab to the workflow field; typing part of the name filters, the top match is chosen.
+    tmux.keys(&["Tab"]);
+    tmux.type_text("relea");
+    tmux.wait_for("`release` as the top match", |s| {
+        s.contains("relea▏") && s.contains("▶ release")
+    });
+    tmux.keys(&["C-s"]);
+
+    // The task in the Tasks pane, its steps in the Workflow pane, the question in the Inbox.
+    let screen = tmux.wait_for("the task, its steps and its question", |s| {
+        let workflow = pane_text(s, "Workflow");
+        !s.contains("New task")
+            && status_bar(s).contains("submitted t-")
+            && task_row(s, ' ', "Release 1.2 to production")
+            && workflow.contains("release")
+            && ["build", "checks", "unit", "lint", "ship", "shipped"]
+                .iter()
+                .all(|step| workflow.contains(step))
+            && pane_text(s, "Inbox").contains("Ship the release to production?")
+    });
+    let inbox = pane_text(&screen, "Inbox");
+    assert!(
+        inbox.contains("1 ship") && inbox.contains("2 hold"),
+        "the options, numbered:\n{inbox}"
+    );
+
+    // Tab, Tab: Tasks → Workflow → Inbox; `1` answers with the first option.
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("the Workflow pane focused", |s| focused(s, "Workflow"));
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("the Inbox pane focused", |s| focused(s, "Inbox"));
+    tmux.keys(&["1"]);
+    let screen = tmux.wait_for("the task done after the answer", |s| {
+        pane_text(s, "Tasks").contains("done (1)")
+            && task_row(s, '✓', "Release 1.2 to production")
+            && status_bar(s).contains("answered")
+    });
+    assert!(
+        !pane_text(&screen, "Inbox").contains("Ship the release"),
+        "the answered question left the inbox:\n{screen}"
+    );
+
+    // The store agrees: the chosen branch ran, the other was skipped.
+    let tasks = json(&p, &["tasks", "--json"]);
+    let release = tasks
+        .as_array()
+        .expect("tasks --json is an array")
+        .iter()
+        .find(|t| t["description"] == "Release 1.2 to production")
+        .unwrap_or_else(|| panic!("the form's task is not in the store: {tasks:#}"));
+    assert_eq!(release["workflow"], "release", "{release:#}");
+    let id = release["id"].as_str().expect("an id");
+    let task = json(&p, &["show", id, "--json"]);
+    assert_eq!(task["status"], "succeeded", "{task:#}");
+    assert_eq!(Project::step(&task, "ship")["choice"], "ship", "{task:#}");
+    assert_eq!(Project::step(&task, "shipped")["status"], "succeeded");
+    assert_eq!(Project::step(&task, "held")["status"], "skipped");
+
+    // Another task submitted by another process shows up, and finishes.
+    submit_shell(&p, "echo hi", "from the cli");
+    tmux.wait_for("the CLI's task, done, in the Tasks pane", |s| {
+        pane_text(s, "Tasks").contains("done (2)") && task_row(s, '✓', "from the cli")
+    });
+
+    // `q` while work runs asks first; `s` stops it and quits.
+    tmux.keys(&["q"]);
+    tmux.wait_for("the quit question", |s| {
+        s.contains("Quit") && s.contains("s stop and quit")
+    });
+    tmux.keys(&["s"]);
+    let screen = tmux.wait_for("the interface to exit", |s| s.contains("TTY "));
+    assert!(screen.contains("EXITED 0"), "exit status 0:\n{screen}");
+    // The terminal is given back: cooked mode, the normal screen, the cursor.
+    assert!(
+        screen.contains("TTY icanon echo"),
+        "raw mode is off again:\n{screen}"
+    );
+    assert!(
+        pane(&screen, "Tasks").is_none(),
+        "the panes are gone with the alternate screen:\n{screen}"
+    );
+    assert_eq!(
+        tmux.pane_format("#{alternate_on}"),
+        "0",
+        "alternate screen left"
+    );
+    assert_eq!(tmux.pane_format("#{cursor_flag}"), "1", "cursor shown");
+    // Stopping ended the busy step's process.
+    let argv: Vec<&str> = BUSY.split(' ').collect();
+    support::eventually(STAGE, "the busy step's process ends", || {
+        processes(&argv) == 0
+    });
+}
+
+#[test]
+fn an_unknown_theme_is_refused_naming_it() {
+    // With no terminal `bosun` refuses before it looks at the theme, so this runs in tmux too.
+    let p = Project::new();
+    let tmux = Tmux::start(&p, &["--theme", "nope"]);
+    let screen = tmux.wait_for("bosun to exit", |s| s.contains("TTY "));
+    assert!(screen.contains("EXITED 2"), "exit status 2:\n{screen}");
+    let message = screen
+        .lines()
+        .find(|l| l.starts_with("bosun:"))
+        .unwrap_or_else(|| panic!("no error message:\n{screen}"));
+    assert!(message.contains("nope"), "names the theme: {message}");
+    assert!(
+        screen.contains("TTY icanon echo"),
+        "the terminal was not touched:\n{screen}"
+    );
+
+    // Without a terminal, the answer is to use `bosun run`.
+    let out = p.bosun(&["--theme", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bosun run"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// Known bugs, one test each; they fail today (see the `ignore` reasons) and should pass once
+// fixed: `cargo test --test tui_e2e -- --ignored`. The first two show only while the interface
+// is idle (nothing runs, no question waits), when it has no fast tick to redraw on.
+
+/// Waits for the idle interface on an empty project.
+fn idle_interface(p: &Project) -> Tmux {
+    let tmux = Tmux::start(p, &[]);
+    tmux.wait_for("the four panes", |s| {
+        pane_text(s, "Tasks").contains("no tasks yet") && pane(s, "Logs").is_some()
+    });
+    tmux
+}
+
+/// Polls for at most `limit` (shorter than [`STAGE`]): how long is what the test checks.
+fn within(tmux: &Tmux, limit: Duration, what: &str, check: impl Fn(&str) -> bool) {
+    let start = Instant::now();
+    let screen = tmux.wait_for(what, &check);
+    assert!(
+        start.elapsed() <= limit,
+        "{what} took {:?}, more than {limit:?}\n{screen}",
+        start.elapsed()
+    );
+}
+
+#[test]
+#[ignore = "keys wait for the next health check (up to 5 s) while the interface is idle"]
+fn keys_take_effect_at_once_when_idle() {
+    let p = Project::new();
+    let tmux = idle_interface(&p);
+    for _ in 0..3 {
+        tmux.keys(&["n"]);
+        within(&tmux, Duration::from_secs(1), "the form opens", |s| {
+            s.contains("New task")
+        });
+        tmux.keys(&["Escape"]);
+        within(&tmux, Duration::from_secs(1), "the form closes", |s| {
+            !s.contains("New task")
+        });
+    }
+}
+
+#[test]
+#[ignore = "racy: a finished task can stay drawn as running until the next minute while idle"]
+fn a_finished_task_is_drawn_done_when_idle() {
+    let p = Project::new();
+    let tmux = idle_interface(&p);
+    for n in 1..=8 {
+        let description = format!("quick task {n}");
+        submit_shell(&p, "true", &description);
+        within(
+            &tmux,
+            Duration::from_secs(3),
+            &format!("`{description}` drawn done"),
+            |s| task_row(s, '✓', &description) && status_bar(s).contains("running 0/"),
+        );
+    }
+}
+
+#[test]
+#[ignore = "racy: a task that starts waiting on a question can stay shown as running"]
+fn a_task_waiting_on_a_question_is_shown_waiting() {
+    let p = Project::new();
+    p.write(".bosun/workflows/release.yaml", RELEASE);
+    let tmux = idle_interface(&p);
+    for n in 1..=10 {
+        let id = p.submit(&["--workflow", "release", &format!("release {n}")]);
+        p.wait_for(&id, STAGE, |t| t["status"] == "waiting");
+        let header = format!("needs attention ({n})");
+        let count = format!("waiting {n}");
+        within(
+            &tmux,
+            Duration::from_secs(3),
+            &format!("{n} task(s) shown waiting"),
+            |s| pane_text(s, "Tasks").contains(&header) && status_bar(s).contains(&count),
+        );
+    }
+}
