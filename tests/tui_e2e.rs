@@ -7,7 +7,8 @@
 //! the task ending under `done` (and in the store), and that `q` asks while work runs, `s`
 //! stops it, and the process exits 0 and gives the terminal back (alternate screen left,
 //! cursor shown, raw mode off). Also: a theme that does not exist is refused with exit 2,
-//! naming it. Ignored tests pin down known bugs of the screen not keeping up with the engine.
+//! naming it. And the screen keeps up with the engine: keys act at once while idle, a finished
+//! task is drawn done, a task that starts waiting on a question is shown waiting.
 
 mod support;
 
@@ -286,9 +287,7 @@ fn submit_answer_and_quit_through_the_interface() {
     assert!(focused(&screen, "Tasks"), "Tasks starts focused:\n{screen}");
     assert_eq!(tmux.pane_format("#{alternate_on}"), "1", "alternate screen");
 
-    // A long task from another process keeps work running throughout, so the screen redraws
-    // on its spinner's tick (the idle screen is checked by the ignored tests below), and `q`
-    // has something to ask about.
+    // A long task from another process runs throughout, so `q` has something to ask about.
     submit_shell(&p, BUSY, "keep the engine busy");
     tmux.wait_for("the busy task, running, in the Tasks pane", |s| {
         pane_text(s, "Tasks").contains("running (1)")
@@ -426,9 +425,9 @@ fn an_unknown_theme_is_refused_naming_it() {
     );
 }
 
-// Known bugs, one test each; they fail today (see the `ignore` reasons) and should pass once
-// fixed: `cargo test --test tui_e2e -- --ignored`. The first two show only while the interface
-// is idle (nothing runs, no question waits), when it has no fast tick to redraw on.
+// The screen keeping up, one regression test for each bug this file found. The first two
+// matter while the interface is idle (nothing runs, no question waits): it has no fast tick
+// then, so a missed wake-up or a lost redraw shows until the next minute.
 
 /// Waits for the idle interface on an empty project.
 fn idle_interface(p: &Project) -> Tmux {
@@ -450,25 +449,25 @@ fn within(tmux: &Tmux, limit: Duration, what: &str, check: impl Fn(&str) -> bool
     );
 }
 
+/// Keys used to wait for the next health check (up to 5 s) while idle.
 #[test]
-#[ignore = "keys wait for the next health check (up to 5 s) while the interface is idle"]
 fn keys_take_effect_at_once_when_idle() {
     let p = Project::new();
     let tmux = idle_interface(&p);
     for _ in 0..3 {
         tmux.keys(&["n"]);
-        within(&tmux, Duration::from_secs(1), "the form opens", |s| {
+        within(&tmux, Duration::from_millis(1500), "the form opens", |s| {
             s.contains("New task")
         });
         tmux.keys(&["Escape"]);
-        within(&tmux, Duration::from_secs(1), "the form closes", |s| {
+        within(&tmux, Duration::from_millis(1500), "the form closes", |s| {
             !s.contains("New task")
         });
     }
 }
 
+/// A finished task could stay drawn as running until the next minute while idle.
 #[test]
-#[ignore = "racy: a finished task can stay drawn as running until the next minute while idle"]
 fn a_finished_task_is_drawn_done_when_idle() {
     let p = Project::new();
     let tmux = idle_interface(&p);
@@ -484,8 +483,8 @@ fn a_finished_task_is_drawn_done_when_idle() {
     }
 }
 
+/// A task that starts waiting on a question could stay shown as running.
 #[test]
-#[ignore = "racy: a task that starts waiting on a question can stay shown as running"]
 fn a_task_waiting_on_a_question_is_shown_waiting() {
     let p = Project::new();
     p.write(".bosun/workflows/release.yaml", RELEASE);
