@@ -100,6 +100,9 @@ pub async fn run(
         while events.try_recv().is_ok() {
             want_refresh = true;
         }
+        if !msgs.is_empty() {
+            app.update(Msg::Now(time::OffsetDateTime::now_utc()));
+        }
         for msg in msgs {
             for effect in app.update(msg) {
                 if let Effect::Quit(mode) = effect {

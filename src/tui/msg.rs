@@ -18,6 +18,9 @@ pub enum Msg {
     Resize(u16, u16),
     /// The clock moved (animations, countdowns, the status bar's clock).
     Tick(OffsetDateTime),
+    /// The time, given before each batch of messages so that what they bring is drawn against
+    /// the current clock; redraws nothing by itself.
+    Now(OffsetDateTime),
     Snapshot(Box<Snapshot>),
     Changes(Box<Changes>),
     /// The selected task's steps, freshly read.

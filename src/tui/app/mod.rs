@@ -129,6 +129,11 @@ impl App {
                 self.relayout();
                 Vec::new()
             }
+            Msg::Now(now) => {
+                self.now = now;
+                self.dirty = false;
+                Vec::new()
+            }
             Msg::Tick(now) => {
                 self.now = now;
                 self.frame = self.frame.wrapping_add(1);

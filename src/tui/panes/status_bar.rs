@@ -86,6 +86,12 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
         None => (help.to_string(), Role::KeyHint),
     };
     let room = width.saturating_sub(used + 1);
+    // The hint in its short form when the long one does not fit.
+    let text = if notice.is_none() && text.chars().count() > room {
+        text.replace(" · ", " ")
+    } else {
+        text
+    };
     if room >= 8 {
         let right = fit(&text, room);
         let gap = room - right.chars().count();
