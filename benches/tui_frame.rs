@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use bosun::protocol::{Changes, Risk, TaskStatus};
+use bosun::protocol::{Changes, TaskStatus};
 use bosun::tui::fixtures;
 use bosun::tui::{App, Msg};
 use crossterm::event::KeyCode;
@@ -30,40 +30,6 @@ fn report(name: &str, mut values: Vec<f64>) {
     );
 }
 
-fn big_app() -> App {
-    let mut app = fixtures::app("dark");
-    let statuses = [
-        TaskStatus::Succeeded,
-        TaskStatus::Queued,
-        TaskStatus::Running,
-        TaskStatus::Failed,
-        TaskStatus::Waiting,
-        TaskStatus::Cancelled,
-    ];
-    let tasks = (1..=10_000)
-        .map(|n| {
-            let description = format!("Task {n}: upgrade the dependencies and fix what breaks");
-            fixtures::summary(n, statuses[n % statuses.len()], &description, "rust-ci")
-        })
-        .collect();
-    let inbox = (1..=12)
-        .map(|n| {
-            fixtures::question(
-                n,
-                1 + (n as i64 - 1) / 5,
-                Risk::High,
-                "Ship it?",
-                &["ship", "hold"],
-            )
-        })
-        .collect();
-    let mut detail = fixtures::long_detail(50);
-    detail.id = bosun::protocol::TaskId("t-00000002".into());
-    fixtures::load(&mut app, tasks, inbox, Some(detail));
-    app.update(Msg::Logs(fixtures::log_lines(5_000)));
-    app
-}
-
 fn frames(app: &mut App, width: u16, height: u16, n: usize) -> Vec<f64> {
     app.update(Msg::Resize(width, height));
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
@@ -79,7 +45,7 @@ fn frames(app: &mut App, width: u16, height: u16, n: usize) -> Vec<f64> {
 }
 
 fn main() {
-    let mut app = big_app();
+    let mut app = fixtures::overflowing();
     frames(&mut app, 200, 50, 20);
     report(
         "full frame 200x50, 10,000 tasks, 50-step workflow",

@@ -4,7 +4,6 @@
 
 use crossterm::event::KeyCode;
 
-use bosun::protocol::TaskStatus;
 use bosun::tui::fixtures::{self, draw, styled, text};
 use bosun::tui::keymap::Action;
 use bosun::tui::panes::PaneId;
@@ -23,45 +22,6 @@ fn empty() -> App {
     app
 }
 
-/// 10,000 tasks, 12 questions, a 50-step workflow and a full log.
-fn overflowing() -> App {
-    let mut app = fixtures::app("dark");
-    let statuses = [
-        TaskStatus::Succeeded,
-        TaskStatus::Queued,
-        TaskStatus::Running,
-        TaskStatus::Failed,
-        TaskStatus::Waiting,
-        TaskStatus::Cancelled,
-    ];
-    let tasks = (1..=10_000)
-        .map(|n| {
-            let description = format!(
-                "Task number {n} with a description long enough to be cut at the pane's right edge"
-            );
-            fixtures::summary(n, statuses[n % statuses.len()], &description, "rust-ci")
-        })
-        .collect();
-    let inbox = (1..=12)
-        .map(|n| {
-            fixtures::question(
-                n,
-                1 + (n as i64 - 1) / 5,
-                bosun::protocol::Risk::High,
-                &format!(
-                    "Question {n}: may the step write outside the project tree, into ../shared?"
-                ),
-                &["allow", "deny", "skip"],
-            )
-        })
-        .collect();
-    let mut detail = fixtures::long_detail(50);
-    detail.id = bosun::protocol::TaskId("t-00000002".into());
-    fixtures::load(&mut app, tasks, inbox, Some(detail));
-    app.update(Msg::Logs(fixtures::log_lines(6_000)));
-    app
-}
-
 fn zoomed(mut app: App, pane: PaneId) -> App {
     app.focus = pane;
     app.zoom = true;
@@ -77,7 +37,10 @@ fn whole_screen() {
             name("typical"),
             screen(&mut fixtures::typical("dark"), size)
         );
-        insta::assert_snapshot!(name("overflowing"), screen(&mut overflowing(), size));
+        insta::assert_snapshot!(
+            name("overflowing"),
+            screen(&mut fixtures::overflowing(), size)
+        );
     }
 }
 
@@ -98,7 +61,7 @@ fn every_pane_zoomed() {
             insta::assert_snapshot!(name("typical"), screen(&mut { typical }, size));
             insta::assert_snapshot!(
                 name("overflowing"),
-                screen(&mut zoomed(overflowing(), pane), size)
+                screen(&mut zoomed(fixtures::overflowing(), pane), size)
             );
         }
     }

@@ -313,6 +313,46 @@ pub fn typical(theme: &str) -> App {
     app
 }
 
+/// 10,000 tasks in every state, 12 questions in three batches, a 50-step workflow and 6,000
+/// log lines (more than the pane keeps).
+pub fn overflowing() -> App {
+    let mut app = app("dark");
+    let statuses = [
+        TaskStatus::Succeeded,
+        TaskStatus::Queued,
+        TaskStatus::Running,
+        TaskStatus::Failed,
+        TaskStatus::Waiting,
+        TaskStatus::Cancelled,
+    ];
+    let tasks = (1..=10_000)
+        .map(|n| {
+            let description = format!(
+                "Task number {n} with a description long enough to be cut at the pane's right edge"
+            );
+            summary(n, statuses[n % statuses.len()], &description, "rust-ci")
+        })
+        .collect();
+    let inbox = (1..=12usize)
+        .map(|n| {
+            question(
+                n,
+                1 + (n as i64 - 1) / 5,
+                Risk::High,
+                &format!(
+                    "Question {n}: may the step write outside the project tree, into ../shared?"
+                ),
+                &["allow", "deny", "skip"],
+            )
+        })
+        .collect();
+    let mut detail = long_detail(50);
+    detail.id = TaskId("t-00000002".into());
+    load(&mut app, tasks, inbox, Some(detail));
+    app.update(Msg::Logs(log_lines(6_000)));
+    app
+}
+
 /// Draws `app` at `width` x `height`.
 pub fn draw(app: &App, width: u16, height: u16) -> Buffer {
     let mut terminal = match Terminal::new(TestBackend::new(width, height)) {

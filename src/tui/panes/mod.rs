@@ -81,6 +81,18 @@ impl Hint {
         }
     }
 
+    /// `k/↑/j/↓  select a …`: the movement keys.
+    pub fn moves(keymap: &Keymap, what: &str) -> Hint {
+        Hint::new(
+            format!(
+                "{}/{}",
+                keymap.keys_of(Action::Up),
+                keymap.keys_of(Action::Down)
+            ),
+            what,
+        )
+    }
+
     /// A hint for a bound action, with its own help text.
     pub fn action(keymap: &Keymap, action: Action) -> Hint {
         Hint::new(keymap.keys_of(action), action.help())
@@ -177,5 +189,54 @@ pub fn task_icon(status: crate::protocol::TaskStatus, frame: usize) -> &'static 
         S::Succeeded => "✓",
         S::Failed => "✗",
         S::Cancelled => "⊘",
+    }
+}
+
+/// Keys of a one-line text field (a filter): typing, backspace, `enter` ends editing, `esc`
+/// ends it and clears the text. False for any other key.
+pub fn edit_text(text: &mut String, editing: &mut bool, key: &crossterm::event::KeyEvent) -> bool {
+    use crossterm::event::KeyCode;
+    match key.code {
+        KeyCode::Esc => {
+            *editing = false;
+            text.clear();
+        }
+        KeyCode::Enter => *editing = false,
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char(c) => text.push(c),
+        _ => return false,
+    }
+    true
+}
+
+/// Draws `/text` on the first line of `inner` when a filter is being typed or set, and returns
+/// the rest of the area.
+pub fn filter_line(
+    frame: &mut Frame,
+    inner: Rect,
+    ctx: &RenderCtx,
+    text: &str,
+    editing: bool,
+) -> Rect {
+    if !editing && text.is_empty() {
+        return inner;
+    }
+    let cursor = if editing { "▏" } else { "" };
+    let line = Line::from(vec![
+        Span::styled("/", ctx.theme.style(Role::KeyHint)),
+        Span::styled(format!("{text}{cursor}"), ctx.theme.style(Role::Text)),
+    ]);
+    draw_lines(
+        frame,
+        Rect { height: 1, ..inner },
+        vec![line],
+        ctx.theme.style(Role::Text),
+    );
+    Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
     }
 }

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::{Hint, Outcome};
+use super::{Hint, Outcome, edit_text};
 use crate::protocol::{LogLevel, LogLine, TaskId};
 use crate::tui::keymap::{Action, Keymap};
 
@@ -105,17 +105,8 @@ impl LogsPane {
         task: Option<&TaskId>,
     ) -> Outcome {
         if self.editing {
-            match key.code {
-                KeyCode::Esc => {
-                    self.editing = false;
-                    self.search.clear();
-                }
-                KeyCode::Enter => self.editing = false,
-                KeyCode::Backspace => {
-                    self.search.pop();
-                }
-                KeyCode::Char(c) => self.search.push(c),
-                _ => return Outcome::Ignored,
+            if !edit_text(&mut self.search, &mut self.editing, key) {
+                return Outcome::Ignored;
             }
             self.scroll = 0;
             return Outcome::Handled;
@@ -179,14 +170,7 @@ impl LogsPane {
 
     pub fn hints(&self, keymap: &Keymap) -> Vec<Hint> {
         vec![
-            Hint::new(
-                format!(
-                    "{}/{}",
-                    keymap.keys_of(Action::Up),
-                    keymap.keys_of(Action::Down)
-                ),
-                "scroll (up pauses following)",
-            ),
+            Hint::moves(keymap, "scroll (up pauses following)"),
             Hint::action(keymap, Action::Follow),
             Hint::action(keymap, Action::LogLevel),
             Hint::action(keymap, Action::LogScope),

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use super::LogsPane;
 use crate::protocol::{LogLevel, LogLine};
 use crate::tui::fmt::fit;
-use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block};
+use crate::tui::panes::{RenderCtx, draw_lines, empty_note, filter_line, pane_block};
 use crate::tui::theme::Role;
 
 impl LogsPane {
@@ -27,28 +27,7 @@ impl LogsPane {
         let block = pane_block(ctx, "Logs", Some(extra.join(" · ")), focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let mut body = inner;
-        if self.editing || !self.search.is_empty() {
-            let cursor = if self.editing { "▏" } else { "" };
-            let line = Line::from(vec![
-                Span::styled("/", ctx.theme.style(Role::KeyHint)),
-                Span::styled(
-                    format!("{}{cursor}", self.search),
-                    ctx.theme.style(Role::Text),
-                ),
-            ]);
-            draw_lines(
-                frame,
-                Rect { height: 1, ..inner },
-                vec![line],
-                ctx.theme.style(Role::Text),
-            );
-            body = Rect {
-                y: inner.y + 1,
-                height: inner.height.saturating_sub(1),
-                ..inner
-            };
-        }
+        let body = filter_line(frame, inner, ctx, &self.search, self.editing);
         let window = self.window(task, usize::from(body.height));
         if window.is_empty() {
             let note = if self.is_empty() {

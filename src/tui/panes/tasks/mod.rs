@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use time::OffsetDateTime;
 
 use self::rows::{Row, StatusFilter};
-use super::{Hint, Outcome};
+use super::{Hint, Outcome, edit_text};
 use crate::protocol::TaskId;
 use crate::tui::keymap::{Action, Keymap};
 use crate::tui::model::Model;
@@ -140,19 +140,11 @@ impl TasksPane {
 
     pub fn handle_key(&mut self, key: &KeyEvent, actions: &[Action], model: &Model) -> Outcome {
         if self.editing {
-            match key.code {
-                KeyCode::Esc => {
-                    self.editing = false;
-                    self.text.clear();
-                }
-                KeyCode::Enter => self.editing = false,
-                KeyCode::Backspace => {
-                    self.text.pop();
-                }
-                KeyCode::Char(c) => self.text.push(c),
-                _ => return Outcome::Ignored,
-            }
-            return Outcome::Handled;
+            return if edit_text(&mut self.text, &mut self.editing, key) {
+                Outcome::Handled
+            } else {
+                Outcome::Ignored
+            };
         }
         let page = self.height.max(2) as isize - 1;
         for action in actions {
@@ -182,14 +174,7 @@ impl TasksPane {
 
     pub fn hints(&self, keymap: &Keymap) -> Vec<Hint> {
         vec![
-            Hint::new(
-                format!(
-                    "{}/{}",
-                    keymap.keys_of(Action::Up),
-                    keymap.keys_of(Action::Down)
-                ),
-                "select a task",
-            ),
+            Hint::moves(keymap, "select a task"),
             Hint::action(keymap, Action::Filter),
             Hint::action(keymap, Action::StatusFilter),
             Hint::new("esc", "clear the filters"),

@@ -8,7 +8,9 @@ use super::TasksPane;
 use super::rows::{Row, StatusFilter};
 use crate::protocol::{TaskStatus, TaskSummary};
 use crate::tui::fmt::{duration, elapsed, fit, pad};
-use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block, task_icon, task_role};
+use crate::tui::panes::{
+    RenderCtx, draw_lines, empty_note, filter_line, pane_block, task_icon, task_role,
+};
 use crate::tui::theme::Role;
 
 impl TasksPane {
@@ -30,28 +32,7 @@ impl TasksPane {
         let block = pane_block(ctx, "Tasks", Some(extra), focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let mut body = inner;
-        if self.editing || !self.text.is_empty() {
-            let cursor = if self.editing { "▏" } else { "" };
-            let line = Line::from(vec![
-                Span::styled("/", ctx.theme.style(Role::KeyHint)),
-                Span::styled(
-                    format!("{}{cursor}", self.text),
-                    ctx.theme.style(Role::Text),
-                ),
-            ]);
-            draw_lines(
-                frame,
-                Rect { height: 1, ..inner },
-                vec![line],
-                ctx.theme.style(Role::Text),
-            );
-            body = Rect {
-                y: inner.y + 1,
-                height: inner.height.saturating_sub(1),
-                ..inner
-            };
-        }
+        let body = filter_line(frame, inner, ctx, &self.text, self.editing);
         if !ctx.model.loaded {
             return empty_note(frame, body, ctx, "loading…");
         }

@@ -102,14 +102,7 @@ impl WorkflowPane {
 
     pub fn hints(&self, keymap: &Keymap) -> Vec<Hint> {
         vec![
-            Hint::new(
-                format!(
-                    "{}/{}",
-                    keymap.keys_of(Action::Up),
-                    keymap.keys_of(Action::Down)
-                ),
-                "select a step",
-            ),
+            Hint::moves(keymap, "select a step"),
             Hint::new(
                 keymap.keys_of(Action::Open),
                 "the step's full output and error",
