@@ -9,6 +9,7 @@
 //! - [`diagnostic`]: `FILE:LINE:COL: message` errors for everything a user writes.
 //! - [`store`]: SQLite (the truth): migrations, the group-commit writer actor, the read pool.
 //! - [`engine`]: skills, workflows, the scheduler actor, workflow runners, crash recovery.
+//! - [`mirror`]: Redis, optional: live events across processes and a revision-checked cache.
 //! - [`tui`]: the terminal interface over an engine in the same process; it names no store.
 //! - [`cli`]: the verbs of the `bosun` binary, and the interface when no verb is given.
 //! - [`telemetry`]: tracing to rolling files and stderr.
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod engine;
+pub mod mirror;
 pub mod protocol;
 pub mod store;
 pub mod telemetry;

@@ -11,6 +11,17 @@ pub fn now_rfc3339() -> String {
 /// Formats a time as RFC 3339 UTC with exactly three fraction digits. The fixed width matters:
 /// the store compares and sorts these strings as text, and a trimmed fraction (`.23Z`) would
 /// sort after `.232Z`.
+/// Today's UTC date, `YYYY-MM-DD`.
+pub fn utc_day() -> String {
+    let today = OffsetDateTime::now_utc().date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        today.year(),
+        u8::from(today.month()),
+        today.day()
+    )
+}
+
 pub fn format_rfc3339(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
     format!(

@@ -5,17 +5,23 @@ use std::time::Duration;
 
 use bosun::config::{ProjectPaths, Settings};
 use bosun::engine::Engine;
+use bosun::engine::lock::{EngineLease, LockState, try_lock};
 use bosun::protocol::{EngineEvent, EventEnvelope, Priority, SubmitRequest, TaskId, TaskStatus};
 use bosun::store::Store;
 use tokio::sync::broadcast::Receiver;
 
-async fn start(dir: &std::path::Path) -> Engine {
+/// An engine and the lease it runs under (dropping the lease would fence its claims).
+async fn start(dir: &std::path::Path) -> (Engine, EngineLease) {
     let paths = ProjectPaths::new(dir).expect("paths");
     paths.ensure_state_dirs().expect("dirs");
+    let LockState::Acquired(lease) = try_lock(&paths.database()).await.expect("lease") else {
+        panic!("another engine holds the lease");
+    };
     let store = Store::open(&paths.database()).await.expect("store");
-    Engine::start(paths, Settings::default(), store)
+    let engine = Engine::start(paths, Settings::default(), store, &lease)
         .await
-        .expect("engine")
+        .expect("engine");
+    (engine, lease)
 }
 
 fn request(description: &str) -> SubmitRequest {
@@ -60,7 +66,7 @@ fn final_status(events: &[EventEnvelope]) -> Option<TaskStatus> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_announces_each_change_in_order() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = start(dir.path()).await;
+    let (engine, _lease) = start(dir.path()).await;
     let mut rx = engine.handle.subscribe();
     let id = engine
         .handle
@@ -88,7 +94,7 @@ async fn a_task_announces_each_change_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_submissions_are_refused_and_cancel_stops_a_running_task() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = start(dir.path()).await;
+    let (engine, _lease) = start(dir.path()).await;
     let mut rx = engine.handle.subscribe();
     let mut bad = request("x");
     bad.workflow = Some("no-such-workflow".into());
@@ -118,7 +124,7 @@ async fn bad_submissions_are_refused_and_cancel_stops_a_running_task() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn work_committed_by_another_connection_is_found_without_a_nudge() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = start(dir.path()).await;
+    let (engine, _lease) = start(dir.path()).await;
     let mut rx = engine.handle.subscribe();
     // A second store on the same file, as another process has: it commits, never nudges.
     let paths = ProjectPaths::new(dir.path()).expect("paths");

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use bosun::engine::lock::{LockState, try_lock};
 use bosun::protocol::{EngineEvent, Priority, TaskId, TaskStatus};
 use bosun::store::{NewTask, Store, StoreError, WriteOp, read};
 
@@ -67,7 +68,12 @@ async fn a_request_commits_whole_or_not_at_all() {
 
 #[tokio::test]
 async fn a_task_is_claimed_once_and_never_after_being_cancelled() {
-    let (_dir, store) = open().await;
+    let (dir, store) = open().await;
+    // Claims are fenced by the engine lease: only its holder claims.
+    let LockState::Acquired(lease) = try_lock(&dir.path().join("bosun.db")).await.expect("lease")
+    else {
+        panic!("no other engine runs here");
+    };
     store
         .writer
         .write(vec![
@@ -80,6 +86,7 @@ async fn a_task_is_claimed_once_and_never_after_being_cancelled() {
         id: id.into(),
         run_id: "r-1".into(),
         at: "now".into(),
+        owner: lease.owner().to_string(),
     };
     store
         .writer

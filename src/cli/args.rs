@@ -124,6 +124,15 @@ pub enum Verb {
         #[arg(long)]
         json: bool,
     },
+    /// Print the live event stream: the last few events, then each new one as it happens.
+    Tail {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        /// How many stored events to print first.
+        #[arg(short = 'n', long, default_value_t = 10)]
+        lines: i64,
+    },
 }
 
 /// How far a remembered answer reaches.

@@ -1,13 +1,16 @@
-//! `bosun` with no verb: the terminal interface over an engine in the same process. Bad
-//! settings (theme, keys) are refused before the terminal is touched (exit 2). Quitting stops
-//! the engine cleanly, or hands the work to a background `bosun run` when the user asks.
+//! `bosun` with no verb: the terminal interface over an engine in the same process, or attached
+//! to the engine another process already runs for the project (a background `bosun run`, a
+//! first interface). Bad settings (theme, keys) are refused before the terminal is touched
+//! (exit 2). Quitting stops an own engine cleanly, or hands the work to a background
+//! `bosun run` when the user asks; quitting an attached interface leaves the engine running.
 
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::run::acquire_engine_lock;
 use super::{CliError, CliResult, Project};
 use crate::config::user_config_file;
-use crate::engine::Engine;
+use crate::engine::lock::{Holder, live_holder};
+use crate::engine::{Engine, EngineHandle};
 use crate::store::Store;
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
@@ -30,9 +33,7 @@ pub async fn interface(project: Project) -> CliResult {
         crate::telemetry::init_for_interface(&paths.logs_dir(), &settings.log_level)
             .map_err(CliError::bad_input)?;
     crate::engine::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
-    let lock = acquire_engine_lock(&paths).await?;
     let store = Store::open(&paths.database()).await?;
-    let root = paths.root.clone();
     let config = AppConfig {
         theme,
         keymap,
@@ -40,8 +41,15 @@ pub async fn interface(project: Project) -> CliResult {
         log_lines: settings.ui.log_lines,
         limit: settings.engine.max_concurrent_workflows,
         offset: crate::time::local_offset(),
+        attached: false,
     };
-    let mut engine = Engine::start(paths, settings, store.clone()).await?;
+    // Another process's engine already runs this project: show it, do not compete with it.
+    if let Some(holder) = live_holder(&paths.database()).await? {
+        return attached(paths, settings, store, config, lines, holder).await;
+    }
+    let lease = acquire_engine_lock(&paths).await?;
+    let root = paths.root.clone();
+    let mut engine = Engine::start(paths, settings, store.clone(), &lease).await?;
     tracing::info!(project = %root.display(), pid = std::process::id(), "engine running with the interface");
     let handle = engine.handle.clone();
     let mut terminate = signal(SignalKind::terminate()).map_err(CliError::failed)?;
@@ -57,7 +65,7 @@ pub async fn interface(project: Project) -> CliResult {
     };
     let stopped = engine.shutdown().await;
     store.close().await;
-    drop(lock);
+    lease.release().await;
     let mode = outcome?;
     stopped.map_err(CliError::failed)?;
     if mode == QuitMode::Detach {
@@ -66,6 +74,36 @@ pub async fn interface(project: Project) -> CliResult {
             "the work goes on in a background `bosun run` (pid {pid}); `bosun` here takes it back"
         );
     }
+    Ok(())
+}
+
+/// The interface over the engine of another process; quitting leaves that engine running.
+async fn attached(
+    paths: crate::config::ProjectPaths,
+    settings: crate::config::Settings,
+    store: Store,
+    config: AppConfig,
+    lines: tokio::sync::mpsc::Receiver<crate::protocol::LogLine>,
+    holder: Holder,
+) -> CliResult {
+    let root = paths.root.clone();
+    let (handle, attachment) = EngineHandle::attach(paths, &settings, store.clone()).await?;
+    tracing::info!(project = %root.display(), "attached to the engine already running ({holder})");
+    let config = AppConfig {
+        attached: true,
+        ..config
+    };
+    let mut terminate = signal(SignalKind::terminate()).map_err(CliError::failed)?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(CliError::failed)?;
+    let outcome = tokio::select! {
+        result = crate::tui::run(&handle, config, lines) => result.map_err(CliError::failed),
+        _ = terminate.recv() => Ok(QuitMode::Stop),
+        _ = hangup.recv() => Ok(QuitMode::Stop),
+    };
+    drop(attachment);
+    store.close().await;
+    outcome?;
+    println!("the engine ({holder}) goes on running");
     Ok(())
 }
 

@@ -10,6 +10,7 @@ mod inbox;
 mod interface;
 mod policy;
 mod run;
+mod tail;
 mod tasks;
 
 use std::io::IsTerminal;
@@ -129,6 +130,13 @@ impl Project {
             ..overrides
         };
         let settings = load_settings(&paths, &overrides).map_err(CliError::bad_input)?;
+        if let Some(url) = &settings.cache.redis_url {
+            redis::Client::open(url.as_str()).map_err(|e| {
+                CliError::bad_input(format!(
+                    "the Redis URL `{url}` (from --redis, BOSUN_REDIS_URL or cache.redis_url) is not valid: {e}"
+                ))
+            })?;
+        }
         Ok(Project { paths, settings })
     }
 }
@@ -204,5 +212,6 @@ async fn dispatch(cli: Cli) -> CliResult {
         Verb::Workflows { json } => defs::workflows(&project, json),
         Verb::Skills { json } => defs::skills(&project, json),
         Verb::Doctor { json } => doctor::doctor(&project, json).await,
+        Verb::Tail { json, lines } => tail::tail(&project, json, lines).await,
     }
 }

@@ -4,7 +4,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use super::{CliError, CliResult, Project};
 use crate::engine::Engine;
-use crate::engine::lock::{LockState, try_lock};
+use crate::engine::lock::{EngineLease, LockState, try_lock};
 use crate::store::Store;
 
 pub async fn run(project: Project) -> CliResult {
@@ -19,42 +19,56 @@ pub async fn run(project: Project) -> CliResult {
         .map_err(CliError::bad_input)?;
     // A broken policy is the user's to fix before the engine starts, as a broken config is.
     crate::engine::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
-    let _lock = acquire_engine_lock(&paths).await?;
+    let lease = acquire_engine_lock(&paths).await?;
     let store = Store::open(&paths.database()).await?;
     let root = paths.root.clone();
-    let mut engine = Engine::start(paths, settings, store.clone()).await?;
+    let mut engine = Engine::start(paths, settings, store.clone(), &lease).await?;
     tracing::info!(project = %root.display(), pid = std::process::id(), recovered = ?engine.recovered, "engine running");
     let mut interrupt = signal(SignalKind::interrupt()).map_err(CliError::failed)?;
     let mut terminate = signal(SignalKind::terminate()).map_err(CliError::failed)?;
     tokio::select! {
+        // Losing the lease also ends the scheduler: name the cause, not the symptom.
+        biased;
         _ = interrupt.recv() => tracing::info!("SIGINT: stopping"),
         _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
+        reason = lease.lost() => {
+            let _ = engine.shutdown().await;
+            store.close().await;
+            return Err(CliError::failed(format!(
+                "this engine lost the lease on {} ({reason}); it stopped so that two engines never run the same task",
+                root.display()
+            )));
+        }
         failure = engine.failed() => {
             store.close().await;
+            lease.release().await;
             return Err(CliError::failed(failure));
         }
     }
     let stopped = engine.shutdown().await;
     store.close().await;
+    lease.release().await;
     stopped.map_err(CliError::failed)?;
     tracing::info!("engine stopped; unfinished tasks resume at the next start");
     Ok(())
 }
 
-/// Takes the engine lock. A CLI verb may hold it for a moment (to tell whether an engine
-/// runs), so a held lock is tried again for a second before another engine is assumed.
+/// Takes the project's engine lease (see `engine::lock`), migrating the database first. An
+/// engine that has just let go may still be exiting (the interface handing its work to a
+/// background `bosun run`), so a held lease is tried again for a second before the start is
+/// refused.
 pub(super) async fn acquire_engine_lock(
     paths: &crate::config::ProjectPaths,
-) -> Result<crate::engine::lock::EngineLock, CliError> {
+) -> Result<EngineLease, CliError> {
     let mut holder = None;
     for _ in 0..20 {
-        match try_lock(&paths.engine_lock()).map_err(CliError::failed)? {
-            LockState::Acquired(lock) => return Ok(lock),
-            LockState::HeldBy(pid) => holder = pid,
+        match try_lock(&paths.database()).await? {
+            LockState::Acquired(lease) => return Ok(lease),
+            LockState::HeldBy(who) => holder = Some(who),
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let who = holder.map(|p| format!(" (pid {p})")).unwrap_or_default();
+    let who = holder.map(|h| format!(" ({h})")).unwrap_or_default();
     Err(CliError::failed(format!(
         "an engine already runs for {}{who}",
         paths.root.display()

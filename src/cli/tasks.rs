@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use super::format::{decisions_table, print_json, task_detail, task_table};
 use super::{CliError, CliResult, Project};
+use crate::engine::cached_task;
 use crate::engine::cancel::{CancelOutcome, close_cancelled, request_cancel};
-use crate::engine::lock::{LockState, try_lock};
+use crate::engine::lock::live_holder;
 use crate::engine::submit::{SubmitError, prepare, queue};
 use crate::engine::wake::nudge;
+use crate::mirror::Mirror;
 use crate::protocol::{Priority, SubmitRequest, TaskId, TaskStatus};
 use crate::store::{Store, read};
 
@@ -87,7 +89,13 @@ pub async fn list(
 pub async fn show(project: &Project, task: &str, json: bool) -> CliResult {
     let store = open_store(project).await?;
     let id = resolve(&store, task).await?;
-    let view = read::get_task(&store.reader, &id).await?;
+    let mirror = Mirror::new(
+        project.settings.cache.redis_url.as_deref(),
+        &project.paths.root,
+        project.settings.cache.timeout,
+    )
+    .map_err(CliError::bad_input)?;
+    let view = cached_task(&store.reader, mirror.as_ref(), &id).await?;
     store.close().await;
     let view = view.ok_or_else(|| CliError::failed(format!("no task `{task}`")))?;
     if json {
@@ -127,9 +135,7 @@ async fn cancel_inner(project: &Project, store: &Store, id: &TaskId) -> CliResul
 async fn wait_cancelled(project: &Project, store: &Store, id: &TaskId) -> CliResult {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        if let LockState::Acquired(_lock) =
-            try_lock(&project.paths.engine_lock()).map_err(CliError::failed)?
-        {
+        if live_holder(&project.paths.database()).await?.is_none() {
             // No engine: end whatever a dead engine left running, and close the task here.
             close_cancelled(store, id).await?;
             return Ok(());

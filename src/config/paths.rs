@@ -60,11 +60,6 @@ impl ProjectPaths {
         self.state_dir().join("bosun.db")
     }
 
-    /// Held (flock) by the one engine that runs for this project.
-    pub fn engine_lock(&self) -> PathBuf {
-        self.state_dir().join("engine.lock")
-    }
-
     pub fn logs_dir(&self) -> PathBuf {
         self.bosun_dir.join("logs")
     }

@@ -57,6 +57,8 @@ pub struct EscalationSettings {
 pub struct CacheSettings {
     /// `None` when Redis is off.
     pub redis_url: Option<String>,
+    /// The most any one Redis call may take before Bosun goes on without it.
+    pub timeout: Duration,
 }
 
 impl Default for Settings {
@@ -74,7 +76,10 @@ impl Default for Settings {
                 timeout: Duration::from_secs(300),
                 max_per_hour: 12,
             },
-            cache: CacheSettings { redis_url: None },
+            cache: CacheSettings {
+                redis_url: None,
+                timeout: Duration::from_millis(10),
+            },
             backup_interval: Duration::from_secs(300),
             log_level: "info".to_string(),
             theme: "dark".to_string(),
@@ -121,6 +126,7 @@ pub(super) struct PartialEscalation {
 #[serde(deny_unknown_fields)]
 pub(super) struct PartialCache {
     pub redis_url: Option<String>,
+    pub timeout: Option<DurationSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -178,10 +184,11 @@ impl Settings {
             set(&mut self.escalation.timeout, e.timeout.map(|d| d.0));
             set(&mut self.escalation.max_per_hour, e.max_per_hour);
         }
-        if let Some(c) = layer.cache
-            && let Some(url) = c.redis_url
-        {
-            self.cache.redis_url = redis_url(url);
+        if let Some(c) = layer.cache {
+            if let Some(url) = c.redis_url {
+                self.cache.redis_url = redis_url(url);
+            }
+            set(&mut self.cache.timeout, c.timeout.map(|d| d.0));
         }
         if let Some(b) = layer.backup {
             set(&mut self.backup_interval, b.interval.map(|d| d.0));

@@ -1,18 +1,21 @@
 //! Starting and stopping the engine, and the cloneable [`EngineHandle`] front ends talk to.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::policy::PolicyCache;
+use super::publish::Publisher;
 use super::recovery::{Recovered, recover};
 use super::runner::RunContext;
 use super::scheduler::Scheduler;
 use super::template::Templates;
 use super::wake::{WakeListener, socket_path};
 use crate::config::{ProjectPaths, Settings};
+use crate::mirror::Mirror;
 use crate::protocol::{Command, EventEnvelope, SubmitRequest, TaskId};
 use crate::store::audit::{AuditHandle, AuditLog};
 use crate::store::escalations::{EscalationOp, SESSION_KEY};
@@ -21,11 +24,12 @@ use crate::store::{ChangeProbe, Store, StoreError, WriteOp};
 /// Sends commands to a running engine and subscribes to its events.
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
-    commands: mpsc::Sender<Command>,
+    /// `None` when attached to another process's engine (see [`super::attach`]).
+    commands: Option<mpsc::Sender<Command>>,
     pub(super) store: Store,
     pub(super) paths: ProjectPaths,
     pub(super) changes: tokio::sync::watch::Receiver<u64>,
-    pub(super) redis_url: Option<String>,
+    pub(super) mirror: Option<Mirror>,
 }
 
 /// The running engine; [`Engine::shutdown`] stops it cleanly.
@@ -36,15 +40,18 @@ pub struct Engine {
     shutdown: CancellationToken,
     scheduler: tokio::task::JoinHandle<()>,
     audit: AuditHandle,
+    /// Publishing to Redis, when it is on; stopped after the scheduler.
+    publisher: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
 }
 
 impl Engine {
     /// Recovers what a previous engine left, then starts the scheduler. The caller must hold
-    /// the project's engine lock.
+    /// the project's engine `lease` (its claims are fenced by it; losing it stops the engine).
     pub async fn start(
         paths: ProjectPaths,
         settings: Settings,
         store: Store,
+        lease: &super::lock::EngineLease,
     ) -> Result<Engine, StoreError> {
         let recovered = recover(&store, &paths.root).await?;
         let probe = ChangeProbe::open(&paths.database()).await?;
@@ -75,7 +82,17 @@ impl Engine {
                 value: session.clone(),
             })])
             .await?;
-        let redis_url = settings.cache.redis_url.clone();
+        let mirror = match Mirror::new(
+            settings.cache.redis_url.as_deref(),
+            &paths.root,
+            settings.cache.timeout,
+        ) {
+            Ok(mirror) => mirror,
+            Err(e) => {
+                tracing::error!("{e}; running without Redis");
+                None
+            }
+        };
         let handle_paths = paths.clone();
         let ctx = Arc::new(RunContext {
             skill_slots: Arc::new(tokio::sync::Semaphore::new(
@@ -94,6 +111,16 @@ impl Engine {
             audit: audit.clone(),
         });
         let changes = ctx.changes.subscribe();
+        let publisher = mirror.clone().map(|mirror| {
+            let stop = CancellationToken::new();
+            let publisher = Publisher {
+                mirror,
+                store: store.clone(),
+                events: store.writer.subscribe(),
+                changes: ctx.changes.subscribe(),
+            };
+            (stop.clone(), tokio::spawn(publisher.run(stop)))
+        });
         let scheduler = Scheduler {
             ctx,
             commands: rx,
@@ -105,20 +132,22 @@ impl Engine {
             running: Default::default(),
             tracker: TaskTracker::new(),
             reload: false,
+            lease: lease.fence(),
         };
         let scheduler = tokio::spawn(scheduler.run());
         Ok(Engine {
             handle: EngineHandle {
-                commands: tx,
+                commands: Some(tx),
                 store,
                 paths: handle_paths,
                 changes,
-                redis_url,
+                mirror,
             },
             recovered,
             shutdown,
             scheduler,
             audit,
+            publisher,
         })
     }
 
@@ -131,6 +160,11 @@ impl Engine {
             .await
             .map_err(|e| format!("the engine's scheduler failed: {e}"));
         self.audit.flush().await;
+        if let Some((stop, publisher)) = self.publisher {
+            // The last events (steps interrupted by the stop) go out too, within a bound.
+            stop.cancel();
+            let _ = tokio::time::timeout(Duration::from_secs(2), publisher).await;
+        }
         stopped
     }
 
@@ -149,14 +183,40 @@ impl EngineHandle {
         self.store.writer.subscribe()
     }
 
+    pub(super) fn new_attached(
+        store: Store,
+        paths: ProjectPaths,
+        changes: tokio::sync::watch::Receiver<u64>,
+        mirror: Option<Mirror>,
+    ) -> EngineHandle {
+        EngineHandle {
+            commands: None,
+            store,
+            paths,
+            changes,
+            mirror,
+        }
+    }
+
+    /// True when the engine runs in another process.
+    pub fn is_attached(&self) -> bool {
+        self.commands.is_none()
+    }
+
     /// Validates and queues a task.
     pub async fn submit(&self, request: SubmitRequest) -> Result<TaskId, String> {
+        if self.is_attached() {
+            return self.submit_attached(request).await;
+        }
         self.ask(|reply| Command::SubmitTask { request, reply })
             .await
     }
 
     /// Cancels a task; true when something changed.
     pub async fn cancel(&self, id: TaskId) -> Result<bool, String> {
+        if self.is_attached() {
+            return self.cancel_attached(id).await;
+        }
         self.ask(|reply| Command::CancelTask { id, reply }).await
     }
 
@@ -167,10 +227,8 @@ impl EngineHandle {
     ) -> Result<T, String> {
         let (reply, answer) = oneshot::channel();
         let stopped = || "the engine has stopped".to_string();
-        self.commands
-            .send(command(reply))
-            .await
-            .map_err(|_| stopped())?;
+        let commands = self.commands.as_ref().ok_or_else(stopped)?;
+        commands.send(command(reply)).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }

@@ -1,6 +1,7 @@
 //! The engine: tokio actors that run tasks durably. It never names a terminal library.
 //!
-//! - [`handle`]: [`Engine`] (start, shutdown) and the cloneable [`EngineHandle`].
+//! - [`handle`]: [`Engine`] (start, shutdown) and the cloneable [`EngineHandle`]; `attach`: a
+//!   handle on the engine of another process, for a second interface.
 //! - `scheduler`: the actor owning the queue and the running set.
 //! - [`runner`]: one task's workflow, step by step, every change committed first.
 //! - [`recovery`]: what a starting engine does about a predecessor that died.
@@ -10,8 +11,10 @@
 //! - [`policy`]: who decides — the command reader and safety floor, rules, precedence.
 //! - [`process`]: process groups, bounded output, timeouts. [`lock`]: one engine per project.
 //! - [`wake`]: the datagram other processes send so the engine looks at the store at once.
+//! - `publish`: events and cache writes to Redis (see [`crate::mirror`]), beside the scheduler.
 
 pub mod answer;
+mod attach;
 pub mod cancel;
 pub mod catalog;
 pub mod handle;
@@ -19,6 +22,7 @@ pub mod inputs;
 pub mod lock;
 pub mod policy;
 pub mod process;
+mod publish;
 mod queries;
 pub mod queue;
 pub mod recovery;
@@ -30,4 +34,7 @@ pub mod template;
 pub mod wake;
 pub mod workflow;
 
+pub use attach::Attachment;
 pub use handle::{Engine, EngineHandle};
+pub use publish::SNAPSHOT_RECENT;
+pub use queries::{cached_snapshot, cached_task};

@@ -3,36 +3,27 @@
 //! directly (they never queue behind the scheduler); writes go through the engine.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+
+use sqlx::SqlitePool;
 
 use super::answer::{AnswerError, AnswerOutcome, answer};
 use super::handle::EngineHandle;
 use super::workflow::{load_workflows, parse_workflow};
+use crate::mirror::Mirror;
 use crate::protocol::{
     AnswerRequest, Changes, EngineEvent, Health, InputInfo, Snapshot, StatsView, StoreHealth,
     SubmitRequest, TaskId, TaskView, WorkflowInfo,
 };
 use crate::store::escalations::read as inbox;
-use crate::store::{StoreError, read, summary};
+use crate::store::{StoreError, ledger, read, summary};
 
 /// More events than this since the last look: the front end takes a new snapshot instead.
 const MAX_EVENTS: i64 = 2_000;
 
-/// How long the Redis health check may take.
-const REDIS_PING: Duration = Duration::from_millis(300);
-
 impl EngineHandle {
-    /// Every task, the inbox and the counts, with the newest events.
+    /// Every task, the inbox and the counts, with the newest events (see [`cached_snapshot`]).
     pub async fn snapshot(&self, recent: i64) -> Result<Snapshot, StoreError> {
-        let pool = &self.store.reader;
-        let last_seq = summary::last_seq(pool).await?;
-        Ok(Snapshot {
-            tasks: summary::all_summaries(pool).await?,
-            inbox: inbox::open(pool).await?,
-            stats: self.stats().await?,
-            last_seq,
-            recent: read::event_tail(pool, recent).await?,
-        })
+        cached_snapshot(&self.store.reader, self.mirror.as_ref(), recent).await
     }
 
     /// What changed after event `seq`.
@@ -72,9 +63,9 @@ impl EngineHandle {
         })
     }
 
-    /// One task with its steps.
+    /// One task with its steps, from the cache when it is current, else from SQLite.
     pub async fn task(&self, id: &TaskId) -> Result<Option<TaskView>, StoreError> {
-        read::get_task(&self.store.reader, id).await
+        cached_task(&self.store.reader, self.mirror.as_ref(), id).await
     }
 
     /// The output so far of every running step: (task, step, attempt, output).
@@ -156,15 +147,21 @@ impl EngineHandle {
         .await
     }
 
-    /// Whether SQLite and Redis answer.
+    /// Whether SQLite answers, and what the Redis link last saw.
     pub async fn health(&self) -> Health {
         let sqlite = match summary::last_seq(&self.store.reader).await {
             Ok(_) => StoreHealth::Ok,
             Err(e) => StoreHealth::Down(e.to_string()),
         };
-        let redis = match &self.redis_url {
+        let redis = match &self.mirror {
             None => StoreHealth::Off,
-            Some(url) => ping_redis(url).await,
+            Some(mirror) => {
+                if mirror.link.health().borrow().clone() == StoreHealth::Unknown {
+                    // Nothing has used the link yet: ask, within its bound.
+                    mirror.link.ping().await;
+                }
+                mirror.link.health().borrow().clone()
+            }
         };
         Health { sqlite, redis }
     }
@@ -175,18 +172,86 @@ impl EngineHandle {
     }
 }
 
-async fn ping_redis(url: &str) -> StoreHealth {
-    let client = match redis::Client::open(url) {
-        Ok(c) => c,
-        Err(e) => return StoreHealth::Down(e.to_string()),
+/// Reads the first-frame snapshot from SQLite, with the revision it is consistent with (`None`
+/// when a commit landed while it was read, so it must not be cached).
+pub(super) async fn read_snapshot(
+    pool: &SqlitePool,
+    recent: i64,
+) -> Result<(Option<i64>, Snapshot), StoreError> {
+    consistent(pool, async |pool| {
+        let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
+        Ok(Snapshot {
+            tasks: summary::all_summaries(pool).await?,
+            inbox: inbox::open(pool).await?,
+            stats: ledger::stats(pool, &crate::time::format_rfc3339(today)).await?,
+            last_seq: summary::last_seq(pool).await?,
+            recent: read::event_tail(pool, recent).await?,
+        })
+    })
+    .await
+}
+
+/// The first frame: from the Redis cache when it holds it at the store's current revision,
+/// else from SQLite (then cached in the background).
+pub async fn cached_snapshot(
+    pool: &SqlitePool,
+    mirror: Option<&Mirror>,
+    recent: i64,
+) -> Result<Snapshot, StoreError> {
+    let Some(mirror) = mirror else {
+        return Ok(read_snapshot(pool, recent).await?.1);
     };
-    let ping = async {
-        let mut conn = client.get_multiplexed_async_connection().await?;
-        redis::cmd("PING").query_async::<String>(&mut conn).await
-    };
-    match tokio::time::timeout(REDIS_PING, ping).await {
-        Ok(Ok(_)) => StoreHealth::Ok,
-        Ok(Err(e)) => StoreHealth::Down(e.to_string()),
-        Err(_) => StoreHealth::Down("no answer".into()),
+    let key = mirror.keys().snapshot(recent, &crate::time::utc_day());
+    let rev = summary::revision(pool).await?;
+    if let Some(snapshot) = mirror.cache.get(&key, rev).await {
+        return Ok(snapshot);
     }
+    let (rev, snapshot) = read_snapshot(pool, recent).await?;
+    if let Some(rev) = rev {
+        mirror.cache.put_later(key, rev, snapshot.clone());
+    }
+    Ok(snapshot)
+}
+
+/// One task's view and the revision it was read at, when the read was consistent.
+pub(super) async fn read_task_tagged(
+    pool: &SqlitePool,
+    id: &TaskId,
+) -> Result<Option<(i64, TaskView)>, StoreError> {
+    let (rev, view) = consistent(pool, async |pool| read::get_task(pool, id).await).await?;
+    Ok(rev.zip(view))
+}
+
+/// `bosun show` and the detail overlay: a task from the cache at the current revision, else
+/// from SQLite (then cached in the background).
+pub async fn cached_task(
+    pool: &SqlitePool,
+    mirror: Option<&Mirror>,
+    id: &TaskId,
+) -> Result<Option<TaskView>, StoreError> {
+    let Some(mirror) = mirror else {
+        return read::get_task(pool, id).await;
+    };
+    let key = mirror.keys().task(id);
+    let rev = summary::revision(pool).await?;
+    if let Some(view) = mirror.cache.get(&key, rev).await {
+        return Ok(Some(view));
+    }
+    let (rev, view) = consistent(pool, async |pool| read::get_task(pool, id).await).await?;
+    if let (Some(rev), Some(view)) = (rev, &view) {
+        mirror.cache.put_later(key, rev, view.clone());
+    }
+    Ok(view)
+}
+
+/// Runs `read` between two readings of the store's revision: equal readings mean no commit
+/// landed in between, so what was read is exactly the state at that revision.
+async fn consistent<T>(
+    pool: &SqlitePool,
+    read: impl AsyncFnOnce(&SqlitePool) -> Result<T, StoreError>,
+) -> Result<(Option<i64>, T), StoreError> {
+    let before = summary::revision(pool).await?;
+    let value = read(pool).await?;
+    let after = summary::revision(pool).await?;
+    Ok(((before == after).then_some(before), value))
 }

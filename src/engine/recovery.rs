@@ -18,7 +18,7 @@ pub struct Recovered {
 }
 
 /// Brings the store back to a state a fresh engine can run from. Call it only while holding
-/// the engine lock: no other engine may be running these tasks.
+/// the engine lease: no other engine may be running these tasks.
 pub async fn recover(store: &Store, root: &Path) -> Result<Recovered, StoreError> {
     let mut found = Recovered::default();
     for live in read::live_steps(&store.reader, None).await? {

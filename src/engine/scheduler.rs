@@ -4,7 +4,9 @@
 //! `data_version` (microseconds a poll).
 //!
 //! Invariant: a task is claimed (`queued` → `running`, committed) before its runner starts, and
-//! the claim is conditional, so a task cancelled meanwhile by another process is never run.
+//! the claim is conditional, so a task cancelled meanwhile by another process is never run, and
+//! fenced by the engine's lease, so an engine that lost it never starts a task. Losing the
+//! lease stops the engine as a shutdown does.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::cancel::{CancelOutcome, close_cancelled, request_cancel};
+use super::lock::LeaseFence;
 use super::queue::TaskQueue;
 use super::runner::{RunContext, RunTokens, initial_rows, run_task};
 use super::submit::{SubmitError, submit};
@@ -35,6 +38,8 @@ pub(crate) struct Scheduler {
     pub tracker: TaskTracker,
     /// Set when a claim failed: the next tick reloads the queue even if nothing changed.
     pub reload: bool,
+    /// The project's engine lease: its owner id fences every claim.
+    pub lease: LeaseFence,
 }
 
 impl Scheduler {
@@ -48,6 +53,11 @@ impl Scheduler {
             tokio::select! {
                 biased;
                 () = self.shutdown.cancelled() => break,
+                reason = self.lease.lost() => {
+                    tracing::error!(%reason, "this engine no longer holds the project's lease: it claims no more tasks and stops");
+                    self.shutdown.cancel();
+                    break;
+                }
                 Some(id) = finished_rx.recv() => {
                     self.running.remove(&id);
                     self.fill(&finished_tx).await;
@@ -143,7 +153,9 @@ impl Scheduler {
 
     /// Starts queued tasks while there is room.
     async fn fill(&mut self, finished: &mpsc::UnboundedSender<TaskId>) {
-        while self.running.len() < self.ctx.settings.engine.max_concurrent_workflows {
+        while self.running.len() < self.ctx.settings.engine.max_concurrent_workflows
+            && !self.lease.is_lost()
+        {
             let Some(id) = self.queue.pop() else { break };
             match self.claim(&id).await {
                 Ok(Some((task, run_id))) => {
@@ -192,6 +204,7 @@ impl Scheduler {
             id: id.clone(),
             run_id: run_id.clone(),
             at: now.clone(),
+            owner: self.lease.owner.clone(),
         }];
         if fresh {
             let number = read::run_count(reader, id).await? + 1;

@@ -14,7 +14,7 @@ pub fn socket_path(paths: &ProjectPaths) -> PathBuf {
     paths.state_dir().join("engine.sock")
 }
 
-/// The engine's end. Call only while holding the engine lock (it replaces a stale socket).
+/// The engine's end. Call only while holding the engine lease (it replaces a stale socket).
 pub struct WakeListener {
     socket: UnixDatagram,
     path: PathBuf,

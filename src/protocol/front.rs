@@ -108,8 +108,8 @@ impl Default for Health {
     }
 }
 
-/// What a front end needs for its first frame.
-#[derive(Debug, Clone, PartialEq)]
+/// What a front end needs for its first frame (the "session context" Redis caches).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub tasks: Vec<TaskSummary>,
     pub inbox: Vec<EscalationView>,

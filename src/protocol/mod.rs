@@ -2,6 +2,7 @@
 //! events out, and read-only views. Nothing here does I/O or holds logic beyond parsing names.
 
 mod command;
+mod describe;
 mod event;
 mod front;
 mod ids;

@@ -6,11 +6,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use nix::fcntl::{Flock, FlockArg};
-use sqlx::ConnectOptions;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, SqliteConnection};
 
 use super::{StoreError, WriterHandle};
 
@@ -29,6 +29,12 @@ pub fn migrations() -> Migrator {
     Migrator::with_migrations(vec![
         migration(1, "init", include_str!("migrations/0001_init.sql")),
         migration(2, "inbox", include_str!("migrations/0002_inbox.sql")),
+        migration(3, "revision", include_str!("migrations/0003_revision.sql")),
+        migration(
+            4,
+            "engine_lease",
+            include_str!("migrations/0004_engine_lease.sql"),
+        ),
     ])
 }
 
@@ -39,7 +45,9 @@ pub struct Store {
     pub writer: WriterHandle,
 }
 
-pub(super) fn options(path: &Path) -> Result<SqliteConnectOptions, StoreError> {
+/// How every connection to the database at `path` is opened (WAL, `synchronous=FULL`, a busy
+/// timeout, foreign keys); add `read_only` or `create_if_missing` as needed.
+pub fn connect_options(path: &Path) -> Result<SqliteConnectOptions, StoreError> {
     let url = format!("sqlite://{}", path.display());
     Ok(SqliteConnectOptions::from_str(&url)?
         .journal_mode(SqliteJournalMode::Wal)
@@ -65,24 +73,31 @@ async fn migration_lock(path: &Path) -> Result<Flock<File>, StoreError> {
     locked.map_err(|e| StoreError::Io(format!("cannot lock {} for migration: {e}", path.display())))
 }
 
+/// Opens (creating if needed) the database at `path` and upgrades its schema; returns the
+/// connection that did it.
+pub async fn migrate(path: &Path) -> Result<SqliteConnection, StoreError> {
+    // Two processes opening a new database at once would both create the schema; the first
+    // holds this lock while it migrates, the second then finds nothing to do.
+    let _migrating = migration_lock(path).await?;
+    let mut conn = connect_options(path)?
+        .create_if_missing(true)
+        .connect()
+        .await?;
+    // `run_direct` rather than `run`: the future of `run(&mut conn)` is not `Send` for every
+    // lifetime (sqlx's `Acquire` quirk), which would make `open` unspawnable.
+    migrations().run_direct(None, &mut conn, false).await?;
+    Ok(conn)
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and upgrades its schema.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        let conn = {
-            // Two processes opening a new database at once would both create the schema; the
-            // first holds this lock while it migrates, the second then finds nothing to do.
-            let _migrating = migration_lock(path).await?;
-            let mut conn = options(path)?.create_if_missing(true).connect().await?;
-            // `run_direct` rather than `run`: the future of `run(&mut conn)` is not `Send` for
-            // every lifetime (sqlx's `Acquire` quirk), which would make `open` unspawnable.
-            migrations().run_direct(None, &mut conn, false).await?;
-            conn
-        };
+        let conn = migrate(path).await?;
         let writer = WriterHandle::spawn(conn);
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(0)
-            .connect_with(options(path)?.read_only(true))
+            .connect_with(connect_options(path)?.read_only(true))
             .await?;
         Ok(Store { reader, writer })
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 use sqlx::{ConnectOptions, SqliteConnection};
 
 use super::StoreError;
-use super::open::options;
+use super::open::connect_options;
 
 /// Tells whether the database changed since the last look.
 pub struct ChangeProbe {
@@ -17,7 +17,7 @@ pub struct ChangeProbe {
 
 impl ChangeProbe {
     pub async fn open(path: &Path) -> Result<ChangeProbe, StoreError> {
-        let mut conn = options(path)?.read_only(true).connect().await?;
+        let mut conn = connect_options(path)?.read_only(true).connect().await?;
         let last = data_version(&mut conn).await?;
         Ok(ChangeProbe { conn, last })
     }

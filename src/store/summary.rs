@@ -96,6 +96,15 @@ pub async fn last_seq(pool: &SqlitePool) -> Result<i64, StoreError> {
     Ok(row.0.unwrap_or(0))
 }
 
+/// The store's revision: bumped by every committed write batch, so two equal readings with a
+/// read in between mean that read saw one consistent state.
+pub async fn revision(pool: &SqlitePool) -> Result<i64, StoreError> {
+    let row: (i64,) = sqlx::query_as("SELECT value FROM revision WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    Ok(row.0)
+}
+
 /// The output so far of every running step: (task, step, attempt, output).
 pub async fn running_outputs(
     pool: &SqlitePool,

@@ -11,12 +11,14 @@ use crate::protocol::{EngineEvent, TaskId, TaskStatus};
 #[derive(Debug, Clone)]
 pub enum WriteOp {
     InsertTask(NewTask),
-    /// `queued` → `running` with this run; conflicts unless the task is still queued and no one
-    /// asked to cancel it.
+    /// `queued` → `running` with this run; conflicts unless the task is still queued, no one
+    /// asked to cancel it, and `owner` still holds the project's engine lease (an engine that
+    /// lost its lease can never claim, even before it notices).
     ClaimTask {
         id: TaskId,
         run_id: String,
         at: String,
+        owner: String,
     },
     /// Starts a new run of a claimed task (its steps are inserted separately).
     InsertRun {
@@ -105,19 +107,23 @@ impl WriteOp {
             .execute(&mut *conn)
             .await?
             .rows_affected(),
-            WriteOp::ClaimTask { id, run_id, at } => {
+            WriteOp::ClaimTask { id, run_id, at, owner } => {
                 let affected = sqlx::query(
                     "UPDATE tasks SET status = 'running', run_id = ?, \
                      started_at = COALESCE(started_at, ?) \
-                     WHERE id = ? AND status = 'queued' AND cancel_requested = 0",
+                     WHERE id = ? AND status = 'queued' AND cancel_requested = 0 \
+                     AND EXISTS (SELECT 1 FROM engine_lease WHERE owner = ?)",
                 )
                 .bind(run_id)
                 .bind(at)
                 .bind(id.as_str())
+                .bind(owner)
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
-                require_change(affected, || format!("task {id} is no longer queued"))?
+                require_change(affected, || {
+                    format!("task {id} is no longer queued, or this engine lost its lease")
+                })?
             }
             WriteOp::InsertRun { id, task_id, number, at } => sqlx::query(
                 "INSERT INTO runs (id, task_id, number, started_at) VALUES (?, ?, ?, ?)",

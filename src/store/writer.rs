@@ -3,7 +3,8 @@
 //!
 //! Invariants: a request's ops commit together or not at all (one SAVEPOINT each); events are
 //! appended in one multi-row INSERT per batch and broadcast only after COMMIT succeeded, in
-//! sequence order; a request is acknowledged only after its batch is durable.
+//! sequence order; a request is acknowledged only after its batch is durable; every batch bumps
+//! the store's revision (see [`super::summary::revision`]), which versions cached copies.
 
 use sqlx::{Connection, SqliteConnection};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -185,6 +186,7 @@ async fn try_batch(
     }
     let seqs = append_events(conn, &appended).await?;
     append_logs(conn, &logs).await?;
+    exec(conn, "UPDATE revision SET value = value + 1 WHERE id = 1").await?;
     exec(conn, "COMMIT").await?;
     Ok((outcomes, appended, seqs))
 }

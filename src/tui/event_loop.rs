@@ -20,7 +20,7 @@ use crate::protocol::{LogLine, TaskStatus};
 /// How often SQLite and Redis are checked for the status bar.
 const HEALTH_EVERY: Duration = Duration::from_secs(5);
 /// Events read into the Logs pane at start.
-const RECENT_EVENTS: i64 = 200;
+const RECENT_EVENTS: i64 = crate::engine::SNAPSHOT_RECENT;
 
 /// Runs until the user quits; returns how.
 pub async fn run(

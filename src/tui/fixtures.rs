@@ -41,6 +41,7 @@ pub fn app(theme: &str) -> App {
         log_lines: 5_000,
         limit: 10,
         offset: time::UtcOffset::UTC,
+        attached: false,
     };
     App::new(config, now())
 }

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod redis;
+pub mod tmux;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -121,8 +124,27 @@ impl Project {
         }
     }
 
-    /// Starts `bosun run` for this project.
+    /// Starts `bosun run` for this project and waits until it holds the project's lease.
     pub fn start_engine(&self, extra: &[&str]) -> EngineProcess {
+        let mut engine = self.spawn_engine(extra);
+        let pid = i64::from(engine.pid());
+        let start = Instant::now();
+        while self.lease_holder() != Some(pid) {
+            assert!(
+                engine.is_running(),
+                "engine exited before it took the lease"
+            );
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "engine did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        engine
+    }
+
+    /// Starts `bosun run` for this project without waiting for anything.
+    pub fn spawn_engine(&self, extra: &[&str]) -> EngineProcess {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"));
         cmd.arg("run").args(extra);
         self.configure(&mut cmd);
@@ -130,20 +152,22 @@ impl Project {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let child = cmd.spawn().expect("start bosun run");
-        // The engine is ready once it holds its lock and has written its PID there.
-        let lock = self.path(".bosun/state/engine.lock");
-        let start = Instant::now();
-        while std::fs::read_to_string(&lock)
-            .map(|t| t.trim() != child.id().to_string())
-            .unwrap_or(true)
-        {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "engine did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
         EngineProcess { child: Some(child) }
+    }
+
+    /// The PID of the engine holding this project's lease, if a live one does.
+    pub fn lease_holder(&self) -> Option<i64> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let db = self.path(".bosun/state/bosun.db");
+        // While the engine creates the database, reading it may fail: not held yet.
+        runtime
+            .block_on(bosun::engine::lock::live_holder(&db))
+            .ok()
+            .flatten()
+            .map(|holder| holder.pid)
     }
 
     /// The step with `id` in a `show --json` view.
@@ -177,6 +201,12 @@ impl EngineProcess {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Waits for the engine to exit by itself; its exit status and stderr.
+    pub fn finish(mut self) -> std::process::Output {
+        let child = self.child.take().expect("engine");
+        child.wait_with_output().expect("wait for engine")
     }
 
     /// SIGINT and wait: the clean stop. Returns its stderr.

@@ -18,7 +18,9 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 
-pub use procfs::{end_group_if_ours, end_leftover_groups, process_start_time};
+pub use procfs::{
+    end_group_if_ours, end_leftover_groups, live_process_start_time, process_start_time,
+};
 pub use supervise::{SUPERVISE_VERB, supervise};
 pub use tail::TailBuffer;
 

@@ -5,10 +5,23 @@ use nix::sys::signal::Signal;
 
 /// The process's start time in clock ticks since boot (field 22 of `/proc/PID/stat`).
 pub fn process_start_time(pid: u32) -> Option<u64> {
+    stat(pid).map(|(_, start)| start)
+}
+
+/// The start time of a process that still runs: `None` when it is gone or a zombie (dead, only
+/// not yet reaped by its parent).
+pub fn live_process_start_time(pid: u32) -> Option<u64> {
+    stat(pid).and_then(|(state, start)| (state != 'Z').then_some(start))
+}
+
+/// The state letter (field 3) and start time (field 22) of `/proc/PID/stat`.
+fn stat(pid: u32) -> Option<(char, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let start = fields.nth(18)?.parse().ok()?;
+    Some((state, start))
 }
 
 /// Ends (SIGKILL) the process group led by `pid` if that process is still the one recorded
@@ -41,6 +54,7 @@ mod tests {
         let a = process_start_time(me).expect("own stat");
         assert_eq!(process_start_time(me), Some(a));
         assert_eq!(process_start_time(u32::MAX), None);
+        assert_eq!(live_process_start_time(me), Some(a));
     }
 }
 

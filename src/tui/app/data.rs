@@ -6,8 +6,7 @@ use std::collections::HashSet;
 
 use super::App;
 use crate::protocol::{
-    Changes, EngineEvent, EventEnvelope, LogLevel, LogLine, Snapshot, StepStatus, TaskId,
-    TaskStatus, TaskView,
+    Changes, EngineEvent, EventEnvelope, LogLevel, LogLine, Snapshot, StepStatus, TaskId, TaskView,
 };
 use crate::tui::msg::Effect;
 use crate::tui::overlays::Layer;
@@ -192,87 +191,13 @@ fn new_part<'a>(seen: &str, now: &'a str) -> &'a str {
 
 /// An engine event as a log line.
 pub fn event_line(envelope: &EventEnvelope) -> LogLine {
-    let (level, text) = describe(&envelope.event);
+    let (level, text) = envelope.event.describe();
     LogLine {
         at: envelope.at.clone(),
         level,
         task_id: Some(envelope.event.task_id().clone()),
         source: envelope.event.task_id().to_string(),
         text,
-    }
-}
-
-fn describe(event: &EngineEvent) -> (LogLevel, String) {
-    use EngineEvent as E;
-    let info = LogLevel::Info;
-    match event {
-        E::TaskSubmitted { workflow, .. } => (info, format!("submitted to workflow {workflow}")),
-        E::TaskStarted { .. } => (info, "started".into()),
-        E::StepStarted {
-            step_id, attempt, ..
-        } => (info, format!("step {step_id} started (attempt {attempt})")),
-        E::StepFinished {
-            step_id,
-            status,
-            exit_code,
-            ..
-        } => {
-            let level = if *status == StepStatus::Failed {
-                LogLevel::Warn
-            } else {
-                info
-            };
-            let code = exit_code.map(|c| format!(", exit {c}")).unwrap_or_default();
-            (level, format!("step {step_id} {status}{code}"))
-        }
-        E::StepInterrupted { step_id, .. } => (
-            LogLevel::Warn,
-            format!("step {step_id} interrupted; it runs again"),
-        ),
-        E::DecisionMade {
-            step_id,
-            choice,
-            decided_by,
-            ..
-        } => (
-            info,
-            format!(
-                "decision{}: {choice} (by {decided_by})",
-                step_id
-                    .as_deref()
-                    .map(|s| format!(" for {s}"))
-                    .unwrap_or_default()
-            ),
-        ),
-        E::EscalationOpened {
-            escalation_id,
-            batch,
-            ..
-        } => (
-            LogLevel::Warn,
-            format!("question {escalation_id} waits in the inbox (batch {batch})"),
-        ),
-        E::EscalationClosed {
-            escalation_id,
-            choice,
-            decided_by,
-            ..
-        } => (
-            info,
-            format!(
-                "question {escalation_id} closed: {} (by {decided_by})",
-                choice.as_deref().unwrap_or("withdrawn")
-            ),
-        ),
-        E::TaskFinished { status, .. } => {
-            let level = match status {
-                TaskStatus::Failed => LogLevel::Error,
-                TaskStatus::Cancelled => LogLevel::Warn,
-                _ => info,
-            };
-            (level, format!("finished: {status}"))
-        }
-        E::CancelRequested { .. } => (LogLevel::Warn, "cancel requested".into()),
     }
 }
 

@@ -100,7 +100,7 @@ impl App {
             Action::Quit => {
                 let running = self.model.counts();
                 let running = running.running + running.waiting;
-                if running > 0 {
+                if running > 0 && !self.attached {
                     self.layers
                         .push(Layer::Confirm(Confirm::new(ConfirmKind::Quit { running })));
                     Vec::new()

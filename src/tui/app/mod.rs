@@ -57,6 +57,8 @@ pub struct AppConfig {
     /// `engine.max_concurrent_workflows`.
     pub limit: usize,
     pub offset: UtcOffset,
+    /// The engine runs in another process: quitting leaves it running, without asking.
+    pub attached: bool,
 }
 
 /// The whole interface state.
@@ -75,6 +77,7 @@ pub struct App {
     pub notify: NotifySettings,
     pub now: OffsetDateTime,
     pub offset: UtcOffset,
+    pub attached: bool,
     /// Advances on each animation tick (the spinner).
     pub frame: usize,
     pub size: (u16, u16),
@@ -105,6 +108,7 @@ impl App {
             notify: config.notify,
             now,
             offset: config.offset,
+            attached: config.attached,
             frame: 0,
             size: (80, 24),
             notice: None,

@@ -30,10 +30,10 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
         .unwrap_or_else(|| "–".into());
     let health = |name: &str, h: &StoreHealth| -> Span<'static> {
         let (text, role) = match h {
-            StoreHealth::Ok => (format!("{name} ok"), Role::HealthOk),
-            StoreHealth::Off => (format!("{name} off"), Role::HealthOff),
-            StoreHealth::Down(_) => (format!("{name} down"), Role::HealthBad),
-            StoreHealth::Unknown => (format!("{name} …"), Role::HealthOff),
+            StoreHealth::Ok => (format!("{name}: ok"), Role::HealthOk),
+            StoreHealth::Off => (format!("{name}: off"), Role::HealthOff),
+            StoreHealth::Down(_) => (format!("{name}: down"), Role::HealthBad),
+            StoreHealth::Unknown => (format!("{name}: …"), Role::HealthOff),
         };
         Span::styled(text, bar.patch(theme.style(role)))
     };
