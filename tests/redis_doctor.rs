@@ -4,61 +4,8 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-use support::{Project, eventually};
-
-struct RedisServer {
-    child: Option<Child>,
-    url: String,
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-/// A real Redis: the configured one, else a fresh `redis-server` (the test fails if neither).
-fn redis() -> RedisServer {
-    if let Ok(url) = std::env::var("BOSUN_TEST_REDIS_URL") {
-        return RedisServer { child: None, url };
-    }
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server must be installed (or BOSUN_TEST_REDIS_URL set) for the Redis tests");
-    eventually(
-        Duration::from_secs(10),
-        "redis-server accepts connections",
-        || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
-    );
-    RedisServer {
-        child: Some(child),
-        url: format!("redis://127.0.0.1:{port}/"),
-    }
-}
+use support::Project;
+use support::redis::RedisServer;
 
 fn doctor(p: &Project, redis: &str) -> (bool, serde_json::Value) {
     let out = p.bosun(&["doctor", "--json", "--redis", redis]);
@@ -73,7 +20,7 @@ fn doctor(p: &Project, redis: &str) -> (bool, serde_json::Value) {
 
 #[test]
 fn doctor_reports_a_live_redis() {
-    let server = redis();
+    let server = RedisServer::start();
     let p = Project::new();
     let (ok, check) = doctor(&p, &server.url);
     assert!(ok, "{check:#}");
