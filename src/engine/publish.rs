@@ -56,9 +56,9 @@ impl Publisher {
             snapshot_dirty: true,
             snapshot_next: Instant::now(),
         };
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            // Idle (nothing to write, Redis up) it sleeps until an event: no periodic wake-up.
+            let next = state.next_deadline();
             let result = tokio::select! {
                 () = stop.cancelled() => break,
                 event = self.events.recv() => match event {
@@ -67,7 +67,7 @@ impl Publisher {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 Ok(()) = self.changes.changed() => state.catch_up().await,
-                _ = tick.tick() => state.on_tick().await,
+                () = sleep_until_some(next) => state.on_tick().await,
             };
             if let Err(e) = result {
                 tracing::warn!(error = %e, "publishing to Redis: could not read the store");
@@ -77,7 +77,28 @@ impl Publisher {
     }
 }
 
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl State {
+    /// When there is next something to do: a probe while Redis is down, views or the snapshot
+    /// to write.
+    fn next_deadline(&self) -> Option<Instant> {
+        if let Some(retry) = self.mirror.link.retry_at() {
+            return Some(Instant::from_std(retry));
+        }
+        let snapshot = self.snapshot_dirty.then_some(self.snapshot_next);
+        match (self.tasks_due, snapshot) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     async fn on_event(&mut self, event: EventEnvelope) -> Result<(), StoreError> {
         if event.seq <= self.cursor {
             return Ok(());
