@@ -175,7 +175,8 @@ fn tail(project: &std::path::Path, redis: &str) -> (Child, BufReader<std::proces
 async fn fan_out(url: &str, label: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store_with(dir.path(), 1).await;
-    let mirror = Mirror::new(Some(url), dir.path(), Duration::from_millis(10)).expect("url");
+    let on = (url != "off").then_some(url);
+    let mirror = Mirror::new(on, dir.path(), Duration::from_millis(10)).expect("url");
     let (mut child, mut stdout) = tail(dir.path(), url);
     let mut events = store.writer.subscribe();
     let id = TaskId::from("t-000000");

@@ -115,6 +115,7 @@ impl Engine {
             let stop = CancellationToken::new();
             let publisher = Publisher {
                 mirror,
+                after: lease.first_seq(),
                 store: store.clone(),
                 events: store.writer.subscribe(),
                 changes: ctx.changes.subscribe(),

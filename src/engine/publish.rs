@@ -28,6 +28,8 @@ pub const SNAPSHOT_RECENT: i64 = 200;
 
 pub(super) struct Publisher {
     pub mirror: Mirror,
+    /// Publish every event after this one (the newest when the engine took its lease).
+    pub after: i64,
     pub store: Store,
     pub events: broadcast::Receiver<EventEnvelope>,
     pub changes: watch::Receiver<u64>,
@@ -46,16 +48,20 @@ struct State {
 impl Publisher {
     /// Runs until `stop`, then publishes what the store holds beyond what was published.
     pub async fn run(mut self, stop: CancellationToken) {
-        let cursor = summary::last_seq(&self.store.reader).await.unwrap_or(0);
+        // Events committed before the publisher got here (a submission while the engine was
+        // starting, recovery's own) go out first.
         let mut state = State {
             mirror: self.mirror,
             store: self.store,
-            cursor,
+            cursor: self.after,
             touched: BTreeSet::new(),
             tasks_due: None,
             snapshot_dirty: true,
             snapshot_next: Instant::now(),
         };
+        if let Err(e) = state.catch_up().await {
+            tracing::warn!(error = %e, "publishing to Redis: could not read the store");
+        }
         loop {
             // Idle (nothing to write, Redis up) it sleeps until an event: no periodic wake-up.
             let next = state.next_deadline();

@@ -191,3 +191,43 @@ fn read_array(reader: &mut impl BufRead) -> Option<Vec<String>> {
     }
     Some(items)
 }
+
+/// A server that accepts connections and holds them open without ever answering: a Redis that
+/// hangs rather than one that is down. Dropping it closes every socket.
+pub struct SilentServer {
+    pub url: String,
+    addr: std::net::SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SilentServer {
+    pub fn start() -> SilentServer {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        std::thread::spawn(move || {
+            let mut held: Vec<TcpStream> = Vec::new();
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                held.extend(stream.ok());
+            }
+        });
+        SilentServer {
+            url: format!("redis://{addr}/"),
+            addr,
+            stop,
+        }
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes the accepting thread so it sees the flag and lets every socket go.
+        let _ = TcpStream::connect(self.addr);
+    }
+}

@@ -47,6 +47,8 @@ pub enum LockState {
 #[derive(Debug)]
 pub struct EngineLease {
     fence: LeaseFence,
+    /// The newest event when the lease was taken: this engine publishes every event after it.
+    first_seq: i64,
     stop: CancellationToken,
     heartbeat: Option<JoinHandle<()>>,
 }
@@ -86,6 +88,12 @@ impl EngineLease {
 
     pub fn fence(&self) -> LeaseFence {
         self.fence.clone()
+    }
+
+    /// The newest event when the lease was taken (read in the same transaction): the events
+    /// after it were all committed while this engine held the lease.
+    pub fn first_seq(&self) -> i64 {
+        self.first_seq
     }
 
     /// See [`LeaseFence::lost`].
@@ -130,8 +138,8 @@ pub(crate) async fn try_lock_for(db: &Path, ttl: Duration) -> Result<LockState, 
         "ROLLBACK"
     };
     let ended = sqlx::query(end).execute(&mut conn).await;
-    let expires_at = match decided? {
-        Ok(expires_at) => expires_at,
+    let (expires_at, first_seq) = match decided? {
+        Ok(taken) => taken,
         Err(holder) => {
             let _ = conn.close().await;
             return Ok(LockState::HeldBy(holder));
@@ -150,19 +158,20 @@ pub(crate) async fn try_lock_for(db: &Path, ttl: Duration) -> Result<LockState, 
     ));
     Ok(LockState::Acquired(EngineLease {
         fence: LeaseFence { owner, lost },
+        first_seq,
         stop,
         heartbeat: Some(heartbeat),
     }))
 }
 
-/// Inside the transaction: writes our row unless another engine holds the lease. `Ok(expiry)`
-/// when taken, `Err(holder)` when refused.
+/// Inside the transaction: writes our row unless another engine holds the lease.
+/// `Ok((expiry, newest event))` when taken, `Err(holder)` when refused.
 async fn take(
     conn: &mut SqliteConnection,
     here: &Here,
     owner: &str,
     ttl_ms: i64,
-) -> Result<Result<i64, Holder>, StoreError> {
+) -> Result<Result<(i64, i64), Holder>, StoreError> {
     let now = now_ms();
     if let Some(row) = read_row(conn).await? {
         if row.holds(here, now) {
@@ -190,7 +199,10 @@ async fn take(
     .bind(ours.expires_at)
     .execute(&mut *conn)
     .await?;
-    Ok(Ok(ours.expires_at))
+    let newest: (Option<i64>,) = sqlx::query_as("SELECT max(seq) FROM events")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Ok((ours.expires_at, newest.0.unwrap_or(0))))
 }
 
 /// Renews the lease every third of `ttl` until `stop` fires (then deletes our row) or the
