@@ -86,8 +86,11 @@ fn task(n: usize) -> NewTask {
     }
 }
 
+/// The project database at `dir` (where `bosun` looks for it), with `tasks` queued tasks.
 async fn store_with(dir: &std::path::Path, tasks: usize) -> Store {
-    let store = Store::open(&dir.join("bosun.db")).await.expect("open");
+    let state = dir.join(".bosun/state");
+    std::fs::create_dir_all(&state).expect("state dir");
+    let store = Store::open(&state.join("bosun.db")).await.expect("open");
     for chunk in (0..tasks).collect::<Vec<_>>().chunks(500) {
         let ops = chunk
             .iter()
@@ -200,7 +203,14 @@ async fn fan_out(url: &str, label: &str) {
             line.contains(&format!("\"seq\":{}", envelope.seq)),
             "{line}"
         );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        // Spread the writes over the follower's poll interval (without Redis it looks four
+        // times a second), so the figures are not those of one phase.
+        let pause = if mirror.is_some() {
+            5
+        } else {
+            (values.len() as u64 * 37) % 250
+        };
+        tokio::time::sleep(Duration::from_millis(pause)).await;
     }
     report(
         &format!("fan-out to `bosun tail` in another process, {label}"),

@@ -117,7 +117,12 @@ impl EngineHandle {
 
     /// Answers an open question (see [`super::answer`]).
     pub async fn answer(&self, request: AnswerRequest) -> Result<AnswerOutcome, AnswerError> {
-        answer(&self.paths, &self.store, &request).await
+        let outcome = answer(&self.paths, &self.store, &request).await;
+        if self.is_attached() {
+            // The engine of another process acts on it at once rather than at its next poll.
+            super::wake::nudge(&self.paths);
+        }
+        outcome
     }
 
     /// Queues a new task with the description, workflow, inputs and priority of `id`.
