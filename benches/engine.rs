@@ -12,22 +12,9 @@ use std::time::{Duration, Instant};
 use bosun::protocol::{EngineEvent, Priority, TaskId};
 use bosun::store::{NewTask, Store, WriteOp};
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn report(name: &str, unit: &str, mut values: Vec<f64>) {
-    values.sort_by(f64::total_cmp);
-    println!(
-        "{name}: n={} p50={:.2}{unit} p90={:.2}{unit} p99={:.2}{unit} max={:.2}{unit}",
-        values.len(),
-        percentile(&values, 0.5),
-        percentile(&values, 0.9),
-        percentile(&values, 0.99),
-        values.last().copied().unwrap_or_default()
-    );
-}
+#[path = "common/stats.rs"]
+mod stats;
+use stats::report;
 
 fn bosun(project: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_bosun"))

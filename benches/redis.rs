@@ -17,21 +17,12 @@ use bosun::mirror::Mirror;
 use bosun::protocol::{EngineEvent, Priority, TaskId};
 use bosun::store::{NewTask, Store, WriteOp};
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
+#[path = "common/stats.rs"]
+mod stats;
+use stats::report;
 
-fn report(name: &str, mut values: Vec<f64>) {
-    values.sort_by(f64::total_cmp);
-    println!(
-        "{name}: n={} p50={:.3}ms p90={:.3}ms p99={:.3}ms max={:.3}ms",
-        values.len(),
-        percentile(&values, 0.5),
-        percentile(&values, 0.9),
-        percentile(&values, 0.99),
-        values.last().copied().unwrap_or_default()
-    );
+fn report_ms(name: &str, values: Vec<f64>) {
+    report(name, "ms", values);
 }
 
 struct Server(Option<Child>, String);
@@ -110,7 +101,7 @@ async fn time_reads<F: AsyncFn()>(name: &str, n: usize, read: F) {
         read().await;
         values.push(start.elapsed().as_secs_f64() * 1000.0);
     }
-    report(name, values);
+    report_ms(name, values);
 }
 
 async fn reads(url: &str) {
@@ -212,7 +203,7 @@ async fn fan_out(url: &str, label: &str) {
         };
         tokio::time::sleep(Duration::from_millis(pause)).await;
     }
-    report(
+    report_ms(
         &format!("fan-out to `bosun tail` in another process, {label}"),
         values,
     );
@@ -242,7 +233,7 @@ async fn silent() {
         "silent Redis: first read {:.2}ms (one 10 ms timeout), then:",
         values[0]
     );
-    report(
+    report_ms(
         "task view with a silent Redis (after the first)",
         values.split_off(1),
     );

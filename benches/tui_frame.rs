@@ -13,21 +13,12 @@ use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
+#[path = "common/stats.rs"]
+mod stats;
+use stats::report;
 
-fn report(name: &str, mut values: Vec<f64>) {
-    values.sort_by(f64::total_cmp);
-    println!(
-        "{name}: n={} p50={:.3}ms p90={:.3}ms p99={:.3}ms max={:.3}ms",
-        values.len(),
-        percentile(&values, 0.5),
-        percentile(&values, 0.9),
-        percentile(&values, 0.99),
-        values.last().copied().unwrap_or_default()
-    );
+fn report_ms(name: &str, values: Vec<f64>) {
+    report(name, "ms", values);
 }
 
 fn frames(app: &mut App, width: u16, height: u16, n: usize) -> Vec<f64> {
@@ -47,11 +38,11 @@ fn frames(app: &mut App, width: u16, height: u16, n: usize) -> Vec<f64> {
 fn main() {
     let mut app = fixtures::overflowing();
     frames(&mut app, 200, 50, 20);
-    report(
+    report_ms(
         "full frame 200x50, 10,000 tasks, 50-step workflow",
         frames(&mut app, 200, 50, 500),
     );
-    report("full frame 80x24, same data", frames(&mut app, 80, 24, 500));
+    report_ms("full frame 80x24, same data", frames(&mut app, 80, 24, 500));
 
     let mut times = Vec::new();
     for n in 0..200 {
@@ -73,7 +64,7 @@ fn main() {
         app.update(Msg::Changes(Box::new(changes)));
         times.push(start.elapsed().as_secs_f64() * 1_000.0);
     }
-    report(
+    report_ms(
         "one task changed: patch the model and rebuild 10,000 rows",
         times,
     );
@@ -84,5 +75,5 @@ fn main() {
         app.update(Msg::Key(KeyCode::Char('j').into()));
         times.push(start.elapsed().as_secs_f64() * 1_000.0);
     }
-    report("key press moving the selection", times);
+    report_ms("key press moving the selection", times);
 }
