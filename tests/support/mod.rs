@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod redis;
+pub mod redis_engine;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};
