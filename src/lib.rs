@@ -10,6 +10,7 @@
 //! - [`store`]: SQLite (the truth): migrations, the group-commit writer actor, the read pool.
 //! - [`engine`]: skills, workflows, the scheduler actor, workflow runners, crash recovery.
 //! - [`mirror`]: Redis, optional: live events across processes and a revision-checked cache.
+//! - [`watch`]: the project-tree watcher (notify) and the workflows' watch triggers.
 //! - [`tui`]: the terminal interface over an engine in the same process; it names no store.
 //! - [`cli`]: the verbs of the `bosun` binary, and the interface when no verb is given.
 //! - [`telemetry`]: tracing to rolling files and stderr.
@@ -24,3 +25,4 @@ pub mod store;
 pub mod telemetry;
 pub mod time;
 pub mod tui;
+pub mod watch;

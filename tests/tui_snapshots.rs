@@ -68,6 +68,26 @@ fn every_pane_zoomed() {
 }
 
 #[test]
+fn invalid_definitions_are_counted_in_the_status_bar() {
+    for size in SIZES {
+        let mut app = fixtures::typical("dark");
+        let mut health = app.model.health.clone();
+        health.definitions = vec![
+            "/p/.bosun/config.yaml:2:29: engine.max_concurrent_workflows: invalid u64".into(),
+            "/p/.bosun/policy.yaml:4:13: rules[0].action: unknown variant `perhaps`".into(),
+        ];
+        app.update(Msg::Health(health));
+        let name = format!("screen_definition_errors_{}x{}", size.0, size.1);
+        insta::assert_snapshot!(name, screen(&mut app, size));
+        // The count is drawn in the HealthBad role: the status bar's styled line.
+        let styled = styled(&draw(&app, size.0, size.1));
+        let bar: Vec<&str> = styled.lines().rev().take(2).collect();
+        let name = format!("styled_definition_errors_status_bar_{}x{}", size.0, size.1);
+        insta::assert_snapshot!(name, format!("{}\n{}", bar[1], bar[0]));
+    }
+}
+
+#[test]
 fn small_terminals_show_one_pane_with_tabs() {
     let mut app = fixtures::typical("dark");
     app.focus = PaneId::Inbox;

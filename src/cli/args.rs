@@ -124,6 +124,14 @@ pub enum Verb {
         #[arg(long)]
         json: bool,
     },
+    /// Print, live, which file changes would start which workflows (nothing is started).
+    Watch {
+        #[arg(long)]
+        dry_run: bool,
+        /// One JSON object per change.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the live event stream: the last few events, then each new one as it happens.
     Tail {
         /// One JSON object per line.

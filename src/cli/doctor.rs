@@ -89,19 +89,24 @@ async fn engine(project: &Project) -> Result<String, String> {
     }
 }
 
-fn watcher() -> Result<String, String> {
+fn watcher(project: &Project) -> Result<String, String> {
     let limit = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches")
         .map_err(|e| format!("cannot read the inotify limit: {e}"))?;
-    let limit: u64 = limit
+    let limit: usize = limit
         .trim()
         .parse()
         .map_err(|_| "unreadable inotify limit".to_string())?;
-    if limit < 8192 {
+    let needed = crate::watch::rules::count_directories(&project.paths.root);
+    if needed > limit {
         Err(format!(
-            "inotify allows only {limit} watches; raise fs.inotify.max_user_watches"
+            "this project has {needed} directories to watch but inotify allows {limit}: changes \
+             in some would go unseen. Ignore generated directories (.gitignore, .ignore) or raise \
+             fs.inotify.max_user_watches"
         ))
     } else {
-        Ok(format!("inotify available ({limit} watches allowed)"))
+        Ok(format!(
+            "inotify: {needed} directories to watch, {limit} watches allowed"
+        ))
     }
 }
 
@@ -142,7 +147,7 @@ pub async fn doctor(project: &Project, json: bool) -> CliResult {
         check("sqlite", sqlite(project).await),
         check("engine", engine(project).await),
         check("redis", redis(project).await),
-        check("watcher", watcher()),
+        check("watcher", watcher(project)),
         check("definitions", definitions(project)),
     ];
     if json {

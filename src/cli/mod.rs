@@ -12,6 +12,7 @@ mod policy;
 mod run;
 mod tail;
 mod tasks;
+mod watch;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -213,5 +214,6 @@ async fn dispatch(cli: Cli) -> CliResult {
         Verb::Skills { json } => defs::skills(&project, json),
         Verb::Doctor { json } => doctor::doctor(&project, json).await,
         Verb::Tail { json, lines } => tail::tail(&project, json, lines).await,
+        Verb::Watch { dry_run, json } => watch::watch(&project, dry_run, json).await,
     }
 }

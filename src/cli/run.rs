@@ -19,13 +19,15 @@ pub async fn run(project: Project) -> CliResult {
         .map_err(CliError::bad_input)?;
     // A broken policy is the user's to fix before the engine starts, as a broken config is.
     crate::engine::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
+    // Handled from before the lease is taken: a signal during start-up (recovery, the first walk
+    // of the tree) stops the engine cleanly once it has started, instead of killing it midway.
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(CliError::failed)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(CliError::failed)?;
     let lease = acquire_engine_lock(&paths).await?;
     let store = Store::open(&paths.database()).await?;
     let root = paths.root.clone();
     let mut engine = Engine::start(paths, settings, store.clone(), &lease).await?;
     tracing::info!(project = %root.display(), pid = std::process::id(), recovered = ?engine.recovered, "engine running");
-    let mut interrupt = signal(SignalKind::interrupt()).map_err(CliError::failed)?;
-    let mut terminate = signal(SignalKind::terminate()).map_err(CliError::failed)?;
     tokio::select! {
         // Losing the lease also ends the scheduler: name the cause, not the symptom.
         biased;

@@ -7,7 +7,7 @@ use super::{ProjectPaths, Settings, parse_duration};
 use crate::diagnostic::Diagnostic;
 
 /// Values given on the command line: the last layer, winning over everything else.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
     pub redis: Option<String>,
     pub max_concurrent_workflows: Option<usize>,
@@ -141,6 +141,7 @@ fn apply_env(
 }
 
 fn apply_overrides(settings: &mut Settings, overrides: &Overrides) {
+    settings.overrides = overrides.clone();
     if let Some(url) = &overrides.redis {
         settings.cache.redis_url = redis_url(url.clone());
     }

@@ -19,6 +19,10 @@ pub struct Settings {
     /// A bundled theme's name, a theme in the user config dir's `themes/`, or a file path.
     pub theme: String,
     pub ui: UiSettings,
+    /// The command-line layer these settings were made with: a reload of the files while the
+    /// engine runs layers them again under the same flags.
+    #[serde(skip)]
+    pub overrides: super::Overrides,
 }
 
 /// The terminal interface's settings (`ui:` in a config file).
@@ -88,6 +92,7 @@ impl Default for Settings {
                 notify: "bell".to_string(),
                 log_lines: 5_000,
             },
+            overrides: Default::default(),
         }
     }
 }

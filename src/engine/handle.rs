@@ -13,6 +13,7 @@ use super::recovery::{Recovered, recover};
 use super::runner::RunContext;
 use super::scheduler::Scheduler;
 use super::template::Templates;
+use super::triggers::Dispatcher;
 use super::wake::{WakeListener, socket_path};
 use crate::config::{ProjectPaths, Settings};
 use crate::mirror::Mirror;
@@ -30,6 +31,8 @@ pub struct EngineHandle {
     pub(super) paths: ProjectPaths,
     pub(super) changes: tokio::sync::watch::Receiver<u64>,
     pub(super) mirror: Option<Mirror>,
+    /// The engine's definition problems; always empty when attached (that engine keeps its own).
+    pub(super) problems: super::problems::DefinitionProblems,
 }
 
 /// The running engine; [`Engine::shutdown`] stops it cleanly.
@@ -42,6 +45,48 @@ pub struct Engine {
     audit: AuditHandle,
     /// Publishing to Redis, when it is on; stopped after the scheduler.
     publisher: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
+    /// The project-tree watcher and its trigger dispatcher; `None` when it could not start.
+    watcher: Option<Watcher>,
+}
+
+/// The watcher and the dispatcher acting on what it sees.
+#[derive(Debug)]
+struct Watcher {
+    tree: crate::watch::TreeWatcher,
+    stop: CancellationToken,
+    dispatcher: tokio::task::JoinHandle<()>,
+}
+
+impl Watcher {
+    async fn stop(self) {
+        self.tree.stop();
+        self.stop.cancel();
+        let _ = self.dispatcher.await;
+    }
+}
+
+/// Starts watching the project tree; a failure leaves the engine without triggers, said once.
+fn start_watcher(ctx: Arc<RunContext>, handle: EngineHandle) -> Option<Watcher> {
+    let (tree, watching, batches) = match crate::watch::start(&ctx.paths.root) {
+        Ok(started) => started,
+        Err(e) => {
+            tracing::warn!("{e}; workflows with watch triggers will not start by themselves");
+            return None;
+        }
+    };
+    tracing::info!(
+        directories = watching.directories,
+        "watching the project tree"
+    );
+    let events = ctx.store.writer.subscribe();
+    let stop = CancellationToken::new();
+    let dispatcher = Dispatcher::new(ctx, handle);
+    let dispatcher = tokio::spawn(dispatcher.run(batches, events, stop.clone()));
+    Some(Watcher {
+        tree,
+        stop,
+        dispatcher,
+    })
 }
 
 impl Engine {
@@ -95,11 +140,10 @@ impl Engine {
         };
         let handle_paths = paths.clone();
         let ctx = Arc::new(RunContext {
-            skill_slots: Arc::new(tokio::sync::Semaphore::new(
-                settings.engine.max_parallel_skills,
-            )),
+            skill_slots: super::runner::SkillSlots::new(settings.engine.max_parallel_skills),
             store: store.clone(),
-            settings,
+            settings: settings.into(),
+            problems: Default::default(),
             paths,
             templates: Templates::new(),
             shutdown: shutdown.clone(),
@@ -111,6 +155,7 @@ impl Engine {
             audit: audit.clone(),
         });
         let changes = ctx.changes.subscribe();
+        let problems = ctx.problems.clone();
         let publisher = mirror.clone().map(|mirror| {
             let stop = CancellationToken::new();
             let publisher = Publisher {
@@ -122,6 +167,7 @@ impl Engine {
             };
             (stop.clone(), tokio::spawn(publisher.run(stop)))
         });
+        let dispatch_ctx = ctx.clone();
         let scheduler = Scheduler {
             ctx,
             commands: rx,
@@ -136,25 +182,33 @@ impl Engine {
             lease: lease.fence(),
         };
         let scheduler = tokio::spawn(scheduler.run());
+        let handle = EngineHandle {
+            commands: Some(tx),
+            store,
+            paths: handle_paths,
+            changes,
+            mirror,
+            problems,
+        };
+        let watcher = start_watcher(dispatch_ctx, handle.clone());
         Ok(Engine {
-            handle: EngineHandle {
-                commands: Some(tx),
-                store,
-                paths: handle_paths,
-                changes,
-                mirror,
-            },
+            handle,
             recovered,
             shutdown,
             scheduler,
             audit,
             publisher,
+            watcher,
         })
     }
 
     /// Stops taking work, ends running steps (they run again at the next start) and puts their
     /// tasks back in the queue, then waits for every runner to have committed that.
     pub async fn shutdown(self) -> Result<(), String> {
+        if let Some(watcher) = self.watcher {
+            // No task starts from a change once the engine is stopping.
+            watcher.stop().await;
+        }
         self.shutdown.cancel();
         let stopped = self
             .scheduler
@@ -196,6 +250,7 @@ impl EngineHandle {
             paths,
             changes,
             mirror,
+            problems: Default::default(),
         }
     }
 

@@ -11,6 +11,10 @@
 //! - [`policy`]: who decides — the command reader and safety floor, rules, precedence.
 //! - [`process`]: process groups, bounded output, timeouts. [`lock`]: one engine per project.
 //! - [`wake`]: the datagram other processes send so the engine looks at the store at once.
+//! - [`reload`]: config and policy reloaded while the engine runs; [`problems`]: what is wrong
+//!   with the definitions it reads, for the logs and the status bar.
+//! - [`triggers`]: workflows started by file changes (the watcher's matches), and reloading
+//!   definitions as they change.
 //! - `publish`: events and cache writes to Redis (see [`crate::mirror`]), beside the scheduler.
 
 pub mod answer;
@@ -21,16 +25,19 @@ pub mod handle;
 pub mod inputs;
 pub mod lock;
 pub mod policy;
+pub mod problems;
 pub mod process;
 mod publish;
 mod queries;
 pub mod queue;
 pub mod recovery;
+pub mod reload;
 pub mod runner;
 mod scheduler;
 pub mod skills;
 pub mod submit;
 pub mod template;
+pub mod triggers;
 pub mod wake;
 pub mod workflow;
 

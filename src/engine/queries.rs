@@ -8,6 +8,7 @@ use sqlx::SqlitePool;
 
 use super::answer::{AnswerError, AnswerOutcome, answer};
 use super::handle::EngineHandle;
+use super::problems::DefinitionProblems;
 use super::workflow::{load_workflows, parse_workflow};
 use crate::mirror::Mirror;
 use crate::protocol::{
@@ -152,7 +153,7 @@ impl EngineHandle {
         .await
     }
 
-    /// Whether SQLite answers, and what the Redis link last saw.
+    /// Whether SQLite answers, what the Redis link last saw, and the definitions in error.
     pub async fn health(&self) -> Health {
         let sqlite = match summary::last_seq(&self.store.reader).await {
             Ok(_) => StoreHealth::Ok,
@@ -168,7 +169,17 @@ impl EngineHandle {
                 mirror.link.health().borrow().clone()
             }
         };
-        Health { sqlite, redis }
+        Health {
+            sqlite,
+            redis,
+            definitions: self.problems.summaries(),
+        }
+    }
+
+    /// What is wrong with the definitions the engine reads (empty when attached: the other
+    /// process's engine keeps its own).
+    pub fn problems(&self) -> &DefinitionProblems {
+        &self.problems
     }
 
     /// Bumped whenever the store changed, by this process or another.

@@ -47,7 +47,7 @@ impl Scheduler {
         let (finished_tx, mut finished_rx) = mpsc::unbounded_channel::<TaskId>();
         self.refresh().await;
         self.fill(&finished_tx).await;
-        let mut tick = tokio::time::interval(self.ctx.settings.engine.poll_interval);
+        let mut tick = tokio::time::interval(self.ctx.settings.current().engine.poll_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
@@ -74,8 +74,9 @@ impl Scheduler {
                     let changed = self.probe.changed().await.unwrap_or(true);
                     if changed || std::mem::take(&mut self.reload) {
                         self.refresh().await;
-                        self.fill(&finished_tx).await;
                     }
+                    // Also without a change: a config reload may have raised the limit.
+                    self.fill(&finished_tx).await;
                 }
             }
         }
@@ -153,7 +154,7 @@ impl Scheduler {
 
     /// Starts queued tasks while there is room.
     async fn fill(&mut self, finished: &mpsc::UnboundedSender<TaskId>) {
-        while self.running.len() < self.ctx.settings.engine.max_concurrent_workflows
+        while self.running.len() < self.ctx.settings.current().engine.max_concurrent_workflows
             && !self.lease.is_lost()
         {
             let Some(id) = self.queue.pop() else { break };

@@ -97,6 +97,10 @@ pub enum StoreHealth {
 pub struct Health {
     pub sqlite: StoreHealth,
     pub redis: StoreHealth,
+    /// Definition files the engine found invalid (it runs on their last good version), one
+    /// `FILE:LINE:COL: message` line each.
+    #[serde(default)]
+    pub definitions: Vec<String>,
 }
 
 impl Default for Health {
@@ -104,6 +108,7 @@ impl Default for Health {
         Health {
             sqlite: StoreHealth::Unknown,
             redis: StoreHealth::Unknown,
+            definitions: Vec::new(),
         }
     }
 }

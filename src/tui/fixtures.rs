@@ -293,6 +293,7 @@ pub fn load(
     app.update(Msg::Health(Health {
         sqlite: StoreHealth::Ok,
         redis: StoreHealth::Off,
+        definitions: Vec::new(),
     }));
     app.update(Msg::Workflows(workflows()));
     if let Some(detail) = detail {

@@ -1,23 +1,26 @@
 //! The policy in force for a running engine, reloaded when `.bosun/policy.yaml` changes (an
-//! edit or a rule written by `bosun answer --remember rule` takes effect at the next check).
-//! An invalid edit keeps the last good policy and is reported once, not at every check.
+//! edit or a rule written by `bosun answer --remember rule` takes effect at the next check):
+//! lazily, when a check finds the file changed, or at once through [`PolicyCache::reload`]
+//! (the watcher). An invalid version keeps the last good policy in force and goes to the
+//! engine's [`DefinitionProblems`], which logs it once and shows it in the status bar; a
+//! version that failed is not parsed again at every check, only once the file changes again.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
 use super::Policy;
 use crate::config::ProjectPaths;
 use crate::diagnostic::Diagnostics;
+use crate::engine::problems::DefinitionProblems;
 
 /// What identifies one version of the file: its modification time and length.
 type Stamp = Option<(SystemTime, u64)>;
 
 #[derive(Debug)]
 struct Loaded {
-    stamp: Stamp,
     policy: Arc<Policy>,
-    /// The stamp whose error was reported, so it is reported once.
-    reported: Stamp,
+    /// The version last loaded, valid or not: a check loads again only when it differs.
+    seen: Stamp,
 }
 
 /// The engine's policy, shared by its runners.
@@ -36,15 +39,11 @@ impl PolicyCache {
     /// Loads the policy; an invalid project policy is an error here (the engine refuses to
     /// start on it, as it does on an invalid config).
     pub fn new(paths: &ProjectPaths) -> Result<PolicyCache, Diagnostics> {
-        let stamp = stamp(paths);
+        let seen = stamp(paths);
         let policy = Arc::new(Policy::load(paths)?);
         Ok(PolicyCache {
             paths: paths.clone(),
-            loaded: Mutex::new(Loaded {
-                stamp,
-                policy,
-                reported: None,
-            }),
+            loaded: Mutex::new(Loaded { policy, seen }),
         })
     }
 
@@ -54,37 +53,50 @@ impl PolicyCache {
         Ok(PolicyCache {
             paths: paths.clone(),
             loaded: Mutex::new(Loaded {
-                stamp: None,
                 policy: Arc::new(Policy::builtin()?),
-                reported: None,
+                seen: None,
             }),
         })
     }
 
-    /// The policy now: reloaded if the file changed and the new version is valid.
-    pub fn current(&self) -> Arc<Policy> {
+    /// The policy now: loaded again first if the file changed since it was last loaded.
+    pub fn current(&self, problems: &DefinitionProblems) -> Arc<Policy> {
         let now = stamp(&self.paths);
-        // A panic while holding the lock cannot leave a half-made policy (it is replaced
-        // whole), so a poisoned lock still holds a good one.
-        let mut loaded = self
-            .loaded
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if now != loaded.stamp {
-            match Policy::load(&self.paths) {
-                Ok(policy) => {
-                    tracing::info!(file = %self.paths.policy_file().display(), "policy reloaded");
-                    loaded.policy = Arc::new(policy);
-                    loaded.stamp = now;
-                    loaded.reported = None;
-                }
-                Err(e) if loaded.reported != now => {
-                    tracing::error!("policy not reloaded, the last good one stays in force:\n{e}");
-                    loaded.reported = now;
-                }
-                Err(_) => {}
-            }
+        let mut loaded = self.lock();
+        if now != loaded.seen {
+            self.load(&mut loaded, now, problems);
         }
         loaded.policy.clone()
+    }
+
+    /// Loads the file now, whatever its stamp says (an edit within the file system's time
+    /// granularity that keeps the length would look unchanged), and returns the policy in force.
+    pub fn reload(&self, problems: &DefinitionProblems) -> Arc<Policy> {
+        let now = stamp(&self.paths);
+        let mut loaded = self.lock();
+        self.load(&mut loaded, now, problems);
+        loaded.policy.clone()
+    }
+
+    fn load(&self, loaded: &mut Loaded, now: Stamp, problems: &DefinitionProblems) {
+        let file = self.paths.policy_file();
+        loaded.seen = now;
+        match Policy::load(&self.paths) {
+            Ok(policy) => {
+                tracing::info!(file = %file.display(), "policy reloaded");
+                loaded.policy = Arc::new(policy);
+                problems.clear(&file);
+            }
+            Err(e) => problems.report(
+                &file,
+                format!("{e}\nthe policy was not reloaded: the last good one stays in force until it is fixed"),
+            ),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Loaded> {
+        // A panic while holding the lock cannot leave a half-made policy (it is replaced
+        // whole), so a poisoned lock still holds a good one.
+        self.loaded.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

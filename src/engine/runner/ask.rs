@@ -129,7 +129,8 @@ impl Run<'_> {
     /// Commits the question, with its batch and whether it interrupts the user.
     async fn open(&self, row: &StepRow, q: &Question) -> Result<EscalationId, StoreError> {
         let reader = &self.ctx.store.reader;
-        let limits = &self.ctx.settings.escalation;
+        let settings = self.ctx.settings.current();
+        let limits = &settings.escalation;
         let _in_order = self.ctx.inbox_open.lock().await;
         let (last, size, open) = read::last_batch(reader).await?;
         let joins = last > 0 && (size as usize) < limits.batch_size && open > 0;

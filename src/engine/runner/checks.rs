@@ -92,7 +92,7 @@ impl Run<'_> {
         spec: &ProcessSpec,
         row: &mut StepRow,
     ) -> Result<Gate, StoreError> {
-        let policy = self.ctx.policy.current();
+        let policy = self.ctx.policy.current(&self.ctx.problems);
         // The command sees the engine's environment plus the step's: so does the check.
         let env: BTreeMap<String, String> =
             std::env::vars().chain(spec.env.iter().cloned()).collect();
@@ -149,7 +149,7 @@ impl Run<'_> {
                     skill: Some(skill.name.clone()),
                     shape: format!("{}: {}", skill.name, check.analysis.shape),
                     proposal: Some(json!({ "skill": skill.name, "command": commands })),
-                    timeout: self.ctx.settings.escalation.timeout,
+                    timeout: self.ctx.settings.current().escalation.timeout,
                 };
                 Ok(match self.ask(row, q).await? {
                     Err(halt) => Gate::Halted(halt),
@@ -217,7 +217,7 @@ impl Run<'_> {
         }
         let question = Self::failure_question(step);
         let options = strings(&FAILURE_OPTIONS);
-        let policy = self.ctx.policy.current();
+        let policy = self.ctx.policy.current(&self.ctx.problems);
         let query = self.query(DecisionKind::Failure, &skill.name, &step.id, Risk::High);
         let verdict = policy.check_decision(&query, &question, &options, "abort");
         let answer = match verdict.outcome {
@@ -253,7 +253,7 @@ impl Run<'_> {
                     proposal: Some(
                         json!({ "workflow": self.plan.workflow.name, "step": step.id, "kind": "failure" }),
                     ),
-                    timeout: self.ctx.settings.escalation.timeout,
+                    timeout: self.ctx.settings.current().escalation.timeout,
                 };
                 match self.ask(row, q).await? {
                     Ok(answer) => answer,

@@ -10,32 +10,39 @@ mod ask;
 mod checks;
 mod context;
 mod skill_step;
+mod slots;
 mod steps;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{ProjectPaths, Settings};
+use crate::config::ProjectPaths;
+use crate::engine::problems::DefinitionProblems;
+use crate::engine::reload::LiveSettings;
 use crate::engine::template::Templates;
 use crate::engine::workflow::Plan;
 use crate::protocol::{EngineEvent, StepStatus, TaskId, TaskStatus};
 use crate::store::{StepRow, Store, StoreError, TaskRecord, WriteOp};
 
+pub use slots::SkillSlots;
 pub(crate) use steps::initial_rows;
 
-/// What every runner shares: read-only settings, the store, and the engine-wide limit on
+/// What every runner shares: the settings in force, the store, and the engine-wide limit on
 /// running skill processes.
 #[derive(Debug)]
 pub struct RunContext {
     pub store: Store,
-    pub settings: Settings,
+    /// Read at each use (`settings.current()`): a config reload swaps them while tasks run.
+    pub settings: LiveSettings,
     pub paths: ProjectPaths,
     pub templates: Templates,
-    pub skill_slots: Arc<Semaphore>,
+    pub skill_slots: SkillSlots,
+    /// What is wrong with the definitions this engine reads (config, policy, workflows,
+    /// skills); the interface's status bar shows it.
+    pub problems: DefinitionProblems,
     /// The engine's stop: store writes stop retrying once it fires.
     pub shutdown: CancellationToken,
     /// The `bosun` binary that supervises step processes, when the engine runs from it.

@@ -99,13 +99,14 @@ impl Run<'_> {
                 .join(t.render(dir, &scope).map_err(|e| format!("workdir: {e}"))?),
             None => PathBuf::from(&self.ctx.paths.root),
         };
+        let settings = self.ctx.settings.current();
         Ok(ProcessSpec {
             argv,
             cwd,
             env,
             timeout: timeout.or(skill.timeout).map(|d| d.0),
-            output_limit: self.ctx.settings.engine.output_limit,
-            kill_grace: self.ctx.settings.engine.kill_grace,
+            output_limit: settings.engine.output_limit,
+            kill_grace: settings.engine.kill_grace,
             supervisor: self.ctx.supervisor.clone(),
         })
     }
@@ -263,7 +264,7 @@ impl Run<'_> {
             *checked = Some(spec.argv.clone());
         }
         let permit = tokio::select! {
-            permit = self.ctx.skill_slots.clone().acquire_owned() => permit.ok(),
+            permit = self.ctx.skill_slots.acquire() => permit,
             () = self.stop.cancelled() => None,
         };
         let Some(permit) = permit else {

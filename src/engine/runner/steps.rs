@@ -281,7 +281,7 @@ impl Run<'_> {
             step: Some(&step.id),
             risk: decide.risk,
         };
-        let verdict = self.ctx.policy.current().check_decision(
+        let verdict = self.ctx.policy.current(&self.ctx.problems).check_decision(
             &query,
             &decide.question,
             &decide.options,
@@ -320,7 +320,7 @@ impl Run<'_> {
                     })),
                     timeout: decide
                         .timeout
-                        .map_or(self.ctx.settings.escalation.timeout, |t| t.0),
+                        .map_or(self.ctx.settings.current().escalation.timeout, |t| t.0),
                 };
                 match self.ask(row, q).await? {
                     Ok(answer) => (answer.choice.clone(), answer.consumed()),

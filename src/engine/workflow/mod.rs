@@ -11,7 +11,9 @@ use crate::config::ProjectPaths;
 use crate::engine::catalog::{self, Catalog};
 
 pub use bundled::BUNDLED_WORKFLOWS;
-pub use model::{Decide, OnFailure, Retry, Step, StepKind, Trigger, Workflow};
+pub use model::{
+    CHANGED_FILES, Decide, OnBusy, OnFailure, Retry, Step, StepKind, Trigger, Workflow,
+};
 pub use parse::parse_workflow;
 pub use plan::{Plan, Planned, make_plan};
 pub use select::{DEFAULT_WORKFLOW, choose_workflow};

@@ -36,10 +36,30 @@ pub enum OnFailure {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trigger {
+    /// Globs relative to the project root (`**` crosses directories, `*` does not).
     pub watch: Vec<String>,
+    /// Quiet time after the last matching change before the task starts (500 ms).
     #[serde(default)]
     pub debounce: Option<DurationSpec>,
+    #[serde(default)]
+    pub on_busy: OnBusy,
 }
+
+/// What a change does while the workflow already runs for the same trigger.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnBusy {
+    /// One follow-up run after the current one, with every change since (not one per change).
+    #[default]
+    Queue,
+    /// Nothing: the change is dropped.
+    Ignore,
+    /// Cancel the running task and start again with the changes.
+    Restart,
+}
+
+/// The input a triggered task receives: the changed paths, one per line.
+pub const CHANGED_FILES: &str = "changed_files";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
-use super::model::{Decide, OnFailure, Retry, Step, StepKind, Trigger, Workflow};
+use super::model::{CHANGED_FILES, Decide, OnFailure, Retry, Step, StepKind, Trigger, Workflow};
 use crate::config::DurationSpec;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::engine::inputs::{InputSpec, is_identifier};
@@ -24,7 +24,7 @@ struct RawWorkflow {
     #[serde(default)]
     inputs: BTreeMap<String, InputSpec>,
     #[serde(default)]
-    triggers: Vec<Trigger>,
+    triggers: Vec<Spanned<Trigger>>,
     #[serde(default)]
     on_failure: OnFailure,
     steps: Vec<Spanned<RawStep>>,
@@ -72,7 +72,17 @@ pub fn parse_workflow(
     text: &str,
     skills: &SkillCatalog,
 ) -> Result<Workflow, Diagnostics> {
-    let raw: RawWorkflow = crate::diagnostic::parse_yaml(path, text)?;
+    let mut raw: RawWorkflow = crate::diagnostic::parse_yaml(path, text)?;
+    if !raw.triggers.is_empty() {
+        // A triggered task gets the changed paths; a task submitted by hand gets none.
+        raw.inputs
+            .entry(CHANGED_FILES.to_string())
+            .or_insert_with(|| InputSpec {
+                required: false,
+                default: Some(serde_json::Value::String(String::new())),
+                description: Some("the changed paths that started the task, one per line".into()),
+            });
+    }
     let name = raw.name.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -104,6 +114,9 @@ pub fn parse_workflow(
             "a workflow needs at least one step",
         ));
     }
+    for trigger in &raw.triggers {
+        checker.trigger(trigger);
+    }
     let mut steps = Vec::new();
     for (top, step) in raw.steps.iter().enumerate() {
         checker.current_top = top;
@@ -114,7 +127,7 @@ pub fn parse_workflow(
         name,
         description: raw.description,
         inputs: raw.inputs,
-        triggers: raw.triggers,
+        triggers: raw.triggers.into_iter().map(|t| t.value).collect(),
         on_failure: raw.on_failure,
         steps,
     })
@@ -135,6 +148,20 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn error(&mut self, at: &Location, message: impl Into<String>) {
         self.problems.push(Diagnostic::at(self.path, at, message));
+    }
+
+    fn trigger(&mut self, trigger: &Spanned<Trigger>) {
+        if trigger.value.watch.is_empty() {
+            self.error(
+                &trigger.referenced,
+                "a watch trigger needs at least one glob",
+            );
+        }
+        for glob in &trigger.value.watch {
+            if let Err(e) = crate::watch::compile_glob(glob) {
+                self.error(&trigger.referenced, format!("watch glob `{glob}`: {e}"));
+            }
+        }
     }
 
     fn collect_ids(&mut self, steps: &[Spanned<RawStep>], top: usize) {

@@ -1,5 +1,6 @@
-//! The status bar: running/limit, queued, waiting, autonomy rate, SQLite and Redis health and
-//! the clock on the left; the last action's outcome or the help key on the right.
+//! The status bar: running/limit, queued, waiting, autonomy rate, SQLite and Redis health, the
+//! count of invalid definitions (only when there are some) and the clock on the left; the last
+//! action's outcome or the help key on the right.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -77,8 +78,24 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
         sep(),
         health("redis", &ctx.model.health.redis),
         sep(),
-        Span::styled(format!("{:02}:{:02} ", local.hour(), local.minute()), bar),
     ]);
+    // Only when some definition is invalid: the engine runs on its last good version.
+    let broken = ctx.model.health.definitions.len();
+    if broken > 0 {
+        let text = match (short, broken) {
+            (true, n) => format!("defs: {n} err"),
+            (false, 1) => "defs: 1 error".to_string(),
+            (false, n) => format!("defs: {n} errors"),
+        };
+        spans.extend([
+            Span::styled(text, bar.patch(theme.style(Role::HealthBad))),
+            sep(),
+        ]);
+    }
+    spans.push(Span::styled(
+        format!("{:02}:{:02} ", local.hour(), local.minute()),
+        bar,
+    ));
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let (text, role) = match notice {
         Some(Notice::Ok(t)) => (t.clone(), Role::StatusBar),

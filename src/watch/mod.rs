@@ -1,0 +1,16 @@
+//! Watching the project tree (the product card's "notify watching the project tree"):
+//!
+//! - [`rules`]: what is never watched (`.git/`, `.bosun/`) and what ignore files exclude;
+//! - [`tree`]: the watcher itself — one watch per directory that is not ignored, new
+//!   directories as they appear, batches of changed files and of changed definitions;
+//! - [`triggers`]: which workflows' `triggers: - watch: [globs]` a changed path matches.
+//!
+//! What a match does (debounce, `on_busy`, no feedback loops) is the engine's:
+//! `engine::triggers`. `bosun watch --dry-run` prints the matches live.
+
+pub mod rules;
+pub mod tree;
+pub mod triggers;
+
+pub use tree::{Batch, Change, TreeWatcher, Watching, start};
+pub use triggers::{TriggerSet, TriggerSpec, compile_glob};

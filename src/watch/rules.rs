@@ -1,0 +1,184 @@
+//! Which paths of the project tree the watcher ignores: `.git/` and `.bosun/` always (Bosun's
+//! database, logs and backups live there; its definitions are watched apart, for reloading),
+//! and whatever `.gitignore` and `.ignore` files (at any depth), `.git/info/exclude` and the
+//! global git excludes say — read with the `ignore` crate's gitignore matcher, with git's
+//! precedence: a deeper file overrides a shallower one, `.ignore` overrides `.gitignore`, and
+//! nothing inside an ignored directory comes back.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+/// Directory names never watched, at any depth.
+const NEVER: [&str; 2] = [".git", ".bosun"];
+
+/// The ignore rules of one project tree.
+#[derive(Debug)]
+pub struct IgnoreRules {
+    root: PathBuf,
+    /// The matcher of each directory that has ignore files, by path relative to the root.
+    dirs: BTreeMap<PathBuf, Gitignore>,
+    global: Gitignore,
+}
+
+impl IgnoreRules {
+    /// The rules at the root alone (`.gitignore`, `.ignore`, `.git/info/exclude`, the global
+    /// excludes); deeper directories' files are read by [`Self::load_dir`] as they are walked.
+    pub fn new(root: &Path) -> IgnoreRules {
+        let (global, _) = Gitignore::global();
+        let mut rules = IgnoreRules {
+            root: root.to_path_buf(),
+            dirs: BTreeMap::new(),
+            global,
+        };
+        rules.load_dir(Path::new(""));
+        rules
+    }
+
+    /// (Re)reads the ignore files of directory `rel` (relative to the root).
+    pub fn load_dir(&mut self, rel: &Path) {
+        let dir = self.root.join(rel);
+        let mut builder = GitignoreBuilder::new(&dir);
+        let mut any = false;
+        let mut files = vec![dir.join(".gitignore"), dir.join(".ignore")];
+        if rel.as_os_str().is_empty() {
+            files.insert(0, dir.join(".git/info/exclude"));
+        }
+        for file in files {
+            if file.is_file() {
+                any = true;
+                if let Some(e) = builder.add(&file) {
+                    tracing::warn!(file = %file.display(), error = %e, "part of an ignore file could not be read");
+                }
+            }
+        }
+        match builder.build() {
+            Ok(matcher) if any => {
+                self.dirs.insert(rel.to_path_buf(), matcher);
+            }
+            Ok(_) => {
+                self.dirs.remove(rel);
+            }
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "ignore files not usable");
+                self.dirs.remove(rel);
+            }
+        }
+    }
+
+    /// True when `rel` (a path relative to the root) or a directory above it is ignored.
+    pub fn is_ignored(&self, rel: &Path, is_dir: bool) -> bool {
+        let components: Vec<_> = rel.components().collect();
+        let mut prefix = PathBuf::new();
+        for (i, component) in components.iter().enumerate() {
+            prefix.push(component);
+            let last = i + 1 == components.len();
+            if NEVER.iter().any(|n| component.as_os_str() == *n) {
+                return true;
+            }
+            if self.decides_ignored(&prefix, if last { is_dir } else { true }) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether the matchers of the directories above `rel` ignore it (the deepest decides).
+    fn decides_ignored(&self, rel: &Path, is_dir: bool) -> bool {
+        let mut dir = rel.parent();
+        while let Some(d) = dir {
+            if let Some(matcher) = self.dirs.get(d) {
+                match matcher.matched(self.root.join(rel), is_dir) {
+                    Match::Ignore(_) => return true,
+                    Match::Whitelist(_) => return false,
+                    Match::None => {}
+                }
+            }
+            dir = d.parent();
+        }
+        matches!(self.global.matched(rel, is_dir), Match::Ignore(_))
+    }
+}
+
+/// How many directories of the tree at `root` the watcher would watch (those not ignored).
+pub fn count_directories(root: &Path) -> usize {
+    let mut rules = IgnoreRules::new(root);
+    let mut count = 0;
+    let mut pending = vec![PathBuf::new()];
+    while let Some(dir) = pending.pop() {
+        rules.load_dir(&dir);
+        count += 1;
+        let Ok(entries) = std::fs::read_dir(root.join(&dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let child = dir.join(entry.file_name());
+            if entry.file_type().is_ok_and(|t| t.is_dir()) && !rules.is_ignored(&child, true) {
+                pending.push(child);
+            }
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        dir
+    }
+
+    #[test]
+    fn gitignore_at_any_depth_with_git_precedence() {
+        let dir = tree(&[
+            (".gitignore", "target/\n*.log\n"),
+            ("app/.gitignore", "!keep.log\nbuild/\n"),
+            ("app/.ignore", "scratch.txt\n"),
+        ]);
+        let mut rules = IgnoreRules::new(dir.path());
+        rules.load_dir(Path::new("app"));
+        let ignored = |p: &str, d: bool| rules.is_ignored(Path::new(p), d);
+        assert!(ignored("target", true));
+        assert!(ignored("target/debug/app", false), "inside an ignored dir");
+        assert!(ignored("x.log", false));
+        assert!(!ignored("app/keep.log", false), "a deeper file re-includes");
+        assert!(ignored("app/other.log", false));
+        assert!(ignored("app/build/out.o", false));
+        assert!(ignored("app/scratch.txt", false), ".ignore is read too");
+        assert!(!ignored("src/main.rs", false));
+        assert!(ignored(".git/index", false));
+        assert!(ignored(".bosun/state/bosun.db", false));
+        assert!(ignored("app/.git/HEAD", false), "nested repositories too");
+    }
+
+    #[test]
+    fn ignored_directories_are_not_counted() {
+        let dir = tree(&[
+            (".gitignore", "target/\n"),
+            ("src/a/x.rs", ""),
+            ("target/debug/y", ""),
+            (".git/HEAD", ""),
+        ]);
+        // The root, src and src/a.
+        assert_eq!(count_directories(dir.path()), 3);
+    }
+
+    #[test]
+    fn an_edited_ignore_file_is_read_again() {
+        let dir = tree(&[(".gitignore", "")]);
+        let mut rules = IgnoreRules::new(dir.path());
+        assert!(!rules.is_ignored(Path::new("gen.rs"), false));
+        std::fs::write(dir.path().join(".gitignore"), "gen.rs\n").expect("write");
+        rules.load_dir(Path::new(""));
+        assert!(rules.is_ignored(Path::new("gen.rs"), false));
+    }
+}

@@ -1,0 +1,284 @@
+//! Watching a project tree: `notify` (inotify on Linux) behind `notify-debouncer-full`, one
+//! non-recursive watch per directory that is not ignored — so `target/`, `node_modules/` and
+//! the like cost no watch at all. Directories created later are walked and watched as they
+//! appear (their files count as changed). A tree larger than the kernel's watch limit is watched
+//! up to the limit, with one clear warning, never a crash.
+//!
+//! Changes come out in batches: files of the tree (relative paths, with the time each change
+//! happened) and Bosun's own definitions under `.bosun/` (for reloading, never for triggers).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use notify::event::{CreateKind, EventKind};
+use notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use tokio::sync::mpsc;
+
+use super::rules::IgnoreRules;
+
+/// How long the debouncer lets a burst on one path settle before passing it on.
+const SETTLE: Duration = Duration::from_millis(50);
+
+/// One changed file of the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Relative to the project root, `/`-separated on every platform Bosun runs on.
+    pub path: PathBuf,
+    /// When it happened (not when it was passed on).
+    pub at: Instant,
+}
+
+/// What changed since the last batch.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub files: Vec<Change>,
+    /// Changed definition files: `.bosun/config.yaml`, `.bosun/policy.yaml`,
+    /// `.bosun/workflows/*.yaml`, `.bosun/skills/*.yaml` (relative paths).
+    pub definitions: Vec<PathBuf>,
+}
+
+/// A running watcher; dropping it stops watching.
+#[derive(Debug)]
+pub struct TreeWatcher {
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TreeWatcher {
+    /// Stops watching.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+    }
+}
+
+/// What [`start`] reports about the tree it watches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watching {
+    pub directories: usize,
+    /// Set when the kernel's watch limit was reached: what to do about it.
+    pub limited: Option<String>,
+}
+
+/// Starts watching the tree at `root`; batches arrive on the returned channel.
+pub fn start(root: &Path) -> Result<(TreeWatcher, Watching, mpsc::Receiver<Batch>), String> {
+    let root = root
+        .canonicalize()
+        .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
+    let (raw_tx, raw_rx) = mpsc::unbounded_channel::<DebounceEventResult>();
+    let debouncer = new_debouncer(SETTLE, Some(SETTLE), move |result| {
+        let _ = raw_tx.send(result);
+    })
+    .map_err(|e| format!("cannot start the file watcher: {e}"))?;
+    let mut tree = Tree {
+        rules: IgnoreRules::new(&root),
+        root,
+        debouncer,
+        directories: 0,
+        limited: None,
+    };
+    tree.walk(Path::new(""));
+    tree.watch_definitions();
+    let watching = Watching {
+        directories: tree.directories,
+        limited: tree.limited.clone(),
+    };
+    let (tx, rx) = mpsc::channel(256);
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    tokio::spawn(tree.run(raw_rx, tx, stopped));
+    Ok((TreeWatcher { stop }, watching, rx))
+}
+
+struct Tree {
+    root: PathBuf,
+    rules: IgnoreRules,
+    debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
+    directories: usize,
+    limited: Option<String>,
+}
+
+impl Tree {
+    async fn run(
+        mut self,
+        mut raw: mpsc::UnboundedReceiver<DebounceEventResult>,
+        tx: mpsc::Sender<Batch>,
+        mut stopped: tokio::sync::oneshot::Receiver<()>,
+    ) {
+        loop {
+            let result = tokio::select! {
+                _ = &mut stopped => break,
+                result = raw.recv() => match result {
+                    Some(result) => result,
+                    None => break,
+                },
+            };
+            let events = match result {
+                Ok(events) => events,
+                Err(errors) => {
+                    for e in errors {
+                        tracing::warn!(error = %e, "the file watcher reported an error");
+                    }
+                    continue;
+                }
+            };
+            let mut batch = Batch::default();
+            for event in events {
+                self.take(
+                    &event.event.kind,
+                    &event.event.paths,
+                    event.time,
+                    &mut batch,
+                );
+            }
+            if (!batch.files.is_empty() || !batch.definitions.is_empty())
+                && tx.send(batch).await.is_err()
+            {
+                break;
+            }
+        }
+        self.debouncer.stop_nonblocking();
+    }
+
+    /// Folds one event into the batch, watching new directories on the way.
+    fn take(&mut self, kind: &EventKind, paths: &[PathBuf], at: Instant, batch: &mut Batch) {
+        if matches!(kind, EventKind::Access(_)) {
+            return;
+        }
+        for path in paths {
+            let Ok(rel) = path.strip_prefix(&self.root).map(Path::to_path_buf) else {
+                continue;
+            };
+            if let Some(definition) = definition(&rel) {
+                batch.definitions.push(definition);
+                continue;
+            }
+            if rel.starts_with(".bosun") && path.is_dir() {
+                // `.bosun/workflows` or `.bosun/skills` created after the start.
+                self.watch_definitions();
+                continue;
+            }
+            let is_dir = path.is_dir();
+            if rel.as_os_str().is_empty() || self.rules.is_ignored(&rel, is_dir) {
+                continue;
+            }
+            if is_dir {
+                if matches!(
+                    kind,
+                    EventKind::Create(CreateKind::Folder | CreateKind::Any)
+                ) || matches!(kind, EventKind::Modify(notify::event::ModifyKind::Name(_)))
+                {
+                    for file in self.walk(&rel) {
+                        batch.files.push(Change { path: file, at });
+                    }
+                }
+                continue;
+            }
+            let name = rel.file_name().and_then(|n| n.to_str());
+            if matches!(name, Some(".gitignore" | ".ignore")) {
+                self.rules.load_dir(rel.parent().unwrap_or(Path::new("")));
+            }
+            batch.files.push(Change { path: rel, at });
+        }
+    }
+
+    /// Watches `rel` and every directory below it that is not ignored; returns the files found.
+    fn walk(&mut self, rel: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let mut pending = vec![rel.to_path_buf()];
+        while let Some(dir) = pending.pop() {
+            self.rules.load_dir(&dir);
+            self.watch(&dir);
+            let Ok(entries) = std::fs::read_dir(self.root.join(&dir)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let child = dir.join(entry.file_name());
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if self.rules.is_ignored(&child, is_dir) {
+                    continue;
+                }
+                if is_dir {
+                    pending.push(child);
+                } else {
+                    files.push(child);
+                }
+            }
+        }
+        files
+    }
+
+    fn watch(&mut self, rel: &Path) {
+        if self.limited.is_some() {
+            return;
+        }
+        let dir = self.root.join(rel);
+        match self.debouncer.watch(&dir, RecursiveMode::NonRecursive) {
+            Ok(()) => self.directories += 1,
+            Err(e) if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) => {
+                let message = format!(
+                    "the project has more directories than the kernel lets one user watch \
+                     ({} watched; fs.inotify.max_user_watches is {}): changes in the others are \
+                     not seen. Ignore generated directories in .gitignore or .ignore, or raise \
+                     the limit: sudo sysctl fs.inotify.max_user_watches=524288",
+                    self.directories,
+                    max_user_watches().unwrap_or_else(|| "unknown".into())
+                );
+                tracing::warn!("{message}");
+                self.limited = Some(message);
+            }
+            // A directory removed while it was being walked: nothing to watch.
+            Err(e) => tracing::debug!(dir = %dir.display(), error = %e, "not watched"),
+        }
+    }
+
+    /// Watches `.bosun/`, `.bosun/workflows/` and `.bosun/skills/` (not state, logs, backups).
+    fn watch_definitions(&mut self) {
+        for rel in [".bosun", ".bosun/workflows", ".bosun/skills"] {
+            if self.root.join(rel).is_dir() {
+                let _ = self
+                    .debouncer
+                    .watch(self.root.join(rel), RecursiveMode::NonRecursive);
+            }
+        }
+    }
+}
+
+/// The definition file `rel` names, if it is one.
+fn definition(rel: &Path) -> Option<PathBuf> {
+    let mut parts = rel.components().map(|c| c.as_os_str().to_str());
+    if parts.next()? != Some(".bosun") {
+        return None;
+    }
+    let rest: Vec<Option<&str>> = parts.collect();
+    let yaml = |name: &str| name.ends_with(".yaml") || name.ends_with(".yml");
+    let is_definition = match rest.as_slice() {
+        [Some("config.yaml" | "policy.yaml")] => true,
+        [Some("workflows" | "skills"), Some(name)] => yaml(name),
+        _ => false,
+    };
+    is_definition.then(|| rel.to_path_buf())
+}
+
+fn max_user_watches() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches")
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::definition;
+    use std::path::Path;
+
+    #[test]
+    fn only_definition_files_count_as_definitions() {
+        let yes = |p: &str| definition(Path::new(p)).is_some();
+        assert!(yes(".bosun/config.yaml"));
+        assert!(yes(".bosun/policy.yaml"));
+        assert!(yes(".bosun/workflows/ci.yaml"));
+        assert!(yes(".bosun/skills/lint.yml"));
+        assert!(!yes(".bosun/state/bosun.db"));
+        assert!(!yes(".bosun/logs/bosun.log"));
+        assert!(!yes(".bosun/workflows/notes.txt"));
+        assert!(!yes("src/config.yaml"));
+    }
+}
