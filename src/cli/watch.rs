@@ -66,11 +66,11 @@ fn describe(set: &TriggerSet) {
     }
     for spec in set.specs() {
         eprintln!(
-            "bosun: {} starts on {} (debounce {}, on_busy {:?})",
+            "bosun: {} starts on {} (debounce {}, on_busy {})",
             spec.workflow,
             spec.globs.join(", "),
             humantime::format_duration(spec.debounce),
-            spec.on_busy
+            format!("{:?}", spec.on_busy).to_lowercase()
         );
     }
 }

@@ -74,13 +74,14 @@ fn start_watcher(ctx: Arc<RunContext>, handle: EngineHandle) -> Option<Watcher> 
             return None;
         }
     };
+    let events = ctx.store.writer.subscribe();
+    let stop = CancellationToken::new();
+    let dispatcher = Dispatcher::new(ctx, handle);
+    // Said once the workflows have been read: from here on, an edit is a reload.
     tracing::info!(
         directories = watching.directories,
         "watching the project tree"
     );
-    let events = ctx.store.writer.subscribe();
-    let stop = CancellationToken::new();
-    let dispatcher = Dispatcher::new(ctx, handle);
     let dispatcher = tokio::spawn(dispatcher.run(batches, events, stop.clone()));
     Some(Watcher {
         tree,

@@ -7,6 +7,7 @@
 //! Changes come out in batches: files of the tree (relative paths, with the time each change
 //! happened) and Bosun's own definitions under `.bosun/` (for reloading, never for triggers).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -73,13 +74,13 @@ pub fn start(root: &Path) -> Result<(TreeWatcher, Watching, mpsc::Receiver<Batch
         rules: IgnoreRules::new(&root),
         root,
         debouncer,
-        directories: 0,
+        watched: HashSet::new(),
         limited: None,
     };
     tree.walk(Path::new(""));
     tree.watch_definitions();
     let watching = Watching {
-        directories: tree.directories,
+        directories: tree.watched.len(),
         limited: tree.limited.clone(),
     };
     let (tx, rx) = mpsc::channel(256);
@@ -92,7 +93,8 @@ struct Tree {
     root: PathBuf,
     rules: IgnoreRules,
     debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
-    directories: usize,
+    /// The directories watched, relative to the root.
+    watched: HashSet<PathBuf>,
     limited: Option<String>,
 }
 
@@ -147,6 +149,11 @@ impl Tree {
             let Ok(rel) = path.strip_prefix(&self.root).map(Path::to_path_buf) else {
                 continue;
             };
+            if is_gone(kind) && !rel.as_os_str().is_empty() {
+                // A directory removed or moved away takes its watches with it; one created
+                // again under the same name is watched afresh.
+                self.forget(&rel);
+            }
             if let Some(definition) = definition(&rel) {
                 batch.definitions.push(definition);
                 continue;
@@ -174,7 +181,11 @@ impl Tree {
             }
             let name = rel.file_name().and_then(|n| n.to_str());
             if matches!(name, Some(".gitignore" | ".ignore")) {
-                self.rules.load_dir(rel.parent().unwrap_or(Path::new("")));
+                // The rules of that directory changed: directories they no longer ignore are
+                // watched from now on (their files did not change, so they are not reported).
+                let dir = rel.parent().unwrap_or(Path::new("")).to_path_buf();
+                self.rules.load_dir(&dir);
+                self.walk(&dir);
             }
             batch.files.push(Change { path: rel, at });
         }
@@ -207,19 +218,21 @@ impl Tree {
     }
 
     fn watch(&mut self, rel: &Path) {
-        if self.limited.is_some() {
+        if self.limited.is_some() || self.watched.contains(rel) {
             return;
         }
         let dir = self.root.join(rel);
         match self.debouncer.watch(&dir, RecursiveMode::NonRecursive) {
-            Ok(()) => self.directories += 1,
+            Ok(()) => {
+                self.watched.insert(rel.to_path_buf());
+            }
             Err(e) if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) => {
                 let message = format!(
                     "the project has more directories than the kernel lets one user watch \
                      ({} watched; fs.inotify.max_user_watches is {}): changes in the others are \
                      not seen. Ignore generated directories in .gitignore or .ignore, or raise \
                      the limit: sudo sysctl fs.inotify.max_user_watches=524288",
-                    self.directories,
+                    self.watched.len(),
                     max_user_watches().unwrap_or_else(|| "unknown".into())
                 );
                 tracing::warn!("{message}");
@@ -227,6 +240,19 @@ impl Tree {
             }
             // A directory removed while it was being walked: nothing to watch.
             Err(e) => tracing::debug!(dir = %dir.display(), error = %e, "not watched"),
+        }
+    }
+
+    fn forget(&mut self, rel: &Path) {
+        let gone: Vec<PathBuf> = self
+            .watched
+            .iter()
+            .filter(|w| w.starts_with(rel))
+            .cloned()
+            .collect();
+        for dir in gone {
+            let _ = self.debouncer.unwatch(self.root.join(&dir));
+            self.watched.remove(&dir);
         }
     }
 
@@ -240,6 +266,15 @@ impl Tree {
             }
         }
     }
+}
+
+/// A path removed, or renamed away.
+fn is_gone(kind: &EventKind) -> bool {
+    use notify::event::{ModifyKind, RenameMode};
+    matches!(
+        kind,
+        EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From))
+    )
 }
 
 /// The definition file `rel` names, if it is one.

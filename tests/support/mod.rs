@@ -6,6 +6,7 @@
 pub mod redis;
 pub mod redis_engine;
 pub mod tmux;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
