@@ -41,15 +41,25 @@ fn a_config_edit_applies_live_and_an_invalid_one_keeps_the_last_good() {
     let first = submit_waiting(&p, 2);
     eventually(LONG, "both tasks running", || running(&p, &first) == 2);
     // ...and an invalid edit, reported with its position, changes nothing for them.
-    p.write(".bosun/config.yaml", "engine:\n  max_concurrent_workflows: lots\n");
-    eventually(LONG, "the invalid config reported with its position", || {
-        engine_log(&p)
-            .lines()
-            .any(|l| l.contains("ERROR") && l.contains("config.yaml:2:"))
-    });
+    p.write(
+        ".bosun/config.yaml",
+        "engine:\n  max_concurrent_workflows: lots\n",
+    );
+    eventually(
+        LONG,
+        "the invalid config reported with its position",
+        || {
+            engine_log(&p)
+                .lines()
+                .any(|l| l.contains("ERROR") && l.contains("config.yaml:2:"))
+        },
+    );
     p.write("release", "");
     // (The CLI refuses an invalid config, so the tasks are looked at once it is fixed.)
-    p.write(".bosun/config.yaml", "engine:\n  max_concurrent_workflows: 1\n");
+    p.write(
+        ".bosun/config.yaml",
+        "engine:\n  max_concurrent_workflows: 1\n",
+    );
     eventually(LONG, "the valid config reloaded", || {
         engine_log(&p).contains("config reloaded")
     });
@@ -76,11 +86,15 @@ fn an_invalid_policy_edit_is_reported_and_a_fix_clears_it() {
         ".bosun/policy.yaml",
         "rules:\n  - id: odd\n    match: { command: \"echo *\" }\n    action: perhaps\n",
     );
-    eventually(LONG, "the invalid policy reported with its position", || {
-        engine_log(&p)
-            .lines()
-            .any(|l| l.contains("ERROR") && l.contains("policy.yaml:4:"))
-    });
+    eventually(
+        LONG,
+        "the invalid policy reported with its position",
+        || {
+            engine_log(&p)
+                .lines()
+                .any(|l| l.contains("ERROR") && l.contains("policy.yaml:4:"))
+        },
+    );
     p.write(".bosun/policy.yaml", "rules: []\n");
     eventually(LONG, "the fixed policy cleared", || {
         engine_log(&p).contains("is valid again")
