@@ -11,6 +11,7 @@
 pub mod rules;
 pub mod tree;
 pub mod triggers;
+mod watches;
 
 pub use tree::{Batch, Change, TreeWatcher, Watching, start};
 pub use triggers::{TriggerSet, TriggerSpec, compile_glob};

@@ -102,24 +102,38 @@ impl IgnoreRules {
     }
 }
 
-/// How many directories of the tree at `root` the watcher would watch (those not ignored).
-pub fn count_directories(root: &Path) -> usize {
-    let mut rules = IgnoreRules::new(root);
-    let mut count = 0;
-    let mut pending = vec![PathBuf::new()];
-    while let Some(dir) = pending.pop() {
-        rules.load_dir(&dir);
-        count += 1;
-        let Ok(entries) = std::fs::read_dir(root.join(&dir)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let child = dir.join(entry.file_name());
-            if entry.file_type().is_ok_and(|t| t.is_dir()) && !rules.is_ignored(&child, true) {
-                pending.push(child);
+impl IgnoreRules {
+    /// Visits `start` (relative to the root) and everything below it that is not ignored,
+    /// reading each directory's ignore files before its entries: `visit(path, is_dir)`, the
+    /// directory itself first.
+    pub fn walk(&mut self, start: &Path, mut visit: impl FnMut(&Path, bool)) {
+        let mut pending = vec![start.to_path_buf()];
+        while let Some(dir) = pending.pop() {
+            self.load_dir(&dir);
+            visit(&dir, true);
+            let Ok(entries) = std::fs::read_dir(self.root.join(&dir)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let child = dir.join(entry.file_name());
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if self.is_ignored(&child, is_dir) {
+                    continue;
+                }
+                if is_dir {
+                    pending.push(child);
+                } else {
+                    visit(&child, false);
+                }
             }
         }
     }
+}
+
+/// How many directories of the tree at `root` the watcher would watch (those not ignored).
+pub fn count_directories(root: &Path) -> usize {
+    let mut count = 0;
+    IgnoreRules::new(root).walk(Path::new(""), |_, is_dir| count += usize::from(is_dir));
     count
 }
 

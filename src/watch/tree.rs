@@ -7,16 +7,15 @@
 //! Changes come out in batches: files of the tree (relative paths, with the time each change
 //! happened) and Bosun's own definitions under `.bosun/` (for reloading, never for triggers).
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use notify::event::{CreateKind, EventKind};
-use notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use tokio::sync::mpsc;
 
 use super::rules::IgnoreRules;
+use super::watches::Watches;
 
 /// How long the debouncer lets a burst on one path settle before passing it on.
 const SETTLE: Duration = Duration::from_millis(50);
@@ -72,16 +71,14 @@ pub fn start(root: &Path) -> Result<(TreeWatcher, Watching, mpsc::Receiver<Batch
     .map_err(|e| format!("cannot start the file watcher: {e}"))?;
     let mut tree = Tree {
         rules: IgnoreRules::new(&root),
+        watches: Watches::new(&root, debouncer),
         root,
-        debouncer,
-        watched: HashSet::new(),
-        limited: None,
     };
     tree.walk(Path::new(""));
     tree.watch_definitions();
     let watching = Watching {
-        directories: tree.watched.len(),
-        limited: tree.limited.clone(),
+        directories: tree.watches.count(),
+        limited: tree.watches.limited().map(str::to_string),
     };
     let (tx, rx) = mpsc::channel(256);
     let (stop, stopped) = tokio::sync::oneshot::channel();
@@ -92,10 +89,7 @@ pub fn start(root: &Path) -> Result<(TreeWatcher, Watching, mpsc::Receiver<Batch
 struct Tree {
     root: PathBuf,
     rules: IgnoreRules,
-    debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
-    /// The directories watched, relative to the root.
-    watched: HashSet<PathBuf>,
-    limited: Option<String>,
+    watches: Watches,
 }
 
 impl Tree {
@@ -137,7 +131,7 @@ impl Tree {
                 break;
             }
         }
-        self.debouncer.stop_nonblocking();
+        self.watches.stop();
     }
 
     /// Folds one event into the batch, watching new directories on the way.
@@ -152,7 +146,7 @@ impl Tree {
             if is_gone(kind) && !rel.as_os_str().is_empty() {
                 // A directory removed or moved away takes its watches with it; one created
                 // again under the same name is watched afresh.
-                self.forget(&rel);
+                self.watches.forget(&rel);
             }
             if let Some(definition) = definition(&rel) {
                 batch.definitions.push(definition);
@@ -191,78 +185,26 @@ impl Tree {
         }
     }
 
-    /// Watches `rel` and every directory below it that is not ignored; returns the files found.
+    /// Watches `rel` and every directory below it that is not ignored (each before reading
+    /// it, so a file created meanwhile is seen one way or the other); returns the files found.
     fn walk(&mut self, rel: &Path) -> Vec<PathBuf> {
         let mut files = Vec::new();
-        let mut pending = vec![rel.to_path_buf()];
-        while let Some(dir) = pending.pop() {
-            self.rules.load_dir(&dir);
-            self.watch(&dir);
-            let Ok(entries) = std::fs::read_dir(self.root.join(&dir)) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let child = dir.join(entry.file_name());
-                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-                if self.rules.is_ignored(&child, is_dir) {
-                    continue;
-                }
-                if is_dir {
-                    pending.push(child);
-                } else {
-                    files.push(child);
-                }
+        let watches = &mut self.watches;
+        self.rules.walk(rel, |path, is_dir| {
+            if is_dir {
+                watches.add(path);
+            } else {
+                files.push(path.to_path_buf());
             }
-        }
+        });
         files
-    }
-
-    fn watch(&mut self, rel: &Path) {
-        if self.limited.is_some() || self.watched.contains(rel) {
-            return;
-        }
-        let dir = self.root.join(rel);
-        match self.debouncer.watch(&dir, RecursiveMode::NonRecursive) {
-            Ok(()) => {
-                self.watched.insert(rel.to_path_buf());
-            }
-            Err(e) if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) => {
-                let message = format!(
-                    "the project has more directories than the kernel lets one user watch \
-                     ({} watched; fs.inotify.max_user_watches is {}): changes in the others are \
-                     not seen. Ignore generated directories in .gitignore or .ignore, or raise \
-                     the limit: sudo sysctl fs.inotify.max_user_watches=524288",
-                    self.watched.len(),
-                    max_user_watches().unwrap_or_else(|| "unknown".into())
-                );
-                tracing::warn!("{message}");
-                self.limited = Some(message);
-            }
-            // A directory removed while it was being walked: nothing to watch.
-            Err(e) => tracing::debug!(dir = %dir.display(), error = %e, "not watched"),
-        }
-    }
-
-    fn forget(&mut self, rel: &Path) {
-        let gone: Vec<PathBuf> = self
-            .watched
-            .iter()
-            .filter(|w| w.starts_with(rel))
-            .cloned()
-            .collect();
-        for dir in gone {
-            let _ = self.debouncer.unwatch(self.root.join(&dir));
-            self.watched.remove(&dir);
-        }
     }
 
     /// Watches `.bosun/`, `.bosun/workflows/` and `.bosun/skills/` (not state, logs, backups).
     fn watch_definitions(&mut self) {
         for rel in [".bosun", ".bosun/workflows", ".bosun/skills"] {
             if self.root.join(rel).is_dir() {
-                let _ = self
-                    .debouncer
-                    .watch(self.root.join(rel), RecursiveMode::NonRecursive);
+                self.watches.add_quietly(Path::new(rel));
             }
         }
     }
@@ -291,12 +233,6 @@ fn definition(rel: &Path) -> Option<PathBuf> {
         _ => false,
     };
     is_definition.then(|| rel.to_path_buf())
-}
-
-fn max_user_watches() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches")
-        .ok()
-        .map(|s| s.trim().to_string())
 }
 
 #[cfg(test)]
