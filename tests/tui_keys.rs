@@ -385,3 +385,20 @@ fn a_later_message_that_changes_nothing_keeps_an_earlier_change_drawn() {
     app.update(Msg::Outputs(Vec::new()));
     assert!(app.dirty, "the finished task must still be drawn");
 }
+
+#[test]
+fn the_running_limit_follows_a_live_config_edit() {
+    let mut app = fixtures::typical("dark");
+    let mut health = app.model.health.clone();
+    health.limit = Some(3);
+    app.update(Msg::Health(health));
+    assert_eq!(app.model.limit, 3);
+    let screen = fixtures::text(&fixtures::draw(&app, 200, 50));
+    let bar = screen.lines().last().unwrap_or_default();
+    assert!(bar.contains("/3"), "{bar}");
+    // An attached interface (no limit in its health) keeps what it has.
+    let mut health = app.model.health.clone();
+    health.limit = None;
+    app.update(Msg::Health(health));
+    assert_eq!(app.model.limit, 3);
+}

@@ -33,6 +33,8 @@ pub struct EngineHandle {
     pub(super) mirror: Option<Mirror>,
     /// The engine's definition problems; always empty when attached (that engine keeps its own).
     pub(super) problems: super::problems::DefinitionProblems,
+    /// The engine's context, when it runs in this process (for its live settings).
+    pub(super) run: Option<Arc<RunContext>>,
 }
 
 /// The running engine; [`Engine::shutdown`] stops it cleanly.
@@ -190,6 +192,7 @@ impl Engine {
             changes,
             mirror,
             problems,
+            run: Some(dispatch_ctx.clone()),
         };
         let watcher = start_watcher(dispatch_ctx, handle.clone());
         Ok(Engine {
@@ -252,6 +255,7 @@ impl EngineHandle {
             changes,
             mirror,
             problems: Default::default(),
+            run: None,
         }
     }
 

@@ -173,6 +173,10 @@ impl EngineHandle {
             sqlite,
             redis,
             definitions: self.problems.summaries(),
+            limit: self
+                .run
+                .as_ref()
+                .map(|ctx| ctx.settings.current().engine.max_concurrent_workflows),
         }
     }
 

@@ -101,6 +101,10 @@ pub struct Health {
     /// `FILE:LINE:COL: message` line each.
     #[serde(default)]
     pub definitions: Vec<String>,
+    /// `engine.max_concurrent_workflows` now (it can change with a config edit); `None` when
+    /// the engine runs in another process.
+    #[serde(default)]
+    pub limit: Option<usize>,
 }
 
 impl Default for Health {
@@ -109,6 +113,7 @@ impl Default for Health {
             sqlite: StoreHealth::Unknown,
             redis: StoreHealth::Unknown,
             definitions: Vec::new(),
+            limit: None,
         }
     }
 }

@@ -294,6 +294,7 @@ pub fn load(
         sqlite: StoreHealth::Ok,
         redis: StoreHealth::Off,
         definitions: Vec::new(),
+        limit: None,
     }));
     app.update(Msg::Workflows(workflows()));
     if let Some(detail) = detail {

@@ -165,6 +165,10 @@ impl App {
             }
             Msg::Health(health) => {
                 self.dirty = health != self.model.health;
+                if let Some(limit) = health.limit {
+                    // The limit follows a live config edit.
+                    self.model.limit = limit;
+                }
                 self.model.health = health;
                 Vec::new()
             }
