@@ -8,7 +8,11 @@
 //!   environment and flags; project paths.
 //! - [`diagnostic`]: `FILE:LINE:COL: message` errors for everything a user writes.
 //! - [`store`]: SQLite (the truth): migrations, the group-commit writer actor, the read pool.
-//! - [`engine`]: skills, workflows, the scheduler actor, workflow runners, crash recovery.
+//! - [`definitions`]: what users write — workflows, skills, catalogs, templates, inputs — parsed
+//!   and validated; it runs nothing.
+//! - [`policy`]: who decides — the command reader, the safety floor, rules and precedence. Pure
+//!   decisions: it names no store and no engine, so the CLI, the engine and agents ask it alike.
+//! - [`engine`]: the scheduler actor, workflow runners, processes, crash recovery.
 //! - [`mirror`]: Redis, optional: live events across processes and a revision-checked cache.
 //! - [`watch`]: the project-tree watcher (notify) and the workflows' watch triggers.
 //! - [`tui`]: the terminal interface over an engine in the same process; it names no store.
@@ -17,9 +21,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod definitions;
 pub mod diagnostic;
 pub mod engine;
 pub mod mirror;
+pub mod policy;
 pub mod protocol;
 pub mod store;
 pub mod telemetry;

@@ -12,10 +12,74 @@ use std::path::{Path, PathBuf};
 const MAX_LINES: usize = 600;
 
 /// Paths that files under `src/<area>/` must not use: the path itself or anything under it.
+/// The rooms of STYLE.md's module tree: arrows point down, so a room never names one above it.
 const RULES: &[(&str, &[&str])] = &[
-    ("engine", &["ratatui", "crossterm", "crate::cli"]),
-    ("store", &["ratatui", "crossterm"]),
-    ("config", &["ratatui", "crossterm"]),
+    (
+        "engine",
+        &["ratatui", "crossterm", "crate::cli", "crate::tui"],
+    ),
+    (
+        "store",
+        &[
+            "ratatui",
+            "crossterm",
+            "crate::engine",
+            "crate::cli",
+            "crate::tui",
+        ],
+    ),
+    (
+        "config",
+        &["ratatui", "crossterm", "crate::engine", "crate::store"],
+    ),
+    (
+        "policy",
+        &[
+            "ratatui",
+            "crossterm",
+            "crate::engine",
+            "crate::store",
+            "crate::mirror",
+            "crate::watch",
+            "crate::tui",
+            "crate::cli",
+            "sqlx",
+            "redis",
+            "notify",
+            "tokio::process",
+        ],
+    ),
+    (
+        "definitions",
+        &[
+            "ratatui",
+            "crossterm",
+            "crate::engine",
+            "crate::policy",
+            "crate::store",
+            "crate::mirror",
+            "crate::watch",
+            "crate::tui",
+            "crate::cli",
+            "sqlx",
+            "redis",
+            "notify",
+            "tokio::process",
+        ],
+    ),
+    (
+        "watch",
+        &[
+            "ratatui",
+            "crossterm",
+            "crate::engine",
+            "crate::store",
+            "crate::tui",
+            "crate::cli",
+            "sqlx",
+            "redis",
+        ],
+    ),
     (
         "protocol",
         &[
@@ -31,6 +95,15 @@ const RULES: &[(&str, &[&str])] = &[
     ),
     ("tui", &["sqlx", "redis", "notify"]),
 ];
+
+/// The forbidden paths of `area`.
+fn rules_for(area: &str) -> &'static [&'static str] {
+    RULES
+        .iter()
+        .find(|(a, _)| *a == area)
+        .map(|(_, forbidden)| *forbidden)
+        .expect("the area has rules")
+}
 
 fn src_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
@@ -298,7 +371,12 @@ fn dependencies_point_one_way() {
     for (area, forbidden) in RULES {
         // The area's folder, and `src/<area>.rs` when the module root is written that way.
         let root_file = src_dir().join(format!("{area}.rs"));
-        let files = rust_files_under(&src_dir().join(area)).into_iter();
+        let files = rust_files_under(&src_dir().join(area));
+        assert!(
+            !files.is_empty(),
+            "src/{area}/ has no sources: is the rule stale?"
+        );
+        let files = files.into_iter();
         for file in files.chain(root_file.exists().then_some(root_file)) {
             problems.extend(violations(&file, &read(&file), forbidden));
         }
@@ -376,5 +454,52 @@ fn the_import_scanner_sees_through_groups_relative_paths_and_comments() {
             "src/protocol/ids.rs:5"
         ],
         "{found:#?}"
+    );
+}
+
+/// The rules themselves, on the imports the house had before its rooms: the watcher naming the
+/// engine, the policy naming the engine's problems, a definition naming the policy.
+#[test]
+fn the_rules_refuse_the_old_wrong_way_imports() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cases = [
+        (
+            "watch",
+            "src/watch/triggers.rs",
+            "use crate::engine::workflow::{OnBusy, Workflow};",
+        ),
+        (
+            "policy",
+            "src/policy/cache.rs",
+            "use crate::engine::problems::DefinitionProblems;",
+        ),
+        (
+            "definitions",
+            "src/definitions/workflow/plan.rs",
+            "use crate::policy::Policy;",
+        ),
+        (
+            "policy",
+            "src/policy/shell/mod.rs",
+            "use super::super::store::Store;",
+        ),
+    ];
+    for (area, file, line) in cases {
+        let text = format!("//! A module.\n{line}\n");
+        let found = violations(&root.join(file), &text, rules_for(area));
+        assert_eq!(
+            found.len(),
+            1,
+            "{file}: `{line}` passed the rules of {area}: {found:?}"
+        );
+    }
+    let fine = "//! A module.\nuse crate::definitions::workflow::Workflow;\n";
+    assert!(
+        violations(
+            &root.join("src/watch/triggers.rs"),
+            fine,
+            rules_for("watch")
+        )
+        .is_empty()
     );
 }

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use bosun::config::ProjectPaths;
-use bosun::engine::catalog::Source;
-use bosun::engine::skills::{BUNDLED_SKILLS, SkillCatalog, load_skills, skill};
-use bosun::engine::workflow::{
+use bosun::definitions::catalog::Source;
+use bosun::definitions::skills::{BUNDLED_SKILLS, SkillCatalog, load_skills, skill};
+use bosun::definitions::workflow::{
     BUNDLED_WORKFLOWS, DEFAULT_WORKFLOW, WorkflowCatalog, load_workflows, parse_workflow,
 };
 use tempfile::TempDir;

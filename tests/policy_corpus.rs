@@ -15,8 +15,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use bosun::engine::policy::shell::Scope;
-use bosun::engine::policy::{Outcome, Policy, Query, Verdict, shell_command};
+use bosun::policy::shell::Scope;
+use bosun::policy::{Outcome, Policy, Query, Verdict, shell_command};
 use bosun::protocol::{DecisionKind, Risk};
 use tempfile::TempDir;
 

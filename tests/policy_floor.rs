@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use bosun::engine::policy::shell::{Access, Analysis, Scope, Severity, analyze};
+use bosun::policy::shell::{Access, Analysis, Scope, Severity, analyze};
 
 struct World {
     _root: tempfile::TempDir,

@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use super::format::print_json;
 use super::{CliError, CliResult, Project};
+use crate::definitions::catalog::{Catalog, yaml_files};
+use crate::definitions::skills::{SkillCatalog, load_skills, parse_skill, skill};
+use crate::definitions::workflow::{WorkflowCatalog, load_workflows, parse_workflow};
 use crate::diagnostic::Diagnostic;
-use crate::engine::catalog::{Catalog, yaml_files};
-use crate::engine::skills::{SkillCatalog, load_skills, parse_skill, skill};
-use crate::engine::workflow::{WorkflowCatalog, load_workflows, parse_workflow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -61,7 +61,7 @@ fn check_file(path: &Path, skills: &SkillCatalog) -> Vec<Diagnostic> {
                 .parent()
                 .and_then(Path::parent)
                 .unwrap_or(Path::new("."));
-            crate::engine::policy::Policy::from_text(path, &text, root).map(|_| ())
+            crate::policy::Policy::from_text(path, &text, root).map(|_| ())
         }
         None => Err(Diagnostic::whole_file(
             path,

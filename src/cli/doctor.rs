@@ -124,8 +124,8 @@ fn paths(project: &Project) -> Result<String, String> {
 }
 
 fn definitions(project: &Project) -> Result<String, String> {
-    let skills = crate::engine::skills::load_skills(&project.paths);
-    let workflows = crate::engine::workflow::load_workflows(&project.paths);
+    let skills = crate::definitions::skills::load_skills(&project.paths);
+    let workflows = crate::definitions::workflow::load_workflows(&project.paths);
     let broken = skills.problems.len() + workflows.problems.len();
     let summary = format!(
         "{} workflows, {} skills",

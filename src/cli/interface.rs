@@ -32,7 +32,7 @@ pub async fn interface(project: Project) -> CliResult {
     let (_logs, lines) =
         crate::telemetry::init_for_interface(&paths.logs_dir(), &settings.log_level)
             .map_err(CliError::bad_input)?;
-    crate::engine::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
+    crate::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
     let store = Store::open(&paths.database()).await?;
     let config = AppConfig {
         theme,

@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::format::print_json;
 use super::tasks::open_store;
 use super::{CliError, CliResult, Project};
-use crate::engine::policy::{Policy, Query, shell_command};
-use crate::engine::skills::{load_skills, skill};
+use crate::definitions::skills::{load_skills, skill};
+use crate::policy::{Policy, Query, shell_command};
 use crate::protocol::{DecisionCounts, DecisionKind};
 
 #[derive(Serialize)]
@@ -82,8 +82,8 @@ pub fn check(
             .map(|f| Finding {
                 id: &f.id,
                 severity: match f.severity {
-                    crate::engine::policy::shell::Severity::Deny => "deny",
-                    crate::engine::policy::shell::Severity::Escalate => "escalate",
+                    crate::policy::shell::Severity::Deny => "deny",
+                    crate::policy::shell::Severity::Escalate => "escalate",
                 },
                 reason: &f.reason,
             })

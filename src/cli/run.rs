@@ -18,7 +18,7 @@ pub async fn run(project: Project) -> CliResult {
     let _logs = crate::telemetry::init(&paths.logs_dir(), &settings.log_level, true)
         .map_err(CliError::bad_input)?;
     // A broken policy is the user's to fix before the engine starts, as a broken config is.
-    crate::engine::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
+    crate::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
     // Handled from before the lease is taken: a signal during start-up (recovery, the first walk
     // of the tree) stops the engine cleanly once it has started, instead of killing it midway.
     let mut interrupt = signal(SignalKind::interrupt()).map_err(CliError::failed)?;

@@ -7,16 +7,16 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::policy::PolicyCache;
 use super::publish::Publisher;
 use super::recovery::{Recovered, recover};
 use super::runner::RunContext;
 use super::scheduler::Scheduler;
-use super::template::Templates;
 use super::triggers::Dispatcher;
 use super::wake::{WakeListener, socket_path};
 use crate::config::{ProjectPaths, Settings};
+use crate::definitions::template::Templates;
 use crate::mirror::Mirror;
+use crate::policy::PolicyCache;
 use crate::protocol::{Command, EventEnvelope, SubmitRequest, TaskId};
 use crate::store::audit::{AuditHandle, AuditLog};
 use crate::store::escalations::{EscalationOp, SESSION_KEY};
@@ -32,7 +32,7 @@ pub struct EngineHandle {
     pub(super) changes: tokio::sync::watch::Receiver<u64>,
     pub(super) mirror: Option<Mirror>,
     /// The engine's definition problems; always empty when attached (that engine keeps its own).
-    pub(super) problems: super::problems::DefinitionProblems,
+    pub(super) problems: crate::definitions::problems::DefinitionProblems,
     /// The engine's context, when it runs in this process (for its live settings).
     pub(super) run: Option<Arc<RunContext>>,
 }

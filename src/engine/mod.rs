@@ -7,12 +7,10 @@
 //! - [`recovery`]: what a starting engine does about a predecessor that died.
 //! - [`submit`], [`cancel`], [`answer`]: the same validation, cancellation and answering for
 //!   every front end; `queries`: what a front end reads through its handle.
-//! - [`workflow`], [`skills`], [`catalog`], [`template`], [`inputs`]: definitions.
-//! - [`policy`]: who decides — the command reader and safety floor, rules, precedence.
+//! - The definitions it runs are in [`crate::definitions`]; who decides is [`crate::policy`].
 //! - [`process`]: process groups, bounded output, timeouts. [`lock`]: one engine per project.
 //! - [`wake`]: the datagram other processes send so the engine looks at the store at once.
-//! - [`reload`]: config and policy reloaded while the engine runs; [`problems`]: what is wrong
-//!   with the definitions it reads, for the logs and the status bar.
+//! - [`reload`]: config and policy reloaded while the engine runs.
 //! - [`triggers`]: workflows started by file changes (the watcher's matches), and reloading
 //!   definitions as they change.
 //! - `publish`: events and cache writes to Redis (see [`crate::mirror`]), beside the scheduler.
@@ -20,12 +18,8 @@
 pub mod answer;
 mod attach;
 pub mod cancel;
-pub mod catalog;
 pub mod handle;
-pub mod inputs;
 pub mod lock;
-pub mod policy;
-pub mod problems;
 pub mod process;
 mod publish;
 mod queries;
@@ -34,12 +28,9 @@ pub mod recovery;
 pub mod reload;
 pub mod runner;
 mod scheduler;
-pub mod skills;
 pub mod submit;
-pub mod template;
 pub mod triggers;
 pub mod wake;
-pub mod workflow;
 
 pub use attach::Attachment;
 pub use handle::{Engine, EngineHandle};

@@ -8,8 +8,8 @@ use sqlx::SqlitePool;
 
 use super::answer::{AnswerError, AnswerOutcome, answer};
 use super::handle::EngineHandle;
-use super::problems::DefinitionProblems;
-use super::workflow::{load_workflows, parse_workflow};
+use crate::definitions::problems::DefinitionProblems;
+use crate::definitions::workflow::{load_workflows, parse_workflow};
 use crate::mirror::Mirror;
 use crate::protocol::{
     AnswerRequest, Changes, EngineEvent, Health, InputInfo, Snapshot, StatsView, StoreHealth,
@@ -84,7 +84,7 @@ impl EngineHandle {
     /// parse is listed without inputs (submitting it reports why).
     pub fn workflows(&self) -> Vec<WorkflowInfo> {
         let catalog = load_workflows(&self.paths);
-        let skills = super::skills::load_skills(&self.paths);
+        let skills = crate::definitions::skills::load_skills(&self.paths);
         catalog
             .entries
             .values()

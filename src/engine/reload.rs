@@ -2,7 +2,7 @@
 //! calls [`reload_config`] and [`reload_policy`] when they change).
 //!
 //! Invariants: an invalid edit changes nothing in force — the last good settings or policy stay,
-//! and the problem goes to the [`crate::engine::problems::DefinitionProblems`] registry (logged once, shown in the
+//! and the problem goes to the [`crate::definitions::problems::DefinitionProblems`] registry (logged once, shown in the
 //! status bar) until a valid version clears it. A valid config is layered again exactly as at
 //! start (defaults → user file → project file → `BOSUN_*` → the same command-line flags) and
 //! swapped in whole; runners read it at their next use. Settings the engine only reads when

@@ -8,10 +8,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::config::{ProjectPaths, load_settings_from};
-use crate::engine::policy::{Origin, PolicyCache};
-use crate::engine::problems::DefinitionProblems;
+use crate::definitions::problems::DefinitionProblems;
+use crate::definitions::template::Templates;
 use crate::engine::runner::SkillSlots;
-use crate::engine::template::Templates;
+use crate::policy::{Origin, PolicyCache};
 use crate::store::Store;
 use crate::store::audit::{AuditHandle, AuditLog};
 
@@ -199,7 +199,7 @@ fn changes_name_each_setting_and_when_it_applies() {
 
 const RULE: &str = "rules:\n  - id: allow-shell\n    match: { skill: shell }\n    action: allow\n";
 
-fn project_rules(policy: &crate::engine::policy::Policy) -> Vec<String> {
+fn project_rules(policy: &crate::policy::Policy) -> Vec<String> {
     policy
         .rules
         .iter()

@@ -21,7 +21,7 @@ use super::queue::TaskQueue;
 use super::runner::{RunContext, RunTokens, initial_rows, run_task};
 use super::submit::{SubmitError, submit};
 use super::wake::WakeListener;
-use super::workflow::Plan;
+use crate::definitions::workflow::Plan;
 use crate::protocol::{Command, EngineEvent, RunId, TaskId, TaskStatus};
 use crate::store::{ChangeProbe, StoreError, WriteOp, read};
 

@@ -3,8 +3,8 @@
 //! validated the same way wherever it comes from.
 
 use crate::config::ProjectPaths;
-use crate::engine::skills::load_skills;
-use crate::engine::workflow::{load_workflows, make_plan};
+use crate::definitions::skills::load_skills;
+use crate::definitions::workflow::{load_workflows, make_plan};
 use crate::protocol::{EngineEvent, SubmitRequest, TaskId};
 use crate::store::{NewTask, Store, WriteOp};
 

@@ -14,4 +14,4 @@ pub mod triggers;
 mod watches;
 
 pub use tree::{Batch, Change, TreeWatcher, Watching, start};
-pub use triggers::{TriggerSet, TriggerSpec, compile_glob};
+pub use triggers::{TriggerSet, TriggerSpec};

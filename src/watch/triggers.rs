@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 
-use crate::engine::workflow::{OnBusy, Workflow};
+use crate::definitions::workflow::{OnBusy, Workflow, compile_glob};
 
 /// Quiet time before a triggered task starts, unless the trigger sets its own.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(500);
@@ -27,14 +27,6 @@ impl TriggerSpec {
     pub fn describe(&self) -> String {
         format!("{} ({})", self.workflow, self.globs.join(", "))
     }
-}
-
-/// Compiles one trigger glob as the watcher matches it.
-pub fn compile_glob(glob: &str) -> Result<Glob, String> {
-    GlobBuilder::new(glob.trim_start_matches("./"))
-        .literal_separator(true)
-        .build()
-        .map_err(|e| e.kind().to_string())
 }
 
 /// Every trigger of a set of workflows, ready to match paths.
@@ -93,7 +85,7 @@ impl TriggerSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::workflow::Trigger;
+    use crate::definitions::workflow::Trigger;
 
     fn workflow(name: &str, globs: &[&str]) -> Workflow {
         Workflow {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::AnswerError;
 use crate::config::ProjectPaths;
-use crate::engine::policy::Policy;
+use crate::policy::Policy;
 use crate::protocol::DecisionKind;
 use crate::store::escalations::EscalationRecord;
 

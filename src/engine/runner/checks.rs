@@ -8,10 +8,10 @@ use serde_json::json;
 
 use super::ask::{Answer, Question};
 use super::{Halt, Run};
-use crate::engine::policy::{Outcome, Query};
+use crate::definitions::skills::Skill;
+use crate::definitions::workflow::{OnFailure, Step};
 use crate::engine::process::ProcessSpec;
-use crate::engine::skills::Skill;
-use crate::engine::workflow::{OnFailure, Step};
+use crate::policy::{Outcome, Query};
 use crate::protocol::{DecisionKind, Risk};
 use crate::store::{StepRow, StoreError, WriteOp};
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::engine::workflow::Workflow;
+use crate::definitions::workflow::Workflow;
 use crate::protocol::StepStatus;
 use crate::store::{StepRow, TaskRecord};
 

@@ -20,10 +20,10 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ProjectPaths;
-use crate::engine::problems::DefinitionProblems;
+use crate::definitions::problems::DefinitionProblems;
+use crate::definitions::template::Templates;
+use crate::definitions::workflow::Plan;
 use crate::engine::reload::LiveSettings;
-use crate::engine::template::Templates;
-use crate::engine::workflow::Plan;
 use crate::protocol::{EngineEvent, StepStatus, TaskId, TaskStatus};
 use crate::store::{StepRow, Store, StoreError, TaskRecord, WriteOp};
 
@@ -48,7 +48,7 @@ pub struct RunContext {
     /// The `bosun` binary that supervises step processes, when the engine runs from it.
     pub supervisor: Option<std::path::PathBuf>,
     /// The rules in force, reloaded when `.bosun/policy.yaml` changes.
-    pub policy: crate::engine::policy::PolicyCache,
+    pub policy: crate::policy::PolicyCache,
     /// Bumped whenever the store may have changed (another process wrote, a command came in):
     /// steps waiting on an answer look again.
     pub changes: tokio::sync::watch::Sender<u64>,

@@ -8,9 +8,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::checks::{AfterFailure, Gate};
 use super::{Halt, Run};
+use crate::definitions::skills::Skill;
+use crate::definitions::workflow::{Step, StepKind};
 use crate::engine::process::{self, Ended, ProcessOutcome, ProcessSpec};
-use crate::engine::skills::Skill;
-use crate::engine::workflow::{Step, StepKind};
 use crate::protocol::{EngineEvent, StepStatus};
 use crate::store::{StepRow, StoreError, WriteOp};
 use crate::time::now_rfc3339;
@@ -60,7 +60,7 @@ impl Run<'_> {
             };
             given.insert(key.clone(), value);
         }
-        let inputs = crate::engine::inputs::resolve_inputs(
+        let inputs = crate::definitions::inputs::resolve_inputs(
             &skill.inputs,
             &given,
             &format!("skill `{}`", skill.name),

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::config::ProjectPaths;
-use crate::engine::catalog::Source;
-use crate::engine::inputs::resolve_inputs;
-use crate::engine::skills::load_skills;
-use crate::engine::workflow::{CHANGED_FILES, Plan, load_workflows, make_plan};
+use crate::definitions::catalog::Source;
+use crate::definitions::inputs::resolve_inputs;
+use crate::definitions::skills::load_skills;
+use crate::definitions::workflow::{CHANGED_FILES, Plan, load_workflows, make_plan};
 use crate::protocol::{Priority, SubmitRequest, TaskId};
 use crate::store::NewTask;
 use crate::watch::TriggerSet;

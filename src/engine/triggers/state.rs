@@ -20,7 +20,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use crate::engine::workflow::OnBusy;
+use crate::definitions::workflow::OnBusy;
 use crate::protocol::TaskId;
 
 /// How long after a run's end its changes may still arrive (the watcher batches for 50–100 ms).

@@ -256,7 +256,7 @@ fn field(word: usize, text: &str, atoms: &[Atom]) -> Field {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::policy::shell::lex::{Token, lex};
+    use crate::policy::shell::lex::{Token, lex};
 
     fn values(src: &str) -> Vec<Option<String>> {
         let lookup = |name: &str| match name {

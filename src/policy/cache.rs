@@ -10,8 +10,8 @@ use std::time::SystemTime;
 
 use super::Policy;
 use crate::config::ProjectPaths;
+use crate::definitions::problems::DefinitionProblems;
 use crate::diagnostic::Diagnostics;
-use crate::engine::problems::DefinitionProblems;
 
 /// What identifies one version of the file: its modification time and length.
 type Stamp = Option<(SystemTime, u64)>;

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{StepKind, Workflow, WorkflowCatalog, choose_workflow, parse_workflow};
-use crate::engine::inputs::resolve_inputs;
-use crate::engine::skills::{self, Skill, SkillCatalog};
+use crate::definitions::inputs::resolve_inputs;
+use crate::definitions::skills::{self, Skill, SkillCatalog};
 use crate::protocol::SubmitRequest;
 
 /// What a task runs.

@@ -8,11 +8,12 @@ mod plan;
 mod select;
 
 use crate::config::ProjectPaths;
-use crate::engine::catalog::{self, Catalog};
+use crate::definitions::catalog::{self, Catalog};
 
 pub use bundled::BUNDLED_WORKFLOWS;
 pub use model::{
     CHANGED_FILES, Decide, OnBusy, OnFailure, Retry, Step, StepKind, Trigger, Workflow,
+    compile_glob,
 };
 pub use parse::parse_workflow;
 pub use plan::{Plan, Planned, make_plan};

@@ -5,7 +5,7 @@ mod bundled;
 mod spec;
 
 use crate::config::ProjectPaths;
-use crate::engine::catalog::{self, Catalog};
+use crate::definitions::catalog::{self, Catalog};
 
 pub use bundled::BUNDLED_SKILLS;
 pub use spec::{Skill, SkillKind, parse_skill};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::DurationSpec;
-use crate::engine::inputs::InputSpec;
+use crate::definitions::inputs::InputSpec;
 use crate::protocol::Risk;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,4 +134,14 @@ impl Workflow {
         }
         out
     }
+}
+
+/// Compiles one trigger glob as the watcher matches it: relative to the project root, `*`
+/// stays within a directory, `**` crosses them. Parsing a workflow reports a glob that does not
+/// compile at its position; the watcher leaves it out.
+pub fn compile_glob(glob: &str) -> Result<globset::Glob, String> {
+    globset::GlobBuilder::new(glob.trim_start_matches("./"))
+        .literal_separator(true)
+        .build()
+        .map_err(|e| e.kind().to_string())
 }

@@ -9,10 +9,10 @@ use serde_saphyr::{Location, Spanned};
 
 use super::model::{CHANGED_FILES, Decide, OnFailure, Retry, Step, StepKind, Trigger, Workflow};
 use crate::config::DurationSpec;
+use crate::definitions::inputs::{InputSpec, is_identifier};
+use crate::definitions::skills::{self, SkillCatalog};
+use crate::definitions::template::Templates;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::engine::inputs::{InputSpec, is_identifier};
-use crate::engine::skills::{self, SkillCatalog};
-use crate::engine::template::Templates;
 use crate::protocol::Risk;
 
 #[derive(Debug, Deserialize)]
@@ -158,7 +158,7 @@ impl Checker<'_> {
             );
         }
         for glob in &trigger.value.watch {
-            if let Err(e) = crate::watch::compile_glob(glob) {
+            if let Err(e) = super::model::compile_glob(glob) {
                 self.error(&trigger.referenced, format!("watch glob `{glob}`: {e}"));
             }
         }
@@ -408,8 +408,8 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::catalog::Catalog;
-    use crate::engine::skills::BUNDLED_SKILLS;
+    use crate::definitions::catalog::Catalog;
+    use crate::definitions::skills::BUNDLED_SKILLS;
 
     fn check(text: &str) -> Result<Workflow, Diagnostics> {
         let skills = Catalog::load("skills", BUNDLED_SKILLS, Path::new("/nonexistent"));

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::config::DurationSpec;
+use crate::definitions::inputs::{InputSpec, is_identifier};
+use crate::definitions::template::Templates;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::engine::inputs::{InputSpec, is_identifier};
-use crate::engine::template::Templates;
 use crate::protocol::Risk;
 
 /// How a skill runs.
