@@ -218,6 +218,11 @@ pub fn command(
         })
         .map(|(_, p)| p)
         .collect();
+    // A deny rule that matches any part denies the line, before any finding that only asks:
+    // a project rule denying `cat ~/.ssh/id_rsa` is the one that decides it.
+    if let Some(denied) = deciding.iter().find(|p| p.verdict.outcome == Outcome::Deny) {
+        return (denied.verdict.clone(), parts);
+    }
     // A finding that escalates stands unless project rules naming the command or path allow
     // every part of the line.
     if let Some(finding) = findings.first() {

@@ -233,6 +233,29 @@ mod tests {
         assert_eq!(check.verdict.decided_by, "rule:push-features");
     }
 
+    /// docs/policy.md: a deny rule of yours wins over a finding that only asks.
+    #[test]
+    fn a_project_deny_rule_decides_before_a_finding_that_asks() {
+        let text = "rules:\n  - id: no-keys\n    match: { command: \"cat *id_rsa*\" }\n    action: deny\n";
+        let policy =
+            Policy::from_text(Path::new("policy.yaml"), text, Path::new("/p")).expect("valid");
+        let q = query("shell", Risk::Medium);
+        let check = policy.check_command(
+            &shell_command("cat ~/.ssh/id_rsa"),
+            &example_scope(),
+            &q,
+        );
+        assert_eq!(check.verdict.outcome, Outcome::Deny, "{:?}", check.verdict);
+        assert_eq!(check.verdict.decided_by, "rule:no-keys");
+        let other = policy.check_command(
+            &shell_command("cat ~/.ssh/config"),
+            &example_scope(),
+            &q,
+        );
+        assert_eq!(other.verdict.outcome, Outcome::Escalate);
+        assert_eq!(other.verdict.decided_by, "rule:secrets.read");
+    }
+
     #[test]
     fn a_failing_example_is_reported_at_its_position() {
         let text = "rules:\n  - id: cargo\n    match: { command: \"cargo test *\" }\n    action: allow\n    examples:\n      match: [\"cargo build\"]\n";
