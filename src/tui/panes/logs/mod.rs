@@ -47,12 +47,20 @@ impl LogsPane {
         }
     }
 
+    /// Adds `line` in the order things happened. Lines come from three sources at different
+    /// delays (the engine's log at once, events after a store read, output after a poll), so a
+    /// line older than the newest is put before the newer ones, after those of its own time.
     pub fn push(&mut self, line: LogLine) {
         if self.lines.len() == self.capacity {
             self.lines.pop_front();
             self.dropped += 1;
         }
-        self.lines.push_back(line);
+        let at = self
+            .lines
+            .iter()
+            .rposition(|l| l.at <= line.at)
+            .map_or(0, |i| i + 1);
+        self.lines.insert(at, line);
     }
 
     pub fn len(&self) -> usize {
@@ -189,7 +197,7 @@ mod tests {
 
     fn line(n: usize, level: LogLevel) -> LogLine {
         LogLine {
-            at: format!("2026-11-24T10:00:{:02}.000Z", n % 60),
+            at: format!("2026-11-24T10:{:02}:{:02}.000Z", n / 60, n % 60),
             level,
             task_id: None,
             source: "engine".into(),
@@ -208,6 +216,33 @@ mod tests {
         let window = pane.window(None, 3);
         let texts: Vec<&str> = window.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(texts, ["line 997", "line 998", "line 999"]);
+    }
+
+    /// The decision that failed a step comes through a store read, after the engine's own log
+    /// line that the task's runner ended: it is still shown first, as it happened first.
+    #[test]
+    fn lines_are_kept_in_the_order_things_happened() {
+        let mut pane = LogsPane::new(100);
+        pane.push(line(1, LogLevel::Info));
+        pane.push(line(5, LogLevel::Info));
+        pane.push(line(3, LogLevel::Info));
+        pane.push(line(5, LogLevel::Warn));
+        pane.push(line(0, LogLevel::Info));
+        let texts: Vec<(&str, LogLevel)> = pane
+            .window(None, 10)
+            .iter()
+            .map(|l| (l.text.as_str(), l.level))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("line 0", LogLevel::Info),
+                ("line 1", LogLevel::Info),
+                ("line 3", LogLevel::Info),
+                ("line 5", LogLevel::Info),
+                ("line 5", LogLevel::Warn),
+            ]
+        );
     }
 
     #[test]
