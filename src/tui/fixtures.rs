@@ -261,7 +261,8 @@ pub fn workflows() -> Vec<WorkflowInfo> {
 pub fn log_lines(n: usize) -> Vec<LogLine> {
     (0..n)
         .map(|i| LogLine {
-            at: ago(600 - i64::try_from(i % 600).unwrap_or(0)),
+            // A second apart, oldest first, as the pane keeps them.
+            at: ago(i64::try_from(n - i).unwrap_or(0)),
             level: match i % 7 {
                 0 => LogLevel::Warn,
                 3 => LogLevel::Output,
