@@ -52,6 +52,12 @@ enum Category {
     Obfuscation,
     RiskySkill,
     Decision,
+    Upload,
+    RemoteShell,
+    Container,
+    ServiceCli,
+    SysAdmin,
+    CodeExec,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +77,8 @@ enum Ask {
 
 #[derive(Debug, Clone)]
 struct Entry {
+    /// Where the entry comes from: another tool's public safety suite, or `bosun` for ours.
+    suite: &'static str,
     category: Category,
     ask: Ask,
     skill: &'static str,
@@ -78,16 +86,20 @@ struct Entry {
     class: Class,
     /// The exact outcome, and a prefix of who must decide it (`rule:floor.`, `policy`).
     pinned: Option<(Outcome, &'static str)>,
+    /// Words the reason must contain: the inbox shows it, so it says what the command is.
+    because: Option<&'static str>,
 }
 
 fn entry(category: Category, class: Class, ask: Ask) -> Entry {
     Entry {
+        suite: "bosun",
         category,
         ask,
         skill: "shell",
         risk: Risk::Medium,
         class,
         pinned: None,
+        because: None,
     }
 }
 
@@ -177,6 +189,14 @@ fn failure(skill: &'static str, step: &'static str) -> Entry {
 }
 
 impl Entry {
+    /// The reason must contain `words`.
+    fn because(self, words: &'static str) -> Entry {
+        Entry {
+            because: Some(words),
+            ..self
+        }
+    }
+
     /// Run by a skill of its own rather than `shell`.
     fn by_skill(self, skill: &'static str, risk: Risk) -> Entry {
         Entry {
@@ -198,6 +218,9 @@ impl Entry {
 #[path = "policy_corpus/table.rs"]
 mod table;
 use table::corpus;
+
+#[path = "policy_corpus/suites.rs"]
+mod suites;
 
 /// A project, a sibling project and a home in one temporary directory, all canonical.
 struct Sandbox {
@@ -226,6 +249,10 @@ const PROJECT_FILES: &[(&str, &str)] = &[
     ("notes.txt", "notes\n"),
     (".gitignore", "/target\n"),
     (".env", "DATABASE_URL=postgres://localhost/app\n"),
+    (".env.example", "DATABASE_URL=\n"),
+    (".env.production", "DATABASE_URL=postgres://prod/app\n"),
+    ("config/credentials.json", "{\"token\": \"x\"}\n"),
+    ("certs/server.key", "-----BEGIN PRIVATE KEY-----\n"),
     ("package.json", "{\"scripts\": {\"build\": \"tsc\", \"test\": \"jest\"}}\n"),
     ("requirements.txt", "requests==2.32.3\n"),
     ("list", "target\n"),
@@ -259,7 +286,12 @@ fn write_all(base: &Path, files: &[(&str, &str)]) {
 
 impl Sandbox {
     fn new() -> Sandbox {
-        let dir = tempfile::tempdir().expect("a temporary directory");
+        // Not under `/tmp`: there, anyone's world-readable files may be read, and the sandbox
+        // stands for a developer's home and projects, which are not.
+        let dir = tempfile::Builder::new()
+            .prefix("corpus")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("a temporary directory");
         let root = std::fs::canonicalize(dir.path()).expect("the temporary directory exists");
         let home = root.join("home");
         let project = root.join("work/project");
@@ -328,14 +360,22 @@ fn fault(entry: &Entry, verdict: &Verdict) -> Option<String> {
         Class::Safe if verdict.outcome == Outcome::Deny => Some("safe, but denied".into()),
         _ => None,
     };
-    let problem = broken.or_else(|| match &entry.pinned {
-        Some((want, by)) if verdict.outcome != *want || !verdict.decided_by.starts_with(by) => {
-            Some(format!("expected {} by {by}…", want.as_str()))
-        }
-        _ => None,
-    })?;
+    let problem = broken
+        .or_else(|| match &entry.pinned {
+            Some((want, by)) if verdict.outcome != *want || !verdict.decided_by.starts_with(by) => {
+                Some(format!("expected {} by {by}…", want.as_str()))
+            }
+            _ => None,
+        })
+        .or_else(|| match entry.because {
+            Some(words) if !verdict.reason.contains(words) => {
+                Some(format!("the reason does not say `{words}`"))
+            }
+            _ => None,
+        })?;
     Some(format!(
-        "[{:?}] {} ({} skill, {} risk): {problem}; got {} by {}: {}",
+        "[{} {:?}] {} ({} skill, {} risk): {problem}; got {} by {}: {}",
+        entry.suite,
         entry.category,
         entry.shown(),
         entry.skill,
@@ -350,21 +390,53 @@ fn fault(entry: &Entry, verdict: &Verdict) -> Option<String> {
 fn the_policy_asks_or_denies_every_dangerous_entry_and_decides_the_safe_ones_itself() {
     let sandbox = Sandbox::new();
     let policy = Policy::builtin().expect("the built-in policy is valid");
-    let corpus = corpus();
-    let decisions = corpus
+    let own = corpus();
+    let gathered = suites::suites();
+    let decisions = own
         .iter()
         .filter(|e| matches!(e.ask, Ask::Decision { .. }))
         .count();
-    assert!(corpus.len() >= 110, "the corpus shrank to {}", corpus.len());
+    assert!(own.len() >= 200, "our own cases shrank to {}", own.len());
+    assert!(
+        gathered.len() >= 400,
+        "the suites' rows shrank to {}",
+        gathered.len()
+    );
     assert!(decisions >= 10, "only {decisions} decisions in the corpus");
+    let corpus: Vec<Entry> = own.into_iter().chain(gathered).collect();
+    let mut classes: BTreeMap<String, (Class, &str)> = BTreeMap::new();
+    for e in &corpus {
+        let (class, suite) = *classes.entry(e.shown()).or_insert((e.class, e.suite));
+        assert_eq!(
+            class,
+            e.class,
+            "{} is {class:?} in {suite}, {:?} in {}",
+            e.shown(),
+            e.class,
+            e.suite
+        );
+    }
 
     let mut faults = Vec::new();
     let mut asked = Vec::new();
     let mut by_category: BTreeMap<Category, usize> = BTreeMap::new();
+    // Per suite: dangerous rows, those caught, safe rows, those decided alone.
+    let mut by_suite: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
     let (mut safe, mut autonomous, mut dangerous, mut caught) = (0, 0, 0, 0);
     for entry in &corpus {
         let verdict = judge(&policy, &sandbox.scope, entry);
         *by_category.entry(entry.category).or_default() += 1;
+        let row = by_suite.entry(entry.suite).or_default();
+        match entry.class {
+            Class::Dangerous => {
+                row[0] += 1;
+                row[1] += usize::from(!decided_alone(&verdict));
+            }
+            Class::Safe => {
+                row[2] += 1;
+                row[3] += usize::from(decided_alone(&verdict));
+            }
+        }
         match entry.class {
             Class::Safe if decided_alone(&verdict) => {
                 safe += 1;
@@ -388,6 +460,9 @@ fn the_policy_asks_or_denies_every_dangerous_entry_and_decides_the_safe_ones_its
         .map(|(c, n)| format!("{c:?} {n}"))
         .collect();
     println!("by category: {}", counts.join(", "));
+    for (suite, [d, c, s, a]) in &by_suite {
+        println!("  {suite}: {c} of {d} dangerous caught, {a} of {s} safe decided alone");
+    }
     if !asked.is_empty() {
         println!("safe entries not decided alone:\n{}", asked.join("\n"));
     }

@@ -16,8 +16,11 @@ struct World {
 }
 
 fn world() -> World {
-    let root = tempfile::tempdir().expect("tempdir");
-    let home_dir = tempfile::tempdir().expect("tempdir");
+    // Not under `/tmp`, where world-readable files are anyone's to read: the project, its
+    // sibling and the home stand for a developer's own directories.
+    let tmp = || tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let root = tmp();
+    let home_dir = tmp();
     let base = root.path().canonicalize().expect("canonical root");
     let home = home_dir.path().canonicalize().expect("canonical home");
     let project = base.join("proj");
@@ -96,7 +99,8 @@ fn safe_commands_have_no_findings() {
         ("cargo build --release", &[]),
         ("rm -rf target", &[]),
         ("rm -rf target/debug/*", &[]),
-        ("rm -rf *", &[]),
+        ("cd src && rm -rf *", &[]),
+        ("find . -name '*.o' -delete", &[]),
         ("ls src", &[]),
         ("grep -r foo src | head", &[]),
         ("echo hi > out.txt", &[]),
@@ -146,6 +150,8 @@ fn deletes_outside_the_project_are_denied() {
         ("mv src /tmp/elsewhere", &["boundary.write-outside"]),
         ("mv ../other/a b", &["floor.delete-outside"]),
         ("find / -name x -delete", &["floor.delete-outside"]),
+        ("rm -rf *", &["floor.delete-outside"]),
+        ("find . -delete", &["floor.delete-outside"]),
         (
             "find .. -exec rm {} \\;",
             &["boundary.read-outside", "floor.delete-outside"],
@@ -175,7 +181,7 @@ fn protected_places_are_never_written() {
         ("sed -i 's/a/b/' /etc/hosts", &["floor.protected-write"]),
         (
             "ln -s /etc e && echo x > e/motd",
-            &["boundary.read-outside", "floor.protected-write"],
+            &["floor.protected-write"],
         ),
         (
             "tee /usr/local/bin/x < src/main.rs",
@@ -259,8 +265,10 @@ fn reads_outside_and_secrets_escalate() {
     check(&[
         ("cat ~/.ssh/id_rsa", &["secrets.read"]),
         ("cat keys/id_rsa", &["secrets.read"]),
-        ("cat /etc/passwd", &["boundary.read-outside"]),
-        ("cat etc-link/hostname", &["boundary.read-outside"]),
+        ("cat /etc/shadow", &["boundary.read-outside"]),
+        ("cat /etc/passwd", &[]),
+        ("cat etc-link/os-release", &[]),
+        ("cat .env", &["secrets.read"]),
         ("grep -r token ../other", &["boundary.read-outside"]),
         ("cat ../other/.env", &["secrets.read"]),
         ("cp ~/.aws/credentials leak.txt", &["secrets.read"]),

@@ -14,7 +14,7 @@
 //! A command line is judged part by part (each simple command) and the strictest part wins.
 
 use super::rules::{Action, Matcher, Origin, Rule};
-use super::shell::{Analysis, Severity};
+use super::shell::{Analysis, Finding, Severity, SimpleCommand};
 use crate::protocol::{DecisionKind, Risk};
 
 /// A question for the policy.
@@ -98,23 +98,27 @@ fn matches_common(m: &Matcher, q: &Query) -> bool {
         && (m.risks.is_empty() || m.risks.contains(&q.risk))
 }
 
-/// Whether `m` matches the simple command `text` of a line that touches `paths`.
-pub(super) fn matches_command(m: &Matcher, text: &str, paths: &[String]) -> bool {
+/// Whether `m` matches the simple command `cmd` (as written or canonical) of a line that
+/// touches `paths`.
+pub(super) fn matches_command(m: &Matcher, cmd: &SimpleCommand, paths: &[String]) -> bool {
     m.questions.is_empty()
-        && (m.commands.is_empty() || m.commands.iter().any(|p| p.is_match(text)))
+        && (m.commands.is_empty()
+            || m.commands
+                .iter()
+                .any(|p| cmd.texts().any(|t| p.is_match(t))))
         && (m.paths.is_empty()
             || paths
                 .iter()
                 .any(|path| m.paths.iter().any(|p| p.is_match(path))))
 }
 
-fn specificity(rule: &Rule, text: Option<&str>) -> (usize, usize, u8) {
-    let literal = text
-        .map(|t| {
+fn specificity(rule: &Rule, cmd: Option<&SimpleCommand>) -> (usize, usize, u8) {
+    let literal = cmd
+        .map(|cmd| {
             rule.matcher
                 .commands
                 .iter()
-                .filter(|p| p.is_match(t))
+                .filter(|p| cmd.texts().any(|t| p.is_match(t)))
                 .map(|p| p.literal_len)
                 .max()
                 .unwrap_or(0)
@@ -127,16 +131,30 @@ fn specificity(rule: &Rule, text: Option<&str>) -> (usize, usize, u8) {
 /// The most specific rule among `candidates` (the earliest on a tie).
 fn most_specific<'r>(
     candidates: impl Iterator<Item = &'r Rule>,
-    text: Option<&str>,
+    cmd: Option<&SimpleCommand>,
 ) -> Option<&'r Rule> {
     let mut best: Option<(&Rule, (usize, usize, u8))> = None;
     for rule in candidates {
-        let score = specificity(rule, text);
+        let score = specificity(rule, cmd);
         if best.is_none_or(|(_, s)| score > s) {
             best = Some((rule, score));
         }
     }
     best.map(|(r, _)| r)
+}
+
+/// Findings that say only where a command reaches, not what it is, rank from here.
+const GENERIC: u8 = 2;
+
+/// Which finding speaks first when several ask: what the command does (an upload, a secret
+/// read, elevated privileges) before where it reaches or what could not be read.
+fn rank(finding: &Finding) -> u8 {
+    match finding.id.as_str() {
+        "network.upload" | "secrets.read" | "shell.privilege" | "shell.runs-code" => 0,
+        "implicit.write-outside" => 1,
+        "shell.opaque" => GENERIC,
+        _ => GENERIC + 1,
+    }
 }
 
 /// Judges a command line: the verdict on the whole line and on each of its parts.
@@ -147,7 +165,7 @@ pub fn command(
     paths: &[String],
 ) -> (Verdict, Vec<PartVerdict>) {
     let mut findings = analysis.findings.clone();
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), rank(f)));
     if let Some(deny) = findings.iter().find(|f| f.severity == Severity::Deny) {
         let verdict = Verdict {
             outcome: Outcome::Deny,
@@ -165,7 +183,7 @@ pub fn command(
         let matching: Vec<&Rule> = applicable
             .iter()
             .copied()
-            .filter(|r| matches_command(&r.matcher, &cmd.text, paths))
+            .filter(|r| matches_command(&r.matcher, cmd, paths))
             .collect();
         let what = format!("`{}`", cmd.text);
         let verdict = if let Some(deny) = matching
@@ -173,7 +191,7 @@ pub fn command(
             .find(|r| r.origin == Origin::Project && r.action == Action::Deny)
         {
             by_rule(deny, Outcome::Deny, &what)
-        } else if let Some(rule) = most_specific(matching.iter().copied(), Some(&cmd.text)) {
+        } else if let Some(rule) = most_specific(matching.iter().copied(), Some(cmd)) {
             let outcome = match rule.action {
                 Action::Allow => Outcome::Allow,
                 Action::Deny => Outcome::Deny,
@@ -236,10 +254,23 @@ pub fn command(
                     })
             });
         if !waived {
-            let verdict = Verdict {
-                outcome: Outcome::Escalate,
-                decided_by: format!("rule:{}", finding.id),
-                reason: finding.reason.clone(),
+            // A rule that names what the command is (a remote shell, a privileged container)
+            // says more than a generic finding (a path read outside the tree): it decides.
+            let named = deciding.iter().find(|p| {
+                p.verdict.outcome == Outcome::Escalate
+                    && p.verdict.decided_by.starts_with("rule:")
+                    && rank(finding) >= GENERIC
+            });
+            let verdict = match named {
+                Some(part) => Verdict {
+                    reason: format!("{}; also, {}", part.verdict.reason, finding.reason),
+                    ..part.verdict.clone()
+                },
+                None => Verdict {
+                    outcome: Outcome::Escalate,
+                    decided_by: format!("rule:{}", finding.id),
+                    reason: finding.reason.clone(),
+                },
             };
             return (verdict, parts);
         }

@@ -67,7 +67,7 @@ fn example_matches(m: &rules::Matcher, example: &str) -> bool {
     analysis
         .commands
         .iter()
-        .any(|c| evaluate::matches_command(m, &c.text, &paths))
+        .any(|c| evaluate::matches_command(m, c, &paths))
 }
 
 /// The paths a command touches as rules see them: relative to the project when inside it.
@@ -236,22 +236,15 @@ mod tests {
     /// docs/policy.md: a deny rule of yours wins over a finding that only asks.
     #[test]
     fn a_project_deny_rule_decides_before_a_finding_that_asks() {
-        let text = "rules:\n  - id: no-keys\n    match: { command: \"cat *id_rsa*\" }\n    action: deny\n";
+        let text =
+            "rules:\n  - id: no-keys\n    match: { command: \"cat *id_rsa*\" }\n    action: deny\n";
         let policy =
             Policy::from_text(Path::new("policy.yaml"), text, Path::new("/p")).expect("valid");
         let q = query("shell", Risk::Medium);
-        let check = policy.check_command(
-            &shell_command("cat ~/.ssh/id_rsa"),
-            &example_scope(),
-            &q,
-        );
+        let check = policy.check_command(&shell_command("cat ~/.ssh/id_rsa"), &example_scope(), &q);
         assert_eq!(check.verdict.outcome, Outcome::Deny, "{:?}", check.verdict);
         assert_eq!(check.verdict.decided_by, "rule:no-keys");
-        let other = policy.check_command(
-            &shell_command("cat ~/.ssh/config"),
-            &example_scope(),
-            &q,
-        );
+        let other = policy.check_command(&shell_command("cat ~/.ssh/config"), &example_scope(), &q);
         assert_eq!(other.verdict.outcome, Outcome::Escalate);
         assert_eq!(other.verdict.decided_by, "rule:secrets.read");
     }

@@ -145,6 +145,14 @@ impl Run<'_, '_> {
 
     /// A variable given to commands: one whose value runs as a command is read as a script.
     pub fn setting(&mut self, name: &str, value: &Field) {
+        if name == "PATH"
+            && let Some(dir) = value.value().and_then(shared_path_entry)
+        {
+            self.ctx.opaque(format!(
+                "`PATH={}` looks for programs in `{dir}`, where anyone may put one: what later commands run is not known.",
+                value.text
+            ));
+        }
         match hooks::env_var(name) {
             Some(Hook::Script) => self.script_field(Some(value), name),
             Some(Hook::Sourced) => {
@@ -164,6 +172,17 @@ impl Run<'_, '_> {
             None => {}
         }
     }
+}
+
+/// An entry of a `PATH` value that anyone may write programs into: a shared scratch
+/// directory. (Relative entries are the working directory's, inside the project.)
+fn shared_path_entry(path: &str) -> Option<&str> {
+    path.split(':').find(|dir| {
+        let dir = dir.trim_end_matches('/');
+        ["/tmp", "/var/tmp", "/dev/shm"]
+            .iter()
+            .any(|shared| dir == *shared || dir.starts_with(&format!("{shared}/")))
+    })
 }
 
 /// `eval`: its arguments, joined, are read again as a script.

@@ -99,10 +99,7 @@ pub(super) fn run(ctx: &mut Ctx, simple: &Simple, cwd: Option<&Path>, stdin: Std
     // The command is listed before the commands its substitutions run.
     let slot = (!simple.words.is_empty()).then(|| {
         let words: Vec<String> = simple.words.iter().map(|w| w.text.clone()).collect();
-        ctx.commands.push(SimpleCommand {
-            text: words.join(" "),
-            words,
-        });
+        ctx.commands.push(SimpleCommand::new(words));
         ctx.shapes.push(String::new());
         ctx.commands.len() - 1
     });
@@ -331,9 +328,8 @@ impl Run<'_, '_> {
         let first = self.fields.get(at).map_or(0, |f| f.word);
         let end = self.fields.last().map_or(0, |f| f.word + 1).max(first);
         let words: Vec<String> = self.words.get(first..end).unwrap_or_default().to_vec();
-        let text = words.join(" ");
         self.slots.push((self.ctx.commands.len(), first..end));
-        self.ctx.commands.push(SimpleCommand { words, text });
+        self.ctx.commands.push(SimpleCommand::new(words));
         self.ctx.shapes.push(String::new());
     }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::command::Run;
 use super::expand::UNKNOWN;
-use super::{Access, builtin, custom, floor, git, implicit, interp, known, net, paths, wrap};
+use super::{Access, builtin, code, custom, floor, git, implicit, interp, known, net, paths, wrap};
 
 /// Commands that run other commands in ways this reader does not follow.
 const OPAQUE_RUNNERS: &[&str] = &[
@@ -74,6 +74,7 @@ impl Run<'_, '_> {
             self.path_like(at + 1);
             return;
         }
+        code::check(self, at, &name);
         match name.as_str() {
             n if interp::is_interpreter(n) => interp::run(self, at, n),
             n if builtin::handles(n) => builtin::run(self, at, n),

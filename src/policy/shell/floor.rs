@@ -1,5 +1,6 @@
 //! The safety floor's lists: places never written (credentials, shell startup files, system
-//! directories), device files, secret file names, and commands that destroy a disk.
+//! directories), system places anyone may read, device files, secret file names, and commands
+//! that destroy a disk.
 //!
 //! These are data, not policy: [`super::judge`] decides with them. Nothing here can be turned
 //! off by a scope; the one carve-out (a project that itself lives under a protected system
@@ -53,6 +54,31 @@ const VAR_SCRATCH: &[&str] = &[
     "/private/var/folders",
 ];
 
+/// System places whose world-readable files anyone on the machine may read: the system's
+/// programs, libraries, documentation and configuration, and the shared scratch space.
+const SYSTEM_READABLE: &[&str] = &[
+    "/usr",
+    "/etc",
+    "/opt",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/srv",
+    "/tmp",
+    "/var/tmp",
+    "/proc",
+    "/sys",
+    "/nix/store",
+    "/snap",
+    "/private/etc",
+    "/Library",
+    "/System",
+    "/Applications",
+];
+
 /// Device files that reading or writing never harms.
 const HARMLESS_DEVICES: &[&str] = &[
     "/dev/null",
@@ -97,6 +123,15 @@ pub(super) fn system_protected(path: &Path) -> Option<PathBuf> {
         .find(|p| path.starts_with(p))
 }
 
+/// True when `path` is in a system place and anyone may read it (its mode has `o+r`), so
+/// reading it reveals nothing private: `/usr/share/doc/git`, `/etc/os-release`. A file that
+/// does not exist, or that only its owner or group may read (`/etc/shadow`), is not.
+pub(super) fn world_readable_system(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    SYSTEM_READABLE.iter().any(|p| path.starts_with(p))
+        && std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o004 != 0)
+}
+
 /// True for the device files in [`HARMLESS_DEVICES`] and `/dev/fd/N`, as written.
 pub(super) fn harmless_device(value: &str) -> bool {
     HARMLESS_DEVICES.contains(&value) || value.starts_with("/dev/fd/")
@@ -111,18 +146,62 @@ pub(super) fn disk_device(path: &Path) -> bool {
     DISKS.iter().any(|d| name.starts_with(d))
 }
 
-/// A file name that holds a secret wherever it is: keys and `.env` files.
+/// File names that hold secrets wherever they are, inside the project too.
+const SECRET_NAMES: &[&str] = &[
+    ".env",
+    ".netrc",
+    ".pgpass",
+    ".pypirc",
+    ".git-credentials",
+    ".htpasswd",
+    "credentials",
+    "credentials.json",
+    "credentials.yml",
+    "credentials.yaml",
+    "secrets.json",
+    "secrets.yml",
+    "secrets.yaml",
+    "secrets.toml",
+    "master.key",
+    "service-account.json",
+    "terraform.tfstate",
+    "terraform.tfvars",
+];
+
+/// Endings of key and keystore files.
+const SECRET_ENDINGS: &[&str] = &[
+    ".pem",
+    ".key",
+    ".p12",
+    ".pfx",
+    ".jks",
+    ".keystore",
+    ".ppk",
+    ".kdbx",
+    ".tfstate",
+];
+
+/// `.env.*` files that are templates, committed to be copied: no secret in them.
+const ENV_TEMPLATES: &[&str] = &[
+    "example", "sample", "template", "dist", "defaults", "schema",
+];
+
+/// A file name that holds a secret wherever it is: keys, `.env` files (not their templates,
+/// `.env.example`), credential and secrets files.
 pub(super) fn secret_name(path: &Path) -> bool {
     let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
         return false;
     };
-    name.ends_with(".pem")
-        || name.ends_with(".key")
-        || name.starts_with("id_rsa")
-        || name.starts_with("id_ed25519")
-        || name.starts_with("id_ecdsa")
-        || name == ".env"
-        || name.starts_with(".env.")
+    if let Some(suffix) = name.strip_prefix(".env.") {
+        return !ENV_TEMPLATES
+            .iter()
+            .any(|t| suffix.split('.').any(|part| part == *t));
+    }
+    SECRET_NAMES.contains(&name.as_ref())
+        || SECRET_ENDINGS.iter().any(|e| name.ends_with(e))
+        || name.starts_with("id_rsa") && !name.ends_with(".pub")
+        || name.starts_with("id_ed25519") && !name.ends_with(".pub")
+        || name.starts_with("id_ecdsa") && !name.ends_with(".pub")
 }
 
 /// A command that wipes a disk or a file system whatever its arguments.
@@ -185,6 +264,28 @@ mod tests {
         assert!(fork_bomb(":(){ :|:& };:"));
         assert!(fork_bomb("bomb() { bomb | bomb & }; bomb"));
         assert!(!fork_bomb("f() { echo hi; }; f"));
+    }
+
+    #[test]
+    fn secret_names_and_templates() {
+        for name in [
+            ".env",
+            ".env.production",
+            "server.key",
+            "credentials.json",
+            "a/id_rsa",
+        ] {
+            assert!(secret_name(Path::new(name)), "{name}");
+        }
+        for name in [
+            ".env.example",
+            ".env.local.sample",
+            "id_rsa.pub",
+            "keys.rs",
+            "env.rs",
+        ] {
+            assert!(!secret_name(Path::new(name)), "{name}");
+        }
     }
 
     #[test]

@@ -90,8 +90,14 @@ pub(super) fn run(run: &mut Run, at: usize) {
         run.cwd = paths::resolve(dir, run.cwd.as_deref(), &links).path;
     } else if mutating && sub != "init" {
         let cwd = run.cwd.clone();
+        // What `git clean` deletes is the untracked files, not every file of the tree.
+        let touched = if sub == "clean" {
+            "./**/untracked"
+        } else {
+            "./*"
+        };
         run.ctx.touch(
-            &Field::known(usize::MAX, ".", "./*"),
+            &Field::known(usize::MAX, ".", touched),
             access,
             cwd.as_deref(),
             true,

@@ -1,6 +1,6 @@
 //! Commands that write outside the tree without naming a path: global package installs, tool
-//! installs into the home, system package managers, services, cron. (`git config --global` is
-//! read in [`super::git`].)
+//! installs into the home, system package managers, services, cron, ssh's known hosts and keys.
+//! (`git config --global` is read in [`super::git`].)
 
 /// Package managers of the system, and the subcommands that change it.
 const SYSTEM_PACKAGES: &[&str] = &[
@@ -66,6 +66,12 @@ pub(super) fn check(name: &str, args: &[Option<&str>]) -> Option<&'static str> {
             pip(&words[at + 2..])
         }
         "crontab" => (!has("-l")).then_some("changes the user's scheduled jobs"),
+        "ssh-keygen" if has("-R") => Some("removes a host from `~/.ssh/known_hosts`"),
+        "ssh-keygen"
+            if (words.is_empty() || has("-t")) && !words.iter().any(|w| w.starts_with("-f")) =>
+        {
+            Some("writes a new key into `~/.ssh`")
+        }
         "systemctl" => {
             let looking = sub.starts_with("is-")
                 || sub.starts_with("list-")
@@ -124,5 +130,9 @@ mod tests {
         assert!(of("systemctl status x").is_none());
         assert!(of("systemctl restart x").is_some());
         assert!(of("crontab -l").is_none());
+        assert!(of("ssh-keygen -R github.com").is_some());
+        assert!(of("ssh-keygen -t ed25519").is_some());
+        assert!(of("ssh-keygen -t ed25519 -f deploy_key").is_none());
+        assert!(of("ssh-keygen -lf key.pub").is_none());
     }
 }

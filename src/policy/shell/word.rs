@@ -259,6 +259,11 @@ impl Cursor {
                         if body.contains("$(") || body.contains('`') {
                             self.problem("a command inside `${…}` is not read");
                         }
+                        if body.ends_with("@P") {
+                            self.problem(
+                                "`${…@P}` expands a value as a prompt, running any command in it",
+                            );
+                        }
                         w.parts.push(Part::Opaque);
                     }
                     w.text.push_str(&self.slice(start, end + 1));
