@@ -276,7 +276,9 @@ steps:
     assert_eq!(Project::step(&done, "both")["status"], "succeeded");
 }
 
+/// `on_failure: ask` makes a medium-risk failure ask (by risk alone it would fail at once).
 const FAILING: &str = r#"
+on_failure: ask
 steps:
   - { id: check, skill: shell, with: { run: "test -e fixed" } }
   - { id: later, skill: shell, with: { run: "touch later.ran" } }
@@ -406,8 +408,8 @@ fn remember_task_answers_the_same_command_again_for_that_task_only() {
         "twice",
         r#"
 steps:
-  - { id: first, skill: shell, with: { run: "git push --dry-run origin feature" } }
-  - { id: second, skill: shell, with: { run: "git push --dry-run origin feature" } }
+  - { id: first, skill: shell, with: { run: "git push origin feature" } }
+  - { id: second, skill: shell, with: { run: "git push origin feature" } }
 "#,
     );
     let task = p.submit(&["--workflow", "twice", "dry runs"]);

@@ -97,7 +97,7 @@ mod tests {
                 debounce: None,
                 on_busy: OnBusy::Queue,
             }],
-            on_failure: Default::default(),
+            on_failure: None,
             steps: Vec::new(),
         }
     }

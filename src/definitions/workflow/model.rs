@@ -15,20 +15,22 @@ pub struct Workflow {
     pub description: String,
     pub inputs: BTreeMap<String, InputSpec>,
     pub triggers: Vec<Trigger>,
-    /// What a step that failed after its retries does, unless the step says otherwise.
+    /// What a step that failed after its retries does, unless the step says otherwise; when
+    /// neither says, the skill's risk decides (low/medium fail the task, high/critical ask).
     #[serde(default)]
-    pub on_failure: OnFailure,
+    pub on_failure: Option<OnFailure>,
     pub steps: Vec<Step>,
 }
 
-/// What happens when a skill step has failed its last attempt.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What happens when a skill step has failed its last attempt, when the workflow or the step
+/// says; otherwise the skill's risk decides, like any other decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OnFailure {
-    /// Ask (retry / skip / abort) through the policy and the inbox; abort at the deadline.
-    #[default]
+    /// Ask (retry / skip / abort) through the policy and the inbox, whatever the skill's risk;
+    /// abort at the deadline.
     Ask,
-    /// Fail the step at once.
+    /// Fail the step (and its task) at once.
     Fail,
 }
 

@@ -25,8 +25,7 @@ struct RawWorkflow {
     inputs: BTreeMap<String, InputSpec>,
     #[serde(default)]
     triggers: Vec<Spanned<Trigger>>,
-    #[serde(default)]
-    on_failure: OnFailure,
+    on_failure: Option<OnFailure>,
     steps: Vec<Spanned<RawStep>>,
 }
 

@@ -1,6 +1,7 @@
 //! The policy around a skill step: its command is judged before it runs (allowed, denied with
 //! the reason, or asked about), and a step that failed its last attempt is retried, skipped or
-//! aborted as the policy or the user says. Every verdict is a decision in the ledger.
+//! aborted as its skill's risk, a rule, `on_failure` or the user says. Every verdict is a
+//! decision in the ledger.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +12,7 @@ use super::{Halt, Run};
 use crate::definitions::skills::Skill;
 use crate::definitions::workflow::{OnFailure, Step};
 use crate::engine::process::ProcessSpec;
-use crate::policy::{Outcome, Query};
+use crate::policy::{Outcome, Query, Verdict};
 use crate::protocol::{DecisionKind, Risk};
 use crate::store::{StepRow, StoreError, WriteOp};
 
@@ -211,15 +212,37 @@ impl Run<'_> {
         row: &mut StepRow,
         error: &str,
     ) -> Result<AfterFailure, StoreError> {
-        let mode = step.on_failure.unwrap_or(self.plan.workflow.on_failure);
-        if step.continue_on_error || mode == OnFailure::Fail {
+        if step.continue_on_error {
             return Ok(AfterFailure::Abort(None));
         }
         let question = Self::failure_question(step);
         let options = strings(&FAILURE_OPTIONS);
-        let policy = self.ctx.policy.current(&self.ctx.problems);
-        let query = self.query(DecisionKind::Failure, &skill.name, &step.id, Risk::High);
-        let verdict = policy.check_decision(&query, &question, &options, "abort");
+        let first_line = error.lines().next().unwrap_or(error).to_string();
+        // Failures are decided by risk like every other decision; `on_failure` overrides.
+        let mode = step.on_failure.or(self.plan.workflow.on_failure);
+        let risk = match mode {
+            Some(OnFailure::Ask) if !skill.risk.needs_user() => Risk::High,
+            _ => skill.risk,
+        };
+        let verdict = match mode {
+            Some(OnFailure::Fail) => Verdict {
+                outcome: Outcome::Choose("abort".into()),
+                decided_by: "policy".into(),
+                reason: format!("the workflow says `on_failure: fail`: {first_line}"),
+            },
+            _ => {
+                let policy = self.ctx.policy.current(&self.ctx.problems);
+                let query = self.query(DecisionKind::Failure, &skill.name, &step.id, risk);
+                let mut verdict = policy.check_decision(&query, &question, &options, "abort");
+                if verdict.decided_by == "policy" {
+                    verdict.reason = format!(
+                        "skill `{}` is {risk} risk, so its failure fails the task: {first_line}",
+                        skill.name
+                    );
+                }
+                verdict
+            }
+        };
         let answer = match verdict.outcome {
             Outcome::Choose(choice) => {
                 self.record_decision(
@@ -230,7 +253,7 @@ impl Run<'_> {
                     &choice,
                     &verdict.decided_by,
                     &verdict.reason,
-                    Risk::High,
+                    risk,
                 )
                 .await?;
                 Answer {
@@ -240,13 +263,12 @@ impl Run<'_> {
                 }
             }
             _ => {
-                let first_line = error.lines().next().unwrap_or(error);
                 let q = Question {
                     kind: DecisionKind::Failure,
                     question,
                     options,
                     default: "abort".into(),
-                    risk: Risk::High,
+                    risk,
                     reason: format!("it failed {} time(s): {first_line}", row.attempts),
                     skill: Some(skill.name.clone()),
                     shape: format!("{}:{}", self.plan.workflow.name, step.id),
