@@ -133,3 +133,37 @@ fn one_styled_snapshot_per_theme() {
         insta::assert_snapshot!(format!("styled_{theme}_80x24"), styled(&buffer));
     }
 }
+
+/// cargo's and pytest's colours are drawn as colours in the Workflow pane, never as `[31m`.
+#[test]
+fn coloured_step_output_is_drawn_in_colour() {
+    let mut detail = fixtures::typical_detail();
+    let coloured = "\u{1b}[1m\u{1b}[32m   Compiling\u{1b}[0m app v0.1.0\n\
+                    \u{1b}[31m-fn main() {}\u{1b}[0m\n\
+                    \u{1b}[32m+fn main() { run() }\u{1b}[0m\n\
+                    test result: \u{1b}[32mok\u{1b}[0m. 12 passed\n";
+    for step in &mut detail.steps {
+        step.output = Some(coloured.to_string());
+    }
+    let mut app = fixtures::app("dark");
+    fixtures::load(
+        &mut app,
+        fixtures::typical_tasks(),
+        Vec::new(),
+        Some(detail),
+    );
+    let mut app = zoomed(app, PaneId::Workflow);
+    let shown = screen(&mut app, (80, 24));
+    assert!(shown.contains("-fn main() {}"), "{shown}");
+    assert!(!shown.contains("[31m") && !shown.contains("[0m"), "{shown}");
+    let buffer = draw(&app, 80, 24);
+    let lines: Vec<String> = styled(&buffer)
+        .split_inclusive('\n')
+        .collect::<Vec<_>>()
+        .chunks(2)
+        .filter(|pair| pair[0].contains("fn main") || pair[0].contains("Compiling"))
+        .map(|pair| pair.concat())
+        .collect();
+    assert!(!lines.is_empty(), "{shown}");
+    insta::assert_snapshot!("styled_workflow_coloured_output_80x24", lines.concat());
+}

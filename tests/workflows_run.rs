@@ -411,3 +411,24 @@ fn a_running_step_shows_its_output_so_far() {
     let task = p.wait_finished(&id, LONG);
     assert_eq!(Project::step(&task, "s")["output"], "halfway\nfinished\n");
 }
+
+/// `show` keeps colours for a terminal only: piped, the escape codes are gone; `--json` keeps
+/// the bytes as the step printed them.
+#[test]
+fn show_strips_colours_when_piped_and_json_keeps_them() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/colour.yaml",
+        "steps:\n  - id: s\n    skill: shell\n    with: { run: \"printf '\\\\033[31mred\\\\033[0m text\\\\n'\" }\n",
+    );
+    let _engine = engine(&p);
+    let id = p.submit(&["--workflow", "colour", "print in colour"]);
+    let task = p.wait_finished(&id, LONG);
+    assert_eq!(
+        Project::step(&task, "s")["output"],
+        "\u{1b}[31mred\u{1b}[0m text\n"
+    );
+    let text = String::from_utf8(p.bosun(&["show", &id]).stdout).expect("utf8");
+    assert!(text.contains("│ red text"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+}

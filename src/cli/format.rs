@@ -73,13 +73,42 @@ fn mark(status: StepStatus) -> &'static str {
 }
 
 /// The last `n` lines of a text, indented.
+/// The last `n` lines of a step's output or error, indented. Colours are kept for a terminal
+/// and stripped for a pipe or a file, where escape codes would only be noise (`--json` keeps
+/// the bytes as captured).
 fn tail(text: &str, n: usize) -> String {
+    let plain;
+    let text = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        text
+    } else {
+        plain = strip_ansi(text);
+        &plain
+    };
     let lines: Vec<&str> = text.trim_end().lines().collect();
     let start = lines.len().saturating_sub(n);
     lines[start..]
         .iter()
         .map(|l| format!("      │ {l}\n"))
         .collect()
+}
+
+/// `text` without ANSI escape codes (colours, cursor moves), line breaks kept.
+pub fn strip_ansi(text: &str) -> String {
+    use ansi_to_tui::IntoText;
+    match text.into_text() {
+        Ok(parsed) => parsed
+            .lines
+            .iter()
+            .map(|line| {
+                line.spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(_) => text.to_string(),
+    }
 }
 
 pub fn task_detail(t: &TaskView) -> CliResult {
@@ -165,4 +194,16 @@ pub fn decisions_table(list: &[DecisionView]) -> CliResult {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_ansi;
+
+    #[test]
+    fn escape_codes_are_stripped_and_lines_kept() {
+        let text = "\u{1b}[1m\u{1b}[32m   Compiling\u{1b}[0m app\n\u{1b}[31merror\u{1b}[0m: x";
+        assert_eq!(strip_ansi(text), "   Compiling app\nerror: x");
+        assert_eq!(strip_ansi("plain\ntext"), "plain\ntext");
+    }
 }

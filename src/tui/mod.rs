@@ -6,10 +6,11 @@
 //! - [`model`]: the projection of engine state the panes read.
 //! - [`panes`], [`overlays`]: the panes' UI state and drawing; modal layers.
 //! - [`msg`]: messages in, effects out. [`keymap`]: actions and their keys.
-//! - [`theme`]: semantic roles from `themes/*.yaml`.
+//! - [`theme`]: semantic roles from `themes/*.yaml`; [`ansi`]: step output's colours as styles.
 //! - [`event_loop`]: the `select!` loop that performs effects; [`terminal`]: raw mode,
 //!   restore on panic, Ctrl-Z.
 
+pub mod ansi;
 pub mod app;
 pub mod event_loop;
 #[doc(hidden)]

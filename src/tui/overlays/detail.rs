@@ -3,9 +3,11 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::{LayerOutcome, modal};
+use crate::tui::ansi;
 use crate::tui::fmt::fit;
 use crate::tui::keymap::Action;
 use crate::tui::panes::{RenderCtx, draw_lines};
@@ -14,21 +16,14 @@ use crate::tui::theme::Role;
 #[derive(Debug)]
 pub struct Detail {
     pub title: String,
-    lines: Vec<String>,
+    /// The text with its colours read once (`ansi`); plain text where it has none.
+    lines: Vec<Line<'static>>,
     pub scroll: usize,
 }
 
 impl Detail {
     pub fn new(title: String, text: String) -> Detail {
-        let lines = text
-            .lines()
-            .map(|l| {
-                l.replace('\t', "    ")
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .collect()
-            })
-            .collect();
+        let lines = ansi::lines(&text, Style::default());
         Detail {
             title,
             lines,
@@ -75,7 +70,16 @@ impl Detail {
             .iter()
             .skip(self.scroll)
             .take(usize::from(body.height))
-            .map(|l| Line::from(Span::styled(fit(l, width), ctx.theme.style(Role::Text))))
+            .map(|l| {
+                // The program's own colours win over the theme's text colour.
+                let base = ctx.theme.style(Role::Text);
+                let spans: Vec<Span<'static>> = l
+                    .spans
+                    .iter()
+                    .map(|s| Span::styled(s.content.clone(), base.patch(s.style)))
+                    .collect();
+                ansi::fit(Line::from(spans), width)
+            })
             .collect();
         draw_lines(frame, body, lines, ctx.theme.style(Role::Overlay));
         let foot = format!(

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use super::graph::{Stage, stages};
 use super::{WorkflowPane, step_look};
 use crate::protocol::{StepView, TaskView};
+use crate::tui::ansi;
 use crate::tui::fmt::{duration, elapsed, fit, pad};
 use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block};
 use crate::tui::theme::Role;
@@ -239,19 +240,19 @@ fn detail_lines<'a>(step: &StepView, ctx: &RenderCtx, area: Rect) -> Vec<Line<'a
     }
     let room = usize::from(area.height).saturating_sub(lines.len());
     let output = step.output.as_deref().unwrap_or("");
-    let tail: Vec<&str> = output.lines().rev().take(room).collect();
+    // Only the tail is parsed: a colour set before it is not carried in, which costs a line's
+    // colour at worst and keeps a long output cheap to draw.
+    let start = output
+        .char_indices()
+        .rev()
+        .filter(|(_, c)| *c == '\n')
+        .nth(room)
+        .map_or(0, |(i, _)| i + 1);
+    let tail = ansi::lines(&output[start..], ctx.theme.style(Role::LogOutput));
+    let skip = tail.len().saturating_sub(room);
     if tail.is_empty() && step.error.is_none() {
         lines.push(Line::from(Span::styled("(no output)", muted)));
     }
-    for l in tail.into_iter().rev() {
-        let clean: String = l
-            .chars()
-            .filter(|c| !c.is_control() || *c == '\t')
-            .collect();
-        lines.push(Line::from(Span::styled(
-            fit(&clean.replace('\t', "    "), width),
-            ctx.theme.style(Role::LogOutput),
-        )));
-    }
+    lines.extend(tail.into_iter().skip(skip).map(|l| ansi::fit(l, width)));
     lines
 }
