@@ -266,3 +266,29 @@ async fn several_first_opens_of_a_new_database_all_succeed() {
         );
     }
 }
+
+/// Closing leaves no WAL behind: the writer closes last, so it checkpoints the log into the
+/// database and removes it; a log left behind grew with every process and was read again by
+/// each one that opened the store.
+#[tokio::test]
+async fn closing_the_store_folds_the_wal_into_the_database() {
+    let (dir, store) = open().await;
+    store
+        .writer
+        .write(vec![WriteOp::InsertTask(new_task("t-wal"))])
+        .await
+        .expect("insert");
+    let wal = dir.path().join("bosun.db-wal");
+    assert!(wal.exists(), "a write goes to the WAL first");
+    store.close().await;
+    let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(left, 0, "the WAL was left with {left} bytes");
+    let store = Store::open(&dir.path().join("bosun.db"))
+        .await
+        .expect("reopen");
+    let task = read::get_task(&store.reader, &TaskId::from("t-wal")).await;
+    assert!(
+        matches!(task, Ok(Some(_))),
+        "the task is in the database: {task:?}"
+    );
+}

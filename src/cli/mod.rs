@@ -65,10 +65,14 @@ pub fn main() -> ExitCode {
         return supervise_verb(&args[2..]);
     }
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // A submission is one transaction in one connection: worker threads would only cost their
+    // start-up. Every other verb keeps the multi-threaded runtime.
+    let mut builder = if matches!(cli.verb, Some(Verb::Submit { .. })) {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("bosun: cannot start the async runtime: {e}");

@@ -10,20 +10,24 @@ use super::{CliError, CliResult, Project};
 use crate::engine::cached_task;
 use crate::engine::cancel::{CancelOutcome, close_cancelled, request_cancel};
 use crate::engine::lock::live_holder;
-use crate::engine::submit::{SubmitError, prepare, queue};
+use crate::engine::submit::{SubmitError, prepare, queue_one_shot};
 use crate::engine::wake::nudge;
 use crate::mirror::Mirror;
 use crate::protocol::{Priority, SubmitRequest, TaskId, TaskStatus};
-use crate::store::{Store, read};
+use crate::store::{OneShot, Store, read};
 
 pub(super) async fn open_store(project: &Project) -> Result<Store, CliError> {
+    ensure_state_dirs(project)?;
+    Ok(Store::open(&project.paths.database()).await?)
+}
+
+fn ensure_state_dirs(project: &Project) -> Result<(), CliError> {
     project.paths.ensure_state_dirs().map_err(|e| {
         CliError::failed(format!(
             "cannot create {}: {e}",
             project.paths.state_dir().display()
         ))
-    })?;
-    Ok(Store::open(&project.paths.database()).await?)
+    })
 }
 
 async fn resolve(store: &Store, text: &str) -> Result<TaskId, CliError> {
@@ -62,10 +66,14 @@ pub async fn submit(
         SubmitError::Store(e) => e.into(),
     };
     let task = prepare(&project.paths, &request).map_err(failed)?;
-    let store = open_store(project).await?;
-    let result = queue(&store, task).await;
-    store.close().await;
-    nudge(&project.paths);
+    // One connection, no read pool or writer actor: a submission is one transaction.
+    ensure_state_dirs(project)?;
+    let mut store = OneShot::open(&project.paths.database()).await?;
+    // Durable (committed, WAL synced) when this returns, before the id is printed.
+    let result = queue_one_shot(&mut store, task).await;
+    let engine_listening = nudge(&project.paths);
+    // A running engine keeps the WAL in check; without one, this process tidies it.
+    store.close(!engine_listening).await;
     println!("{}", result.map_err(failed)?);
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::config::ProjectPaths;
 use crate::definitions::skills::load_skills;
 use crate::definitions::workflow::{load_workflows, make_plan};
 use crate::protocol::{EngineEvent, SubmitRequest, TaskId};
-use crate::store::{NewTask, Store, WriteOp};
+use crate::store::{NewTask, OneShot, Store, WriteOp};
 
 /// Why a submission was not queued.
 #[derive(Debug, thiserror::Error)]
@@ -53,17 +53,27 @@ pub fn prepare(paths: &ProjectPaths, request: &SubmitRequest) -> Result<NewTask,
 
 /// Commits a prepared task as queued; returns once it is durable.
 pub async fn queue(store: &Store, task: NewTask) -> Result<TaskId, SubmitError> {
+    let (id, ops) = queue_ops(task);
+    store.writer.write(ops).await?;
+    Ok(id)
+}
+
+/// [`queue`] on a one-shot connection (the CLI's `submit`): the same writes, as durable.
+pub async fn queue_one_shot(store: &mut OneShot, task: NewTask) -> Result<TaskId, SubmitError> {
+    let (id, ops) = queue_ops(task);
+    store.write(ops).await?;
+    Ok(id)
+}
+
+fn queue_ops(task: NewTask) -> (TaskId, Vec<WriteOp>) {
     let id = task.id.clone();
     let workflow = task.workflow.clone();
-    store
-        .writer
-        .write(vec![
-            WriteOp::InsertTask(task),
-            WriteOp::Event(EngineEvent::TaskSubmitted {
-                task_id: id.clone(),
-                workflow,
-            }),
-        ])
-        .await?;
-    Ok(id)
+    let ops = vec![
+        WriteOp::InsertTask(task),
+        WriteOp::Event(EngineEvent::TaskSubmitted {
+            task_id: id.clone(),
+            workflow,
+        }),
+    ];
+    (id, ops)
 }

@@ -44,9 +44,14 @@ impl Drop for WakeListener {
     }
 }
 
-/// Nudges the project's engine, if one listens; never fails.
-pub fn nudge(paths: &ProjectPaths) {
-    if let Ok(socket) = std::os::unix::net::UnixDatagram::unbound() {
-        let _ = socket.send_to(b"!", socket_path(paths));
+/// Nudges the project's engine, if one listens; never fails. Returns whether an engine was
+/// listening (the nudge was delivered, or its buffer was full of earlier ones).
+pub fn nudge(paths: &ProjectPaths) -> bool {
+    let Ok(socket) = std::os::unix::net::UnixDatagram::unbound() else {
+        return false;
+    };
+    match socket.send_to(b"!", socket_path(paths)) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
     }
 }

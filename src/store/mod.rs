@@ -20,7 +20,7 @@ mod write_ops;
 mod writer;
 
 pub use error::StoreError;
-pub use open::{Store, connect_options, migrate, migrations};
+pub use open::{OneShot, Store, connect_options, migrate, migrations};
 pub use probe::ChangeProbe;
 pub use read::{LiveStep, TaskRecord};
 pub use rows::{NewTask, StepRow};

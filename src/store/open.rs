@@ -10,7 +10,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
 use super::{StoreError, WriterHandle};
 
@@ -73,20 +73,111 @@ async fn migration_lock(path: &Path) -> Result<Flock<File>, StoreError> {
     locked.map_err(|e| StoreError::Io(format!("cannot lock {} for migration: {e}", path.display())))
 }
 
+/// A fingerprint of the compiled-in migrations (their versions and checksums), kept in the
+/// database's `PRAGMA user_version` once they have all been applied: a database stamped with
+/// this binary's fingerprint needs no migrator run (which reads `_sqlx_migrations` and takes
+/// the migration lock). Never 0, SQLite's value for a database nobody stamped.
+fn schema_stamp(migrator: &Migrator) -> i32 {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for m in migrator.iter() {
+        hash.update(m.version.to_le_bytes());
+        hash.update(&m.checksum);
+    }
+    let digest = hash.finalize();
+    let value = i32::from_le_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    (value & 0x7fff_ffff) | 1
+}
+
 /// Opens (creating if needed) the database at `path` and upgrades its schema; returns the
 /// connection that did it.
 pub async fn migrate(path: &Path) -> Result<SqliteConnection, StoreError> {
-    // Two processes opening a new database at once would both create the schema; the first
-    // holds this lock while it migrates, the second then finds nothing to do.
-    let _migrating = migration_lock(path).await?;
+    let migrator = migrations();
+    let stamp = schema_stamp(&migrator);
     let mut conn = connect_options(path)?
         .create_if_missing(true)
         .connect()
         .await?;
+    // Fast path: stamped by a binary with exactly these migrations, all applied.
+    let (current,): (i32,) = sqlx::query_as("PRAGMA user_version")
+        .fetch_one(&mut conn)
+        .await?;
+    if current == stamp {
+        return Ok(conn);
+    }
+    // Two processes opening a new database at once would both create the schema; the first
+    // holds this lock while it migrates, the second then finds nothing to do.
+    let _migrating = migration_lock(path).await?;
     // `run_direct` rather than `run`: the future of `run(&mut conn)` is not `Send` for every
     // lifetime (sqlx's `Acquire` quirk), which would make `open` unspawnable.
-    migrations().run_direct(None, &mut conn, false).await?;
+    migrator.run_direct(None, &mut conn, false).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA user_version = {stamp}"
+    )))
+    .execute(&mut conn)
+    .await?;
     Ok(conn)
+}
+
+/// The WAL size past which a one-shot writer with no engine to share the database checkpoints
+/// and truncates it before closing (SQLite's own auto-checkpoint size, 1000 pages).
+const ONE_SHOT_CHECKPOINT_AT: u64 = 4 * 1024 * 1024;
+
+/// One write connection for a one-shot command (`bosun submit`): no read pool, no writer actor
+/// and so no threads beyond the connection's own. Writes go through the same batch code as the
+/// writer actor and are durable (WAL, `synchronous=FULL`) when [`OneShot::write`] returns.
+///
+/// Closing does not checkpoint: a checkpoint costs an `fsync` of the database file, the
+/// dominant cost of a submission after the commit's own. The WAL is checkpointed and truncated
+/// only once it has grown past [`ONE_SHOT_CHECKPOINT_AT`] (see [`OneShot::close`]).
+pub struct OneShot {
+    conn: SqliteConnection,
+    wal: std::path::PathBuf,
+}
+
+impl OneShot {
+    /// Opens (creating if needed) the database at `path`, upgrading its schema if needed.
+    pub async fn open(path: &Path) -> Result<OneShot, StoreError> {
+        let mut conn = migrate(path).await?;
+        {
+            let mut handle = conn.lock_handle().await?;
+            let db = handle.as_raw_handle().as_ptr();
+            // SAFETY: `db` is the live handle of the connection locked above; this option
+            // takes an int and a nullable int pointer, as SQLite documents.
+            unsafe {
+                libsqlite3_sys::sqlite3_db_config(
+                    db,
+                    libsqlite3_sys::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                    1 as std::ffi::c_int,
+                    std::ptr::null_mut::<std::ffi::c_int>(),
+                );
+            }
+        }
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        Ok(OneShot {
+            conn,
+            wal: wal.into(),
+        })
+    }
+
+    /// Commits `ops` atomically; returns once they are durable.
+    pub async fn write(&mut self, ops: Vec<super::WriteOp>) -> Result<(), StoreError> {
+        super::writer::write_once(&mut self.conn, ops).await
+    }
+
+    /// Closes the connection. With `tidy` (no engine has the database open to checkpoint it),
+    /// a WAL past [`ONE_SHOT_CHECKPOINT_AT`] is first checkpointed and truncated, so that it
+    /// stays small for the processes that open it next.
+    pub async fn close(mut self, tidy: bool) {
+        let large = std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > ONE_SHOT_CHECKPOINT_AT);
+        if tidy && large {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut self.conn)
+                .await;
+        }
+        let _ = self.conn.close().await;
+    }
 }
 
 impl Store {
@@ -121,9 +212,12 @@ impl Store {
         Ok(row.0)
     }
 
-    /// Waits for pending writes to be committed and closes the connections.
+    /// Waits for pending writes to be committed and closes the connections, the readers
+    /// first: the last connection to close checkpoints the WAL and removes it, which only a
+    /// connection that may write can do. Closed the other way, the WAL was left behind and
+    /// grew with every process, and each opening read all of it again.
     pub async fn close(self) {
-        self.writer.close().await;
         self.reader.close().await;
+        self.writer.close().await;
     }
 }

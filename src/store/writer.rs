@@ -73,6 +73,19 @@ impl WriterHandle {
     }
 }
 
+/// Commits `ops` atomically on `conn`, exactly as the actor would commit a batch of one
+/// request; for a one-shot command that owns its connection ([`super::OneShot`]).
+pub(super) async fn write_once(
+    conn: &mut SqliteConnection,
+    ops: Vec<WriteOp>,
+) -> Result<(), StoreError> {
+    let (ack, done) = oneshot::channel();
+    // Nobody subscribes: the events are in the log, and the engine reads them from there.
+    let (events, _) = broadcast::channel(1);
+    commit_batch(conn, vec![Request { ops, ack }], &events).await;
+    done.await.map_err(|_| StoreError::WriterGone)?
+}
+
 async fn run(
     mut conn: SqliteConnection,
     mut rx: mpsc::Receiver<Msg>,
