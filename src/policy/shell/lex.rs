@@ -120,7 +120,10 @@ pub(super) fn lex(src: &str) -> Lexed {
                     let runs = body.contains("$(") || body.contains('`');
                     if let Some(Token::Redir(r)) = tokens.get_mut(doc.token) {
                         if runs && !doc.quoted {
-                            r.substitutions = body_substitutions(&body);
+                            let (found, problems) = body_substitutions(&body);
+                            r.substitutions = found;
+                            // What cannot be read in the body is reported, never dropped.
+                            cur.problems.extend(problems);
                         } else {
                             r.body = Some(body);
                         }
@@ -173,16 +176,19 @@ pub(super) fn lex(src: &str) -> Lexed {
 
 /// The substitutions in an unquoted here-document body, which expands like a double-quoted
 /// string (so it is read as one, with its own quotes escaped).
-fn body_substitutions(body: &str) -> Vec<String> {
+/// Returns them, and what could not be read.
+fn body_substitutions(body: &str) -> (Vec<String>, Vec<String>) {
     let quoted = format!("\"{}\"", body.replace('"', "\\\""));
     let mut cur = Cursor {
         chars: quoted.chars().collect(),
         pos: 0,
         problems: Vec::new(),
     };
-    cur.word()
+    let found = cur
+        .word()
         .map(|w| w.substitutions().map(str::to_string).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    (found, cur.problems)
 }
 
 impl Cursor {

@@ -261,6 +261,26 @@ mod tests {
         assert!(ids("git push --delete origin old-feature").is_empty());
     }
 
+    /// Cases a comparison with brush-parser and tree-sitter-bash found (docs/policy.md): an
+    /// array's substitutions and a here-document's unreadable body were passed over silently,
+    /// and an apostrophe in a here-document inside `$(…)` hid the closing `)`.
+    #[test]
+    fn arrays_and_here_documents_inside_substitutions_are_read() {
+        assert_eq!(ids("x=( $(rm -rf /) )"), ["floor.delete-outside"]);
+        assert_eq!(ids("x=(a \"$(rm -rf ~)\")"), ["floor.delete-outside"]);
+        assert_eq!(ids("cat <<EOF\n${x:-$(rm -rf /)}\nEOF"), ["shell.opaque"]);
+        let commit = "git commit -m \"$(cat <<'EOF'\nFix the parser's bug\n\nIt's done.\nEOF\n)\"";
+        assert!(
+            ids(commit).iter().all(|id| id != "shell.opaque"),
+            "{:?}",
+            ids(commit)
+        );
+        assert_eq!(
+            ids("echo \"$(cat <<EOF\nok\nEOF\n)\" && rm -rf /"),
+            ["floor.delete-outside"]
+        );
+    }
+
     /// Garbage in never panics, and whatever is cut off mid-construct is reported.
     #[test]
     fn garbage_never_panics() {

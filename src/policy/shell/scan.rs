@@ -11,12 +11,29 @@ impl Cursor {
     pub fn matching(&self, at: usize, open: char, close: char) -> Option<usize> {
         let mut depth = 0usize;
         let mut i = at;
+        // Here-documents opened on the current line: their bodies start at the next newline,
+        // and what is in them (an apostrophe in a commit message) is text, not quotes.
+        let mut heredocs: Vec<(String, bool)> = Vec::new();
         while let Some(&c) = self.chars.get(i) {
             match c {
                 '\\' => i += 1,
                 '\'' => i = self.find_from(i + 1, '\'')?,
                 '"' => i = self.double_end(i)?,
                 '`' => i = self.find_from(i + 1, '`')?,
+                '<' if self.chars.get(i + 1) == Some(&'<')
+                    && self.chars.get(i + 2) != Some(&'<') =>
+                {
+                    let (delimiter, dash, end) = self.heredoc_delimiter(i + 2);
+                    heredocs.extend(delimiter.map(|d| (d, dash)));
+                    i = end;
+                    continue;
+                }
+                '\n' if !heredocs.is_empty() => {
+                    for (delimiter, dash) in std::mem::take(&mut heredocs) {
+                        i = self.heredoc_end(i + 1, &delimiter, dash)?;
+                    }
+                    continue;
+                }
                 c if c == open => depth += 1,
                 c if c == close => {
                     depth = depth.saturating_sub(1);
@@ -27,6 +44,59 @@ impl Cursor {
                 _ => {}
             }
             i += 1;
+        }
+        None
+    }
+
+    /// After `<<` at `at`: the delimiter (quotes removed), whether it was `<<-`, and the index
+    /// after it.
+    fn heredoc_delimiter(&self, at: usize) -> (Option<String>, bool, usize) {
+        let mut i = at;
+        let dash = self.chars.get(i) == Some(&'-');
+        i += usize::from(dash);
+        while self.chars.get(i).is_some_and(|c| *c == ' ' || *c == '\t') {
+            i += 1;
+        }
+        let mut word = String::new();
+        while let Some(&c) = self.chars.get(i) {
+            match c {
+                '\'' | '"' => {
+                    let Some(end) = self.find_from(i + 1, c) else {
+                        return (None, dash, i);
+                    };
+                    word.extend(&self.chars[i + 1..end]);
+                    i = end + 1;
+                }
+                '\\' => {
+                    word.extend(self.chars.get(i + 1));
+                    i += 2;
+                }
+                c if c.is_whitespace() || ";|&()<>".contains(c) => break,
+                c => {
+                    word.push(c);
+                    i += 1;
+                }
+            }
+        }
+        ((!word.is_empty()).then_some(word), dash, i)
+    }
+
+    /// The index of the newline ending the here-document body that starts at `from` (the
+    /// line that is `delimiter`), or the end of the text after it.
+    fn heredoc_end(&self, from: usize, delimiter: &str, dash: bool) -> Option<usize> {
+        let mut start = from;
+        while start < self.chars.len() {
+            let end = self.find_from(start, '\n').unwrap_or(self.chars.len());
+            let line: String = self.chars[start..end].iter().collect();
+            let line = if dash {
+                line.trim_start_matches('\t')
+            } else {
+                &line
+            };
+            if line == delimiter {
+                return Some(end);
+            }
+            start = end + 1;
         }
         None
     }

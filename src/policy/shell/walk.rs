@@ -110,13 +110,20 @@ impl Walker<'_, '_> {
                             .last()
                             .is_some_and(|(_, v)| v.parts.is_empty())
                     {
-                        // `X=(a b)`: an array, whose value is not followed.
+                        // `X=(a b)`: an array, whose value is not followed; the commands
+                        // its elements run (`X=($(ls))`) are read all the same.
                         if let Some((name, _)) = self.pending.assigns.pop() {
                             self.ctx.vars.insert(name, None);
                         }
                         for t in iter.by_ref() {
-                            if t == Token::Op(Op::Close) {
-                                break;
+                            match t {
+                                Token::Op(Op::Close) => break,
+                                Token::Word(w) => {
+                                    for body in w.substitutions() {
+                                        nested(self.ctx, body, self.cwd.clone(), Stdin::default());
+                                    }
+                                }
+                                _ => {}
                             }
                         }
                         continue;
