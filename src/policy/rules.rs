@@ -32,8 +32,18 @@ pub enum Action {
 #[derive(Debug, Clone)]
 pub struct Pattern {
     pub text: String,
-    matchers: Vec<GlobMatcher>,
+    /// Each glob with the literal text every match starts with: most patterns name their
+    /// program first (`git push *`), and a text without that prefix is refused before the
+    /// glob runs (a check meets hundreds of patterns).
+    matchers: Vec<(String, GlobMatcher)>,
     pub literal_len: usize,
+}
+
+/// The literal start of a glob: everything before its first special character.
+fn literal_prefix(glob: &str) -> String {
+    glob.chars()
+        .take_while(|c| !"*?[]{}\\".contains(*c))
+        .collect()
 }
 
 impl Pattern {
@@ -45,7 +55,7 @@ impl Pattern {
                 .literal_separator(false)
                 .backslash_escape(true)
                 .build()
-                .map(|g| g.compile_matcher())
+                .map(|g| (literal_prefix(t), g.compile_matcher()))
                 .map_err(|e| format!("`{text}` is not a valid pattern: {e}"))
         };
         let mut matchers = vec![glob(text)?];
@@ -60,7 +70,9 @@ impl Pattern {
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        self.matchers.iter().any(|m| m.is_match(text))
+        self.matchers
+            .iter()
+            .any(|(prefix, m)| text.starts_with(prefix.as_str()) && m.is_match(text))
     }
 }
 
