@@ -17,6 +17,25 @@ pub(super) fn handles(name: &str) -> bool {
     NAMES.contains(&name)
 }
 
+/// Whether `name` with `args` writes or deletes what its operands name: `find` only with an
+/// action, `sed` only in place, the others always. (`xargs` appends unknown operands.)
+pub(super) fn writes(name: &str, args: &[Option<&str>]) -> bool {
+    let any = |f: &dyn Fn(&str) -> bool| args.iter().any(|a| a.is_none_or(f));
+    match name {
+        "find" => any(&|a| {
+            a == "-delete"
+                || a.starts_with("-exec")
+                || a.starts_with("-ok")
+                || a.starts_with("-fprint")
+        }),
+        "sed" => any(&|a| {
+            a.starts_with("--in-place")
+                || (a.starts_with('-') && !a.starts_with("--") && a.contains('i'))
+        }),
+        n => handles(n),
+    }
+}
+
 pub(super) fn run(run: &mut Run, at: usize, name: &str) {
     match name {
         "sed" => sed(run, at),

@@ -92,7 +92,8 @@ impl Run<'_, '_> {
             self.outcome.downloads = true;
             self.ctx.downloads += 1;
         }
-        if self.xargs && (known::writes(&name) || custom::handles(&name)) {
+        let args: Vec<Option<&str>> = (at + 1..self.fields.len()).map(|i| self.value(i)).collect();
+        if self.xargs && (known::writes(&name) || custom::writes(&name, &args)) {
             let shown = self.shown(at);
             self.ctx.opaque(format!(
                 "`xargs` gives `{shown}` more paths from its input, which are not known."
