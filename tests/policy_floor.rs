@@ -372,7 +372,8 @@ fn commands_hidden_in_settings_and_runners_are_read() {
             &["floor.download-exec"],
         ),
         ("LD_PRELOAD=/tmp/x.so ls", &["shell.opaque"]),
-        ("parallel rm ::: a b", &["shell.opaque"]),
+        ("parallel rm ::: a b", &[]),
+        ("parallel rm ::: a /", &["floor.delete-outside"]),
         ("IFS=/; X=a/etc; rm -rf $X", &["shell.opaque"]),
         ("echo 'rm -rf /' > x.sh && bash x.sh", &["shell.opaque"]),
         (

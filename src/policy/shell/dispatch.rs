@@ -7,11 +7,12 @@ use std::path::Path;
 
 use super::command::Run;
 use super::expand::UNKNOWN;
-use super::{Access, builtin, code, custom, floor, git, implicit, interp, known, net, paths, wrap};
+use super::{
+    Access, builtin, code, custom, floor, git, implicit, interp, known, net, parallel, paths, wrap,
+};
 
 /// Commands that run other commands in ways this reader does not follow.
 const OPAQUE_RUNNERS: &[&str] = &[
-    "parallel",
     "expect",
     "tmux",
     "screen",
@@ -76,6 +77,7 @@ impl Run<'_, '_> {
         }
         code::check(self, at, &name);
         match name.as_str() {
+            "parallel" => parallel::run(self, at),
             n if interp::is_interpreter(n) => interp::run(self, at, n),
             n if builtin::handles(n) => builtin::run(self, at, n),
             "git" => git::run(self, at),

@@ -39,6 +39,7 @@ mod judge;
 mod known;
 mod lex;
 mod net;
+mod parallel;
 mod paths;
 mod remote;
 mod runners;
@@ -279,6 +280,19 @@ mod tests {
             ids("echo \"$(cat <<EOF\nok\nEOF\n)\" && rm -rf /"),
             ["floor.delete-outside"]
         );
+    }
+
+    #[test]
+    fn parallel_runs_are_read_one_by_one() {
+        assert!(ids("parallel rm -rf {} ::: build dist").is_empty());
+        assert_eq!(
+            ids("parallel rm -rf {} ::: build /"),
+            ["floor.delete-outside"]
+        );
+        assert_eq!(ids("parallel 'rm -rf {}' ::: /"), ["floor.delete-outside"]);
+        assert_eq!(ids("ls | parallel rm"), ["shell.opaque"]);
+        assert_eq!(ids("parallel -S host ls ::: a"), ["shell.opaque"]);
+        assert_eq!(ids("parallel cat ::: a :::: list"), ["shell.opaque"]);
     }
 
     /// Garbage in never panics, and whatever is cut off mid-construct is reported.
