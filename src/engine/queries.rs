@@ -12,8 +12,8 @@ use crate::definitions::problems::DefinitionProblems;
 use crate::definitions::workflow::{load_workflows, parse_workflow};
 use crate::mirror::Mirror;
 use crate::protocol::{
-    AnswerRequest, Changes, EngineEvent, Health, InputInfo, Snapshot, StatsView, StoreHealth,
-    SubmitRequest, TaskId, TaskView, WorkflowInfo,
+    AnswerRequest, Changes, EngineEvent, Health, InputInfo, Snapshot, StatsView, StepOutput,
+    StoreHealth, SubmitRequest, TaskId, TaskView, WorkflowInfo,
 };
 use crate::store::escalations::read as inbox;
 use crate::store::{StoreError, ledger, read, summary};
@@ -69,9 +69,11 @@ impl EngineHandle {
         cached_task(&self.store.reader, self.mirror.as_ref(), id).await
     }
 
-    /// The output so far of every running step: (task, step, attempt, output).
-    pub async fn running_outputs(&self) -> Result<Vec<(TaskId, String, i64, String)>, StoreError> {
-        summary::running_outputs(&self.store.reader).await
+    /// The output so far of every running step, and of the steps that finished in the last
+    /// ten seconds (their last lines).
+    pub async fn running_outputs(&self) -> Result<Vec<StepOutput>, StoreError> {
+        let since = time::OffsetDateTime::now_utc() - time::Duration::seconds(10);
+        summary::recent_outputs(&self.store.reader, &crate::time::format_rfc3339(since)).await
     }
 
     /// Decision counts (today is the UTC day).

@@ -68,6 +68,18 @@ impl LogLevel {
     }
 }
 
+/// A step's output as stored, for the Logs pane: running steps', and those that finished a
+/// moment ago, whose last lines would otherwise never be seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepOutput {
+    pub task_id: TaskId,
+    pub step: String,
+    pub attempt: i64,
+    pub output: String,
+    /// Still running: its last line may not be complete yet.
+    pub running: bool,
+}
+
 /// One line for the Logs pane.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogLine {

@@ -6,7 +6,7 @@ use sqlx::{Row, SqlitePool};
 
 use super::StoreError;
 use super::read::{corrupt, status};
-use crate::protocol::{EventEnvelope, Priority, TaskId, TaskSummary};
+use crate::protocol::{EventEnvelope, Priority, StepOutput, TaskId, TaskSummary};
 
 const SUMMARY: &str = "SELECT t.seq, t.id, t.description, t.workflow, t.status, t.priority, \
      t.created_at, t.started_at, t.finished_at, t.error, \
@@ -105,19 +105,25 @@ pub async fn revision(pool: &SqlitePool) -> Result<i64, StoreError> {
     Ok(row.0)
 }
 
-/// The output so far of every running step: (task, step, attempt, output).
-pub async fn running_outputs(
-    pool: &SqlitePool,
-) -> Result<Vec<(TaskId, String, i64, String)>, StoreError> {
-    let rows: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
-        "SELECT task_id, id, attempts, output FROM steps WHERE status = 'running' ORDER BY task_id, ord",
+/// The output of every running step, and of every step finished at or after `since` (RFC
+/// 3339), so the last lines of a step that ended between two reads are not lost.
+pub async fn recent_outputs(pool: &SqlitePool, since: &str) -> Result<Vec<StepOutput>, StoreError> {
+    let rows: Vec<(String, String, i64, Option<String>, bool)> = sqlx::query_as(
+        "SELECT task_id, id, attempts, output, status = 'running' FROM steps \
+         WHERE status = 'running' OR (finished_at IS NOT NULL AND finished_at >= ?1) \
+         ORDER BY task_id, ord",
     )
+    .bind(since)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(task, step, attempt, output)| {
-            (TaskId(task), step, attempt, output.unwrap_or_default())
+        .map(|(task, step, attempt, output, running)| StepOutput {
+            task_id: TaskId(task),
+            step,
+            attempt,
+            output: output.unwrap_or_default(),
+            running,
         })
         .collect())
 }

@@ -142,11 +142,13 @@ impl Refresh {
         }
         self.in_flight = true;
         let since = app.model.last_seq;
+        // Also once more after the last step ended, for the lines it printed last.
         let running = app
             .model
             .tasks
             .iter()
-            .any(|t| t.status == TaskStatus::Running);
+            .any(|t| t.status == TaskStatus::Running)
+            || app.follows_outputs();
         let (handle, tx, done) = (handle.clone(), tx.clone(), done.clone());
         tokio::spawn(async move {
             match handle.changes_since(since).await {

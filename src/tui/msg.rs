@@ -6,7 +6,7 @@ use crossterm::event::KeyEvent;
 use time::OffsetDateTime;
 
 use crate::protocol::{
-    AnswerRequest, Changes, Health, LogLine, Snapshot, SubmitRequest, TaskId, TaskView,
+    AnswerRequest, Changes, Health, LogLine, Snapshot, StepOutput, SubmitRequest, TaskId, TaskView,
     WorkflowInfo,
 };
 
@@ -28,7 +28,7 @@ pub enum Msg {
     Workflows(Vec<WorkflowInfo>),
     Logs(Vec<LogLine>),
     /// Output so far of running steps: (task, step, attempt, output).
-    Outputs(Vec<(TaskId, String, i64, String)>),
+    Outputs(Vec<StepOutput>),
     Health(Health),
     /// The outcome of an effect, as a line for the status bar.
     Done(Result<String, String>),

@@ -6,7 +6,8 @@ use std::collections::HashSet;
 
 use super::App;
 use crate::protocol::{
-    Changes, EngineEvent, EventEnvelope, LogLevel, LogLine, Snapshot, StepStatus, TaskId, TaskView,
+    Changes, EngineEvent, EventEnvelope, LogLevel, LogLine, Snapshot, StepOutput, StepStatus,
+    TaskId, TaskView,
 };
 use crate::tui::msg::Effect;
 use crate::tui::overlays::Layer;
@@ -82,15 +83,31 @@ impl App {
         Vec::new()
     }
 
-    /// New lines of running steps' output become log lines.
-    pub(super) fn on_outputs(&mut self, outputs: Vec<(TaskId, String, i64, String)>) {
+    /// Whether some step's output is still being followed (running, or just finished).
+    pub fn follows_outputs(&self) -> bool {
+        !self.outputs.is_empty()
+    }
+
+    /// New lines of steps' output become log lines: complete lines while a step runs, and
+    /// everything left once it has finished (its last line need not end with a newline).
+    pub(super) fn on_outputs(&mut self, outputs: Vec<StepOutput>) {
         let mut live = HashSet::new();
         let mut any = false;
-        for (task, step, attempt, output) in outputs {
+        for StepOutput {
+            task_id: task,
+            step,
+            attempt,
+            output,
+            running,
+        } in outputs
+        {
             let key = (task.clone(), step.clone(), attempt);
             let seen = self.outputs.get(&key).map(String::as_str).unwrap_or("");
             let fresh = new_part(seen, &output);
-            let complete = fresh.rfind('\n').map_or(0, |i| i + 1);
+            let complete = match running {
+                true => fresh.rfind('\n').map_or(0, |i| i + 1),
+                false => fresh.len(),
+            };
             for text in fresh[..complete].lines() {
                 any = true;
                 self.logs.push(LogLine {
@@ -204,6 +221,46 @@ pub fn event_line(envelope: &EventEnvelope) -> LogLine {
 #[cfg(test)]
 mod tests {
     use super::new_part;
+
+    /// The test summary is the last line a step prints, often after the last read of its
+    /// running output: it is shown once the step has finished, with no newline needed.
+    #[test]
+    fn the_last_lines_of_a_finished_step_are_shown_once() {
+        use crate::protocol::{StepOutput, TaskId};
+        use crate::tui::Msg;
+        let mut app = crate::tui::fixtures::app("dark");
+        let out = |output: &str, running| StepOutput {
+            task_id: TaskId("t-1".into()),
+            step: "test".into(),
+            attempt: 1,
+            output: output.into(),
+            running,
+        };
+        app.update(Msg::Outputs(vec![out("running 3 tests\npartial", true)]));
+        let done = "running 3 tests\npartial line\ntest result: ok. 3 passed";
+        app.update(Msg::Outputs(vec![out(done, false)]));
+        app.update(Msg::Outputs(vec![out(done, false)]));
+        let texts: Vec<String> = app
+            .logs
+            .window(None, 10)
+            .iter()
+            .map(|l| l.text.clone())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "running 3 tests",
+                "partial line",
+                "test result: ok. 3 passed"
+            ]
+        );
+        assert!(app.follows_outputs());
+        app.update(Msg::Outputs(Vec::new()));
+        assert!(
+            !app.follows_outputs(),
+            "gone from the reads: no longer followed"
+        );
+    }
 
     #[test]
     fn only_new_output_is_taken() {
