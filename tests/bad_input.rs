@@ -237,6 +237,20 @@ fn bad_submit_arguments_exit_2() {
     assert_mentions(&stderr, &["urgent", "--priority"]);
 }
 
+/// docs/cli.md: `show` and `cancel` of a task that does not exist are bad input.
+#[test]
+fn an_unknown_task_id_exits_2_and_names_it() {
+    let sandbox = Sandbox::new();
+    for verb in [
+        &["show", "t-nope"][..],
+        &["show", "--json", "t-nope"],
+        &["cancel", "t-nope"],
+    ] {
+        let stderr = sandbox.bad_input(verb);
+        assert_mentions(&stderr, &["t-nope"]);
+    }
+}
+
 /// Verbs that all load the settings first.
 const VERBS: &[&[&str]] = &[
     &["tasks"],

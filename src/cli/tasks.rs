@@ -33,7 +33,8 @@ fn ensure_state_dirs(project: &Project) -> Result<(), CliError> {
 async fn resolve(store: &Store, text: &str) -> Result<TaskId, CliError> {
     match read::resolve_task_id(&store.reader, text).await {
         Ok(Some(id)) => Ok(id),
-        Ok(None) => Err(CliError::failed(format!(
+        // A task id that names nothing is bad input, as docs/cli.md says: exit 2.
+        Ok(None) => Err(CliError::bad_input(format!(
             "no task `{text}` in this project"
         ))),
         Err(crate::store::StoreError::Conflict(m)) => Err(CliError::bad_input(m)),
