@@ -193,6 +193,12 @@ fn a_step_needs_exactly_one_kind() {
 }
 
 #[test]
+fn a_decide_question_is_checked_like_a_template() {
+    let yaml = "steps:\n  - id: ship\n    decide:\n      question: \"Push {{ steps.nope.output }}?\"\n      options: [push, hold]\n      default: hold\n";
+    assert_workflow_error(yaml, 4, 7, "`steps.nope` names no step");
+}
+
+#[test]
 fn bad_if_expressions_point_at_the_expression() {
     let steps = "steps:\n  - id: a\n    skill: shell\n    with: { run: echo }\n  - id: b\n";
     let tail = "    skill: shell\n    with: { run: echo }\n";

@@ -432,3 +432,19 @@ fn show_strips_colours_when_piped_and_json_keeps_them() {
     assert!(text.contains("│ red text"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text:?}");
 }
+
+/// A `decide` question is a template like a `with` value: the question asked and recorded is
+/// the rendered one.
+#[test]
+fn a_decide_question_is_rendered_against_the_run() {
+    let p = Project::new();
+    let yaml = "steps:\n  - { id: lint, skill: shell, with: { run: \"exit 1\" }, continue_on_error: true }\n  - id: ship\n    decide:\n      question: \"Tests pass{% if not steps.lint.ok %} but lint failed{% endif %}. Ship?\"\n      options: [ship, hold]\n      default: hold\n      risk: low\n";
+    let task = run_workflow(&p, "gate", yaml, &["gate it"]);
+    assert_eq!(Project::step(&task, "ship")["choice"], "hold", "{task:#}");
+    let id = task["id"].as_str().expect("an id");
+    let out = p.bosun(&["decisions", "--task", id, "--json"]);
+    let all: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("JSON");
+    let decide: Vec<&serde_json::Value> = all.iter().filter(|d| d["kind"] == "decide").collect();
+    assert_eq!(decide.len(), 1, "{all:#?}");
+    assert_eq!(decide[0]["question"], "Tests pass but lint failed. Ship?");
+}

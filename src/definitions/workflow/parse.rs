@@ -243,7 +243,7 @@ impl Checker<'_> {
             StepKind::Parallel { steps }
         } else {
             let decide = raw.decide.as_ref()?;
-            StepKind::Decide(self.decide(decide)?)
+            StepKind::Decide(self.decide(decide, &id)?)
         };
         Some(Step {
             id,
@@ -323,9 +323,11 @@ impl Checker<'_> {
         }
     }
 
-    fn decide(&mut self, spanned: &Spanned<RawDecide>) -> Option<Decide> {
+    fn decide(&mut self, spanned: &Spanned<RawDecide>, own_id: &str) -> Option<Decide> {
         let raw = &spanned.value;
         let at = &spanned.referenced;
+        // The question is a template, like a `with` value: checked here, rendered when asked.
+        self.check_names(&raw.question, at, own_id, false);
         if raw.options.is_empty() {
             self.error(at, "a `decide` step needs at least one option");
             return None;

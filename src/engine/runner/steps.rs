@@ -178,7 +178,7 @@ impl Run<'_> {
         match &step.kind {
             StepKind::Skill { .. } => self.skill_step(step, row, &cv).await,
             StepKind::Decide(decide) => {
-                let halt = self.decide(step, decide, &mut row).await?;
+                let halt = self.decide(step, decide, &cv, &mut row).await?;
                 Ok((row, halt))
             }
             StepKind::Parallel { steps } => self.parallel(steps, row, &cv).await,
@@ -226,7 +226,7 @@ impl Run<'_> {
                     Ok(true) => match &child.kind {
                         StepKind::Decide(decide) => {
                             let mut r = child_row;
-                            let halt = this.decide(child, decide, &mut r).await?;
+                            let halt = this.decide(child, decide, cv, &mut r).await?;
                             Ok((r, halt))
                         }
                         _ => this.skill_step(child, child_row, cv).await,
@@ -272,8 +272,20 @@ impl Run<'_> {
         &self,
         step: &Step,
         decide: &Decide,
+        cv: &minijinja::Value,
         row: &mut StepRow,
     ) -> Result<Option<Halt>, StoreError> {
+        // The question is a template, like a `with` value, rendered against the run so far.
+        let question = match self.ctx.templates.render(&decide.question, cv) {
+            Ok(question) => question,
+            Err(e) => {
+                let error = format!("cannot render the question: {e}");
+                self.close_step(row, StepStatus::Failed, Some(error))
+                    .await?;
+                return Ok(None);
+            }
+        };
+        let question = question.as_str();
         let query = Query {
             kind: DecisionKind::Decide,
             skill: "decide",
@@ -283,7 +295,7 @@ impl Run<'_> {
         };
         let verdict = self.ctx.policy.current(&self.ctx.problems).check_decision(
             &query,
-            &decide.question,
+            question,
             &decide.options,
             &decide.default,
         );
@@ -293,7 +305,7 @@ impl Run<'_> {
                 self.record_decision(
                     row,
                     DecisionKind::Decide,
-                    &decide.question,
+                    question,
                     &decide.options,
                     &choice,
                     &verdict.decided_by,
@@ -306,7 +318,7 @@ impl Run<'_> {
             _ => {
                 let q = Question {
                     kind: DecisionKind::Decide,
-                    question: decide.question.clone(),
+                    question: question.to_string(),
                     options: decide.options.clone(),
                     default: decide.default.clone(),
                     risk: decide.risk,
