@@ -184,6 +184,30 @@ fn a_directory_created_after_the_start_is_watched() {
     stays_at(&p, 2, "each write started one task");
 }
 
+/// `mkdir -p .bosun/workflows && cat > .bosun/workflows/w.yaml` under a running engine: the
+/// new directory is read for what it already holds, so the trigger works without an edit.
+#[test]
+fn a_workflows_directory_created_with_its_file_is_loaded() {
+    let p = Project::new();
+    p.write("src/keep", "");
+    let _engine = start_watching(&p);
+    let dir = p.path(".bosun/workflows");
+    std::fs::create_dir_all(&dir).expect("mkdir -p .bosun/workflows");
+    std::fs::write(
+        dir.join("w.yaml"),
+        workflow("src/*.txt", "100ms", "queue", "echo ran"),
+    )
+    .expect("write the workflow");
+    // The engine says when it has read the new workflow; then a matching write starts it.
+    eventually(LONG, "the new workflow loaded", || {
+        engine_log(&p).contains("w.yaml")
+    });
+    p.write("src/a.txt", "one");
+    let all = wait_tasks(&p, 1);
+    let task = p.wait_finished(id(&all[0]), LONG);
+    assert_eq!(changed_files(&task), ["src/a.txt"], "{task:#}");
+}
+
 /// A workflow on `in/*.txt` whose step runs until the file `release` exists.
 fn busy_project(on_busy: &str) -> Project {
     let p = Project::new();

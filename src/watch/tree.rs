@@ -153,8 +153,11 @@ impl Tree {
                 continue;
             }
             if rel.starts_with(".bosun") && path.is_dir() {
-                // `.bosun/workflows` or `.bosun/skills` created after the start.
+                // `.bosun/workflows` or `.bosun/skills` created after the start: watched from
+                // now on, and read for what it already holds (`mkdir -p` then a file written
+                // before the watch was in place gives no event of its own).
                 self.watch_definitions();
+                batch.definitions.extend(self.existing_definitions());
                 continue;
             }
             let is_dir = path.is_dir();
@@ -198,6 +201,19 @@ impl Tree {
             }
         });
         files
+    }
+
+    /// The definition files already in `.bosun/`, `.bosun/workflows/` and `.bosun/skills/`.
+    fn existing_definitions(&self) -> Vec<PathBuf> {
+        [".bosun", ".bosun/workflows", ".bosun/skills"]
+            .iter()
+            .filter_map(|rel| std::fs::read_dir(self.root.join(rel)).ok())
+            .flat_map(|entries| entries.flatten())
+            .filter_map(|entry| {
+                let rel = entry.path().strip_prefix(&self.root).ok()?.to_path_buf();
+                definition(&rel)
+            })
+            .collect()
     }
 
     /// Watches `.bosun/`, `.bosun/workflows/` and `.bosun/skills/` (not state, logs, backups).

@@ -92,6 +92,15 @@ impl Dispatcher {
         }
         if workflows_changed {
             self.reload_workflows();
+            let names: Vec<String> = batch
+                .definitions
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect();
+            tracing::info!(
+                "definitions read again after changes to {}",
+                names.join(", ")
+            );
         }
         let now = Instant::now();
         for change in &batch.files {
