@@ -94,21 +94,11 @@ fn tail(text: &str, n: usize) -> String {
 
 /// `text` without ANSI escape codes (colours, cursor moves), line breaks kept.
 pub fn strip_ansi(text: &str) -> String {
-    use ansi_to_tui::IntoText;
-    match text.into_text() {
-        Ok(parsed) => parsed
-            .lines
-            .iter()
-            .map(|line| {
-                line.spans
-                    .iter()
-                    .map(|s| s.content.as_ref())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Err(_) => text.to_string(),
-    }
+    crate::tui::ansi::lines(text, ratatui::style::Style::default())
+        .iter()
+        .map(crate::tui::ansi::plain)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn task_detail(t: &TaskView) -> CliResult {

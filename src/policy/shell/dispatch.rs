@@ -53,6 +53,9 @@ impl Run<'_, '_> {
         }
         let args: Vec<Option<&str>> = (at + 1..self.fields.len()).map(|i| self.value(i)).collect();
         let implicit = implicit::check(&name, &args);
+        // Judged on the command's own words, before a reader adds nested ones (`-exec`).
+        let fed_paths_it_writes =
+            self.xargs && (known::writes(&name) || custom::writes(&name, &args));
         if floor::disk_tool(&name, &args) {
             let shown = self.shown(at);
             self.deny(
@@ -94,8 +97,7 @@ impl Run<'_, '_> {
             self.outcome.downloads = true;
             self.ctx.downloads += 1;
         }
-        let args: Vec<Option<&str>> = (at + 1..self.fields.len()).map(|i| self.value(i)).collect();
-        if self.xargs && (known::writes(&name) || custom::writes(&name, &args)) {
+        if fed_paths_it_writes {
             let shown = self.shown(at);
             self.ctx.opaque(format!(
                 "`xargs` gives `{shown}` more paths from its input, which are not known."
