@@ -4,7 +4,7 @@
 
 use crate::config::ProjectPaths;
 use crate::definitions::skills::load_skills;
-use crate::definitions::workflow::{load_workflows, make_plan};
+use crate::definitions::workflow::{Programs, load_workflows, make_plan};
 use crate::protocol::{EngineEvent, SubmitRequest, TaskId};
 use crate::store::{NewTask, OneShot, Store, WriteOp};
 
@@ -36,7 +36,9 @@ pub fn prepare(paths: &ProjectPaths, request: &SubmitRequest) -> Result<NewTask,
     }
     let skills = load_skills(paths);
     let workflows = load_workflows(paths);
-    let planned = make_plan(&workflows, &skills, request).map_err(SubmitError::Invalid)?;
+    let programs = Programs::from_env(&paths.root, &[]);
+    let planned =
+        make_plan(&workflows, &skills, request, &programs).map_err(SubmitError::Invalid)?;
     let plan = serde_json::to_string(&planned.plan)
         .map_err(|e| SubmitError::Invalid(format!("cannot freeze the plan: {e}")))?;
     Ok(NewTask {

@@ -5,6 +5,7 @@ mod bundled;
 mod model;
 mod parse;
 mod plan;
+mod programs;
 mod select;
 
 use crate::config::ProjectPaths;
@@ -17,7 +18,8 @@ pub use model::{
 };
 pub use parse::parse_workflow;
 pub use plan::{Plan, Planned, make_plan};
-pub use select::{DEFAULT_WORKFLOW, choose_workflow};
+pub use programs::Programs;
+pub use select::{Candidate, Chosen, DEFAULT_WORKFLOW, choose, choose_workflow};
 
 /// Every known workflow.
 pub type WorkflowCatalog = Catalog<Workflow>;

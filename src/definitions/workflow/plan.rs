@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{StepKind, Workflow, WorkflowCatalog, choose_workflow, parse_workflow};
+use super::{Programs, StepKind, Workflow, WorkflowCatalog, choose_workflow, parse_workflow};
 use crate::definitions::inputs::resolve_inputs;
 use crate::definitions::skills::{self, Skill, SkillCatalog};
 use crate::protocol::SubmitRequest;
@@ -26,15 +26,20 @@ pub struct Planned {
     pub reason: String,
 }
 
-/// Builds the plan for a submission, or says why it is refused.
+/// Builds the plan for a submission, or says why it is refused. Without a named workflow,
+/// `programs` tells a command line from a request in words.
 pub fn make_plan(
     workflows: &WorkflowCatalog,
     skill_catalog: &SkillCatalog,
     request: &SubmitRequest,
+    programs: &Programs,
 ) -> Result<Planned, String> {
     let (name, reason) = match &request.workflow {
         Some(name) => (name.clone(), "named with --workflow".to_string()),
-        None => choose_workflow(workflows, &request.description),
+        None => {
+            let chosen = choose_workflow(workflows, &request.description, programs)?;
+            (chosen.workflow, chosen.reason)
+        }
     };
     let entry = workflows.get(&name).ok_or_else(|| {
         let known: Vec<&str> = workflows.names().collect();

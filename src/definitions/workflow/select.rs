@@ -1,15 +1,19 @@
-//! Choosing a workflow for a task submitted without `--workflow`: a workflow named by the whole
-//! description, else the one whose name and description share the most words with it, else the
-//! default `shell` workflow, which runs the description as a command. The reason is recorded
-//! with the task and shown by `bosun show`.
+//! Choosing a workflow for a task submitted without `--workflow`. A description that names a
+//! workflow runs it; a command line (its first word a program, a file or a shell builtin) runs
+//! as written in the default `shell` workflow, never swapped for a workflow that shares its
+//! words; a request in words runs the workflow whose name and description share the most words
+//! with it. A request that matches nothing, or two workflows equally, is refused with what to
+//! do. The reason is recorded with the task and shown by `bosun show`.
 
 use super::WorkflowCatalog;
+use super::programs::Programs;
+use crate::definitions::catalog::Source;
 
-/// The workflow used when nothing matches.
+/// The workflow that runs a command line.
 pub const DEFAULT_WORKFLOW: &str = "shell";
 
-/// Score a match must reach to beat the default (a name word counts 2, a description word 1).
-const MIN_SCORE: usize = 3;
+/// Score a request in words must reach (a name word counts 2, a description word 1).
+const MIN_SCORE: usize = 2;
 
 const STOP_WORDS: &[&str] = &[
     "the", "and", "then", "that", "this", "with", "for", "from", "into", "its", "run", "runs",
@@ -24,49 +28,216 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Returns the chosen workflow's name and why it was chosen.
-pub fn choose_workflow(catalog: &WorkflowCatalog, description: &str) -> (String, String) {
+/// A workflow as the choice sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    /// A project's own workflow wins a tie with a bundled one.
+    pub own: bool,
+}
+
+/// The chosen workflow and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    pub workflow: String,
+    pub reason: String,
+}
+
+/// [`choose`] over a catalog.
+pub fn choose_workflow(
+    catalog: &WorkflowCatalog,
+    description: &str,
+    programs: &Programs,
+) -> Result<Chosen, String> {
+    let candidates = catalog.entries.values().map(|e| Candidate {
+        name: &e.name,
+        description: &e.description,
+        own: !matches!(e.source, Source::Bundled(_)),
+    });
+    choose(candidates, description, programs)
+}
+
+/// Chooses among `candidates` for `description`, or says why none can be chosen.
+pub fn choose<'a>(
+    candidates: impl IntoIterator<Item = Candidate<'a>>,
+    description: &str,
+    programs: &Programs,
+) -> Result<Chosen, String> {
     let wanted = description.trim();
-    if catalog.get(wanted).is_some() {
-        return (
-            wanted.to_string(),
-            format!("the description names workflow `{wanted}`"),
-        );
+    let candidates: Vec<Candidate> = candidates.into_iter().collect();
+    if candidates.iter().any(|c| c.name == wanted) {
+        return Ok(Chosen {
+            workflow: wanted.to_string(),
+            reason: format!("the description names workflow `{wanted}`"),
+        });
     }
-    let asked = words(description);
-    let mut best: Option<(usize, &str, Vec<String>)> = None;
-    for entry in catalog.entries.values() {
-        if entry.name == DEFAULT_WORKFLOW {
-            continue;
-        }
-        let name_words = words(&entry.name);
-        let desc_words = words(&entry.description);
-        let mut matched = Vec::new();
-        let mut score = 0;
-        for word in asked.iter().collect::<std::collections::BTreeSet<_>>() {
-            if name_words.contains(word) {
-                score += 2;
-                matched.push(word.clone());
-            } else if desc_words.contains(word) {
-                score += 1;
-                matched.push(word.clone());
+    if let Some((word, what)) = programs.command_of(wanted) {
+        return Ok(Chosen {
+            workflow: DEFAULT_WORKFLOW.to_string(),
+            reason: format!("`{word}` is {what}: the description runs as a shell command"),
+        });
+    }
+    let asked: std::collections::BTreeSet<String> = words(wanted).into_iter().collect();
+    let mut scored: Vec<(usize, Candidate, Vec<String>)> = candidates
+        .iter()
+        .filter(|c| c.name != DEFAULT_WORKFLOW)
+        .map(|c| {
+            let name_words = words(c.name);
+            let desc_words = words(c.description);
+            let mut matched = Vec::new();
+            let mut score = 0;
+            for word in &asked {
+                if name_words.contains(word) {
+                    score += 2;
+                    matched.push(word.clone());
+                } else if desc_words.contains(word) {
+                    score += 1;
+                    matched.push(word.clone());
+                }
             }
-        }
-        if score >= MIN_SCORE && best.as_ref().is_none_or(|(s, _, _)| score > *s) {
-            best = Some((score, &entry.name, matched));
-        }
+            (score, *c, matched)
+        })
+        .filter(|(score, _, _)| *score >= MIN_SCORE)
+        .collect();
+    let best = scored.iter().map(|(s, _, _)| *s).max().unwrap_or(0);
+    scored.retain(|(s, _, _)| *s == best);
+    if scored.len() > 1 && scored.iter().filter(|(_, c, _)| c.own).count() == 1 {
+        scored.retain(|(_, c, _)| c.own);
     }
-    match best {
-        Some((_, name, matched)) => (
-            name.to_string(),
-            format!(
-                "the description matches workflow `{name}` (words: {})",
+    let first = wanted.split_whitespace().next().unwrap_or(wanted);
+    match scored.as_slice() {
+        [(_, c, matched)] => Ok(Chosen {
+            workflow: c.name.to_string(),
+            reason: format!(
+                "the description matches workflow `{}` (words: {}) and is no command \
+                 (`{first}` is no program)",
+                c.name,
                 matched.join(", ")
             ),
-        ),
-        None => (
-            DEFAULT_WORKFLOW.to_string(),
-            "no workflow matched the description; it runs as a shell command".to_string(),
-        ),
+        }),
+        [] => Err(format!(
+            "`{wanted}` is not a command (no program `{first}` on PATH or in the project) and \
+             matches no workflow: write the command as it runs, or name a workflow with \
+             --workflow (known: {})",
+            known(&candidates)
+        )),
+        tied => {
+            let names: Vec<String> = tied
+                .iter()
+                .map(|(_, c, _)| format!("`{}`", c.name))
+                .collect();
+            Err(format!(
+                "`{wanted}` matches workflows {} equally: name one with --workflow",
+                names.join(" and ")
+            ))
+        }
+    }
+}
+
+fn known(candidates: &[Candidate]) -> String {
+    candidates
+        .iter()
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    const BUNDLED: [Candidate<'static>; 4] = [
+        Candidate {
+            name: "make",
+            description: "Build a make target, then run the test target",
+            own: false,
+        },
+        Candidate {
+            name: "node-ci",
+            description: "Install dependencies, then lint and test the JavaScript project",
+            own: false,
+        },
+        Candidate {
+            name: "rust-ci",
+            description: "Check formatting, then lint and test the Rust project",
+            own: false,
+        },
+        Candidate {
+            name: "shell",
+            description: "Run the task's description as a shell command",
+            own: false,
+        },
+    ];
+
+    fn programs() -> Programs {
+        Programs::new(
+            &PathBuf::from("/nonexistent"),
+            &[],
+            vec!["/bin".into(), "/usr/bin".into()],
+        )
+    }
+
+    fn pick(extra: &[Candidate<'static>], description: &str) -> Result<Chosen, String> {
+        choose(
+            BUNDLED.iter().chain(extra).copied(),
+            description,
+            &programs(),
+        )
+    }
+
+    #[test]
+    fn a_command_line_runs_as_written_whatever_words_it_shares() {
+        let pytest = Candidate {
+            name: "pytest-watch",
+            description: "Run the python tests with pytest",
+            own: true,
+        };
+        for line in [
+            "sh -c 'python -m pytest -q tests/test_encoding.py'",
+            "make test",
+            "ls -la",
+            "cd src && make",
+        ] {
+            let chosen = pick(&[pytest], line).expect("chosen");
+            assert_eq!(chosen.workflow, "shell", "{line}: {}", chosen.reason);
+            assert!(
+                chosen.reason.contains("runs as a shell command"),
+                "{}",
+                chosen.reason
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_in_words_runs_the_workflow_it_matches_or_is_refused() {
+        let chosen = pick(&[], "format and lint the rust code").expect("rust-ci");
+        assert_eq!(chosen.workflow, "rust-ci");
+        assert!(
+            chosen
+                .reason
+                .contains("matches workflow `rust-ci` (words: lint, rust)"),
+            "{}",
+            chosen.reason
+        );
+        let tie = pick(&[], "lint and test").expect_err("a tie");
+        assert!(tie.contains("`node-ci` and `rust-ci` equally"), "{tie}");
+        let own = Candidate {
+            name: "checks",
+            description: "lint and test this service",
+            own: true,
+        };
+        assert_eq!(
+            pick(&[own], "lint and test").expect("own").workflow,
+            "checks"
+        );
+        let none = pick(&[], "frobnicate the widgets").expect_err("nothing");
+        assert!(
+            none.contains("no program `frobnicate`") && none.contains("--workflow"),
+            "{none}"
+        );
+        assert_eq!(pick(&[], "node-ci").expect("named").workflow, "node-ci");
     }
 }

@@ -12,7 +12,7 @@ use crate::config::ProjectPaths;
 use crate::definitions::catalog::Source;
 use crate::definitions::inputs::resolve_inputs;
 use crate::definitions::skills::load_skills;
-use crate::definitions::workflow::{CHANGED_FILES, Plan, load_workflows, make_plan};
+use crate::definitions::workflow::{CHANGED_FILES, Plan, Programs, load_workflows, make_plan};
 use crate::protocol::{Priority, SubmitRequest, TaskId};
 use crate::store::NewTask;
 use crate::watch::TriggerSet;
@@ -49,7 +49,8 @@ impl LastGood {
                 inputs: BTreeMap::new(),
                 priority: Priority::Normal,
             };
-            match make_plan(&workflows, &skills, &request) {
+            // The workflow is named: nothing is looked up on PATH.
+            match make_plan(&workflows, &skills, &request, &Programs::default()) {
                 Ok(planned) => {
                     plans.insert(entry.name.clone(), planned.plan);
                 }

@@ -1,0 +1,116 @@
+//! Whether a description is a command line: its first word (after any `NAME=value`
+//! assignments) is a shell builtin or keyword, a path to a file, or a program found on the
+//! submitter's `PATH` with the project's own tool directories before it. A command line runs as
+//! written; only a request in words is matched against workflows.
+
+use std::path::{Path, PathBuf};
+
+/// Shell builtins and keywords a command line may start with (POSIX sh and bash's usual ones).
+const BUILTINS: &[&str] = &[
+    ".", ":", "[", "[[", "alias", "bg", "break", "case", "cd", "command", "continue", "declare",
+    "echo", "eval", "exec", "exit", "export", "false", "fg", "for", "function", "getopts", "hash",
+    "if", "jobs", "kill", "let", "local", "printf", "pwd", "read", "readonly", "return", "set",
+    "shift", "source", "test", "time", "times", "trap", "true", "type", "ulimit", "umask",
+    "unalias", "unset", "until", "wait", "while", "{", "(", "!",
+];
+
+/// Where programs are looked for.
+#[derive(Debug, Clone, Default)]
+pub struct Programs {
+    /// The project root: relative paths and tool directories are under it.
+    root: PathBuf,
+    /// Directories searched in order: the project's tool directories, then `PATH`.
+    dirs: Vec<PathBuf>,
+}
+
+impl Programs {
+    /// Programs as this process finds them: `prefixes` (relative to `root`, e.g. `.venv/bin`)
+    /// before the directories of `PATH`.
+    pub fn from_env(root: &Path, prefixes: &[PathBuf]) -> Programs {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        Programs::new(root, prefixes, std::env::split_paths(&path).collect())
+    }
+
+    pub fn new(root: &Path, prefixes: &[PathBuf], path: Vec<PathBuf>) -> Programs {
+        let mut dirs: Vec<PathBuf> = prefixes.iter().map(|p| root.join(p)).collect();
+        dirs.extend(path);
+        Programs {
+            root: root.to_path_buf(),
+            dirs,
+        }
+    }
+
+    /// What the first word of `line` is, when the line is a command: `a shell builtin`, or the
+    /// file that would run. `None` for words that name nothing runnable.
+    pub fn command_of(&self, line: &str) -> Option<(String, String)> {
+        let word = line
+            .split_whitespace()
+            .find(|w| !is_assignment(w))?
+            .trim_matches(|c| c == '"' || c == '\'');
+        if BUILTINS.contains(&word) {
+            return Some((word.to_string(), "a shell builtin".to_string()));
+        }
+        if word.contains('/') {
+            let path = self.root.join(word);
+            return path
+                .is_file()
+                .then(|| (word.to_string(), format!("a file ({})", path.display())));
+        }
+        self.dirs
+            .iter()
+            .map(|dir| dir.join(word))
+            .find(|candidate| is_executable(candidate))
+            .map(|found| (word.to_string(), format!("a program ({})", found.display())))
+    }
+}
+
+/// `NAME=value`, as a command line may begin with.
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn programs(dir: &Path) -> Programs {
+        std::fs::create_dir_all(dir.join(".venv/bin")).expect("venv");
+        let pytest = dir.join(".venv/bin/pytest");
+        std::fs::write(&pytest, "#!/bin/sh\n").expect("pytest");
+        let mut perms = std::fs::metadata(&pytest).expect("meta").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&pytest, perms).expect("chmod");
+        std::fs::write(dir.join("notes.txt"), "").expect("file");
+        Programs::new(
+            dir,
+            &[PathBuf::from(".venv/bin")],
+            vec!["/bin".into(), "/usr/bin".into()],
+        )
+    }
+
+    #[test]
+    fn command_lines_are_told_from_requests_in_words() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = programs(dir.path());
+        let first = |line: &str| p.command_of(line).map(|(w, _)| w);
+        assert_eq!(first("ls -la").as_deref(), Some("ls"));
+        assert_eq!(first("RUST_LOG=debug ls").as_deref(), Some("ls"));
+        assert_eq!(first("cd src && ls").as_deref(), Some("cd"));
+        assert_eq!(first("pytest -q tests/x.py").as_deref(), Some("pytest"));
+        assert_eq!(first("./notes.txt").as_deref(), Some("./notes.txt"));
+        assert_eq!(first("lint and test"), None);
+        assert_eq!(first("fix the failing tests"), None);
+        assert_eq!(first("./missing.sh"), None);
+        let (_, what) = p.command_of("pytest").expect("found");
+        assert!(what.contains(".venv/bin/pytest"), "{what}");
+    }
+}
