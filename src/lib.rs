@@ -18,6 +18,7 @@
 //! - [`tui`]: the terminal interface over an engine in the same process; it names no store.
 //! - [`cli`]: the verbs of the `bosun` binary, and the interface when no verb is given.
 //! - [`telemetry`]: tracing to rolling files and stderr.
+//! - [`text`] and [`time`]: small helpers for words and times shown to people.
 
 pub mod cli;
 pub mod config;
@@ -29,6 +30,7 @@ pub mod policy;
 pub mod protocol;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod time;
 pub mod tui;
 pub mod watch;

@@ -72,3 +72,39 @@ fn a_second_interface_attaches_through_redis() {
 fn a_second_interface_attaches_without_redis() {
     attached_interface("off");
 }
+
+/// An engine killed under an attached interface: the interface sees it gone, says so instead
+/// of showing work running, offers to start one, and with `y` takes up the queue itself — the
+/// task the dead engine was running runs again and finishes.
+#[test]
+fn an_attached_interface_notices_its_engine_died_and_offers_to_start_one() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/wait.yaml",
+        "steps:\n  - { id: wait, skill: shell, with: { run: \"while [ ! -e go ]; do sleep 0.1; done\" } }\n",
+    );
+    let engine = p.start_engine(&["--redis", "off"]);
+    let task = p.submit(&["--workflow", "wait", "waits for go"]);
+    p.wait_for(&task, support::tmux::STAGE, |t| t["status"] == "running");
+    let tmux = Tmux::start(&p, &["--redis", "off"]);
+    tmux.wait_for("the interface, attached", |s| {
+        pane_text(s, "Logs").contains("attached to the engine")
+            && status_bar(s).contains("running 1/")
+    });
+
+    engine.kill_hard();
+    let screen = tmux.wait_for("the engine's death told", |s| {
+        s.contains("The engine stopped") && s.contains("y start an engine")
+    });
+    assert!(status_bar(&screen).contains("engine stopped"), "{screen}");
+    assert!(!status_bar(&screen).contains("running 1/"), "{screen}");
+
+    tmux.keys(&["y"]);
+    tmux.wait_for("an engine of its own", |s| {
+        !s.contains("The engine stopped")
+            && pane_text(s, "Logs").contains("engine running with the interface")
+    });
+    std::fs::write(p.path("go"), "").expect("let the step finish");
+    let done = p.wait_finished(&task, support::tmux::STAGE);
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+}

@@ -51,8 +51,8 @@ pub(crate) fn verify(project: &Project, json: bool) -> CliResult {
         Ok(())
     } else {
         Err(CliError::failed(format!(
-            "the audit log is not intact: {} problem(s) in {} records",
-            report.problems.len(),
+            "the audit log is not intact: {} in {} records",
+            crate::text::count(report.problems.len() as i64, "problem"),
             report.records
         )))
     }

@@ -125,8 +125,8 @@ pub fn validate(project: &Project, paths: &[PathBuf]) -> CliResult {
         Ok(())
     } else {
         Err(CliError::bad_input(format!(
-            "{} problem(s) in {checked} definitions checked",
-            problems.len()
+            "{} in {checked} definitions checked",
+            crate::text::count(problems.len() as i64, "problem")
         )))
     }
 }

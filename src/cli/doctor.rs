@@ -136,7 +136,8 @@ fn definitions(project: &Project) -> Result<String, String> {
         Ok(summary)
     } else {
         Err(format!(
-            "{summary}; {broken} file(s) unreadable: run `bosun validate`"
+            "{summary}; {} unreadable: run `bosun validate`",
+            crate::text::count(broken as i64, "file")
         ))
     }
 }

@@ -29,11 +29,10 @@ pub async fn interface(project: Project) -> CliResult {
             paths.state_dir().display()
         ))
     })?;
-    let (_logs, lines) =
+    let (_logs, mut lines) =
         crate::telemetry::init_for_interface(&paths.logs_dir(), &settings.log_level)
             .map_err(CliError::bad_input)?;
     crate::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
-    let store = Store::open(&paths.database()).await?;
     let config = AppConfig {
         theme,
         keymap,
@@ -43,10 +42,30 @@ pub async fn interface(project: Project) -> CliResult {
         offset: crate::time::local_offset(),
         attached: false,
     };
-    // Another process's engine already runs this project: show it, do not compete with it.
-    if let Some(holder) = live_holder(&paths.database()).await? {
-        return attached(paths, settings, store, config, lines, holder).await;
+    loop {
+        let store = Store::open(&paths.database()).await?;
+        // Another process's engine already runs this project: show it, do not compete with it.
+        if let Some(holder) = live_holder(&paths.database()).await? {
+            let mode =
+                attached(&paths, &settings, store, config.clone(), &mut lines, holder).await?;
+            if mode == QuitMode::TakeOver {
+                // That engine died under the interface and the user asked to start one here.
+                continue;
+            }
+            return Ok(());
+        }
+        return own_engine(paths, settings, store, config, &mut lines).await;
     }
+}
+
+/// The interface over an engine in this process.
+async fn own_engine(
+    paths: crate::config::ProjectPaths,
+    settings: crate::config::Settings,
+    store: Store,
+    config: AppConfig,
+    lines: &mut tokio::sync::mpsc::Receiver<crate::protocol::LogLine>,
+) -> CliResult {
     let lease = acquire_engine_lock(&paths).await?;
     let root = paths.root.clone();
     let mut engine = Engine::start(paths, settings, store.clone(), &lease).await?;
@@ -78,16 +97,17 @@ pub async fn interface(project: Project) -> CliResult {
 }
 
 /// The interface over the engine of another process; quitting leaves that engine running.
+/// Returns [`QuitMode::TakeOver`] when that engine died and the user asked to start one here.
 async fn attached(
-    paths: crate::config::ProjectPaths,
-    settings: crate::config::Settings,
+    paths: &crate::config::ProjectPaths,
+    settings: &crate::config::Settings,
     store: Store,
     config: AppConfig,
-    lines: tokio::sync::mpsc::Receiver<crate::protocol::LogLine>,
+    lines: &mut tokio::sync::mpsc::Receiver<crate::protocol::LogLine>,
     holder: Holder,
-) -> CliResult {
+) -> Result<QuitMode, CliError> {
     let root = paths.root.clone();
-    let (handle, attachment) = EngineHandle::attach(paths, &settings, store.clone()).await?;
+    let (handle, attachment) = EngineHandle::attach(paths.clone(), settings, store.clone()).await?;
     tracing::info!(project = %root.display(), "attached to the engine already running ({holder})");
     let config = AppConfig {
         attached: true,
@@ -102,9 +122,11 @@ async fn attached(
     };
     drop(attachment);
     store.close().await;
-    outcome?;
-    println!("the engine ({holder}) goes on running");
-    Ok(())
+    let mode = outcome?;
+    if mode != QuitMode::TakeOver {
+        println!("the engine ({holder}) goes on running");
+    }
+    Ok(mode)
 }
 
 /// Starts `bosun run` for `root` in its own session, with no terminal, so closing this one does

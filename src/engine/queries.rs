@@ -171,9 +171,19 @@ impl EngineHandle {
                 mirror.link.health().borrow().clone()
             }
         };
+        // Attached, the engine is another process's: it is gone once nothing holds the lease
+        // (a killed engine's PID is dead, a stopped one released it).
+        let engine_gone = match &self.run {
+            Some(_) => None,
+            None => match crate::engine::lock::live_holder(&self.paths.database()).await {
+                Ok(None) => Some("no engine runs this project any more".to_string()),
+                Ok(Some(_)) | Err(_) => None,
+            },
+        };
         Health {
             sqlite,
             redis,
+            engine_gone,
             definitions: self.problems.summaries(),
             limit: self
                 .run

@@ -76,6 +76,9 @@ pub struct StepOutput {
     pub step: String,
     pub attempt: i64,
     pub output: String,
+    /// Its stderr so far, shown apart from stdout.
+    #[serde(default)]
+    pub stderr: String,
     /// Still running: its last line may not be complete yet.
     pub running: bool,
 }
@@ -117,6 +120,10 @@ pub struct Health {
     /// the engine runs in another process.
     #[serde(default)]
     pub limit: Option<usize>,
+    /// Set when the interface is attached and no engine runs the project any more (it was
+    /// killed, or stopped): what happened, for the status bar and the offer to start one.
+    #[serde(default)]
+    pub engine_gone: Option<String>,
 }
 
 impl Default for Health {
@@ -126,6 +133,7 @@ impl Default for Health {
             redis: StoreHealth::Unknown,
             definitions: Vec::new(),
             limit: None,
+            engine_gone: None,
         }
     }
 }

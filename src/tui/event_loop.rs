@@ -27,7 +27,7 @@ pub async fn run(
     guard: &mut TerminalGuard,
     app: &mut App,
     handle: &EngineHandle,
-    mut logs: mpsc::Receiver<LogLine>,
+    logs: &mut mpsc::Receiver<LogLine>,
 ) -> std::io::Result<QuitMode> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<()>();

@@ -186,6 +186,7 @@ fn step(id: &str, skill: &str, parent: Option<&str>, status: StepStatus, secs: i
         attempts: i64::from(started) + i64::from(id == "test"),
         exit_code: status.is_finished().then_some(0),
         output: started.then(|| format!("{id}: compiling\n{id}: 12 passed; 0 failed\n")),
+        stderr: None,
         error: None,
         choice: None,
         started_at: started.then(|| ago(secs + 30)),
@@ -296,6 +297,7 @@ pub fn load(
         redis: StoreHealth::Off,
         definitions: Vec::new(),
         limit: None,
+        engine_gone: None,
     }));
     app.update(Msg::Workflows(workflows()));
     if let Some(detail) = detail {

@@ -36,7 +36,7 @@ use crate::protocol::LogLine;
 pub async fn run(
     handle: &EngineHandle,
     config: AppConfig,
-    logs: mpsc::Receiver<LogLine>,
+    logs: &mut mpsc::Receiver<LogLine>,
 ) -> Result<QuitMode, String> {
     let mut guard = terminal::TerminalGuard::enter()
         .map_err(|e| format!("cannot take over the terminal: {e}"))?;

@@ -67,4 +67,6 @@ pub enum QuitMode {
     Stop,
     /// Stop here and hand the work to a background `bosun run`.
     Detach,
+    /// The attached engine is gone: start one in this interface's process instead.
+    TakeOver,
 }

@@ -54,11 +54,12 @@ pub struct AnswerOutcome {
 }
 
 impl AnswerOutcome {
-    /// One line for a person: `answered e-…: allow (and 2 similar question(s)); …`.
+    /// One line for a person: `answered e-…: allow (and 2 similar questions); …`.
     pub fn summary(&self) -> String {
         let mut line = format!("answered {}: {}", self.id, self.choice);
         if self.also > 0 {
-            line.push_str(&format!(" (and {} similar question(s))", self.also));
+            let similar = crate::text::count(self.also as i64, "similar question");
+            line.push_str(&format!(" (and {similar})"));
         }
         match self.remembered {
             Some(RememberScope::Task) => {

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::App;
+use super::{App, Stream};
 use crate::protocol::{
     Changes, EngineEvent, EventEnvelope, LogLevel, LogLine, Snapshot, StepOutput, StepStatus,
     TaskId, TaskView,
@@ -90,37 +90,37 @@ impl App {
 
     /// New lines of steps' output become log lines: complete lines while a step runs, and
     /// everything left once it has finished (its last line need not end with a newline).
+    /// stderr lines are told apart by their source, `step!`.
     pub(super) fn on_outputs(&mut self, outputs: Vec<StepOutput>) {
         let mut live = HashSet::new();
         let mut any = false;
-        for StepOutput {
-            task_id: task,
-            step,
-            attempt,
-            output,
-            running,
-        } in outputs
-        {
-            let key = (task.clone(), step.clone(), attempt);
-            let seen = self.outputs.get(&key).map(String::as_str).unwrap_or("");
-            let fresh = new_part(seen, &output);
-            let complete = match running {
-                true => fresh.rfind('\n').map_or(0, |i| i + 1),
-                false => fresh.len(),
-            };
-            for text in fresh[..complete].lines() {
-                any = true;
-                self.logs.push(LogLine {
-                    at: crate::time::format_rfc3339(self.now),
-                    level: LogLevel::Output,
-                    task_id: Some(task.clone()),
-                    source: step.clone(),
-                    text: text.to_string(),
-                });
+        for out in outputs {
+            for (stream, text) in [(Stream::Stdout, &out.output), (Stream::Stderr, &out.stderr)] {
+                let key = (out.task_id.clone(), out.step.clone(), out.attempt, stream);
+                let seen = self.outputs.get(&key).map(String::as_str).unwrap_or("");
+                let fresh = new_part(seen, text);
+                let complete = match out.running {
+                    true => fresh.rfind('\n').map_or(0, |i| i + 1),
+                    false => fresh.len(),
+                };
+                let source = match stream {
+                    Stream::Stdout => out.step.clone(),
+                    Stream::Stderr => format!("{}!", out.step),
+                };
+                for line in fresh[..complete].lines() {
+                    any = true;
+                    self.logs.push(LogLine {
+                        at: crate::time::format_rfc3339(self.now),
+                        level: LogLevel::Output,
+                        task_id: Some(out.task_id.clone()),
+                        source: source.clone(),
+                        text: line.to_string(),
+                    });
+                }
+                let keep = text.len() - fresh.len() + complete;
+                live.insert(key.clone());
+                self.outputs.insert(key, text[..keep].to_string());
             }
-            let keep = output.len() - fresh.len() + complete;
-            live.insert(key.clone());
-            self.outputs.insert(key, output[..keep].to_string());
         }
         self.outputs.retain(|k, _| live.contains(k));
         self.dirty = any;
@@ -178,7 +178,9 @@ impl App {
             .filter(|q| q.batch == batch)
             .count()
             .max(1);
-        let text = format!("Bosun: {open} question(s) wait in batch {batch}");
+        let verb = if open == 1 { "waits" } else { "wait" };
+        let open = crate::text::count(open as i64, "question");
+        let text = format!("Bosun: {open} {verb} in batch {batch}");
         vec![Effect::Notify {
             bell: self.notify.bell,
             osc9: self.notify.osc9.then_some(text),
@@ -234,6 +236,7 @@ mod tests {
             step: "test".into(),
             attempt: 1,
             output: output.into(),
+            stderr: String::new(),
             running,
         };
         app.update(Msg::Outputs(vec![out("running 3 tests\npartial", true)]));

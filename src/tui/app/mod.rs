@@ -88,8 +88,15 @@ pub struct App {
     notified_batch: i64,
     /// The task whose steps were asked for last.
     loading: Option<TaskId>,
-    /// The output of running steps as last seen, to log only what is new.
-    outputs: HashMap<(TaskId, String, i64), String>,
+    /// The output of running steps as last seen, to log only what is new: what was taken of each step's stdout and stderr, by (task, step, attempt, stream).
+    outputs: HashMap<(TaskId, String, i64, Stream), String>,
+}
+
+/// One of a step's two output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Stream {
+    Stdout,
+    Stderr,
 }
 
 impl App {
@@ -168,6 +175,13 @@ impl App {
                 if let Some(limit) = health.limit {
                     // The limit follows a live config edit.
                     self.model.limit = limit;
+                }
+                // Offered once each time the engine goes: `n` leaves the user watching.
+                let newly_gone =
+                    health.engine_gone.is_some() && self.model.health.engine_gone.is_none();
+                if let (true, Some(why)) = (newly_gone, &health.engine_gone) {
+                    self.layers.push(Layer::engine_gone(why.clone()));
+                    self.dirty = true;
                 }
                 self.model.health = health;
                 Vec::new()

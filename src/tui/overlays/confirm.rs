@@ -23,6 +23,10 @@ pub enum ConfirmKind {
     Quit {
         running: usize,
     },
+    /// The engine this interface was attached to is gone.
+    EngineGone {
+        why: String,
+    },
 }
 
 #[derive(Debug)]
@@ -56,6 +60,9 @@ impl Confirm {
             (ConfirmKind::Quit { .. }, 'b') => {
                 LayerOutcome::CloseWith(vec![Effect::Quit(QuitMode::Detach)])
             }
+            (ConfirmKind::EngineGone { .. }, 'y') => {
+                LayerOutcome::CloseWith(vec![Effect::Quit(QuitMode::TakeOver)])
+            }
             (_, 'n') => LayerOutcome::Close,
             _ => LayerOutcome::Keep,
         }
@@ -84,12 +91,27 @@ impl Confirm {
             ConfirmKind::Quit { running } => (
                 "Quit".into(),
                 vec![
-                    format!("{running} task(s) are running or waiting on an answer."),
+                    format!(
+                        "{} {} running or waiting on an answer.",
+                        crate::text::count(*running as i64, "task"),
+                        if *running == 1 { "is" } else { "are" }
+                    ),
                     "s: stop them and quit — they resume where they stopped (a step cut".into(),
                     "   short runs again) the next time `bosun` or `bosun run` starts here.".into(),
                     "b: quit and keep them running in a background `bosun run`.".into(),
                 ],
                 "s stop and quit · b background · n/esc stay".into(),
+            ),
+            ConfirmKind::EngineGone { why } => (
+                "The engine stopped".into(),
+                vec![
+                    format!("The engine this interface showed is gone: {why}."),
+                    "Nothing runs the queue now; what was running is not moving.".into(),
+                    "y: start an engine here — it takes up the queue, and a step that was cut"
+                        .into(),
+                    "   short runs again. Quitting this interface then stops it.".into(),
+                ],
+                "y start an engine · n/esc just watch".into(),
             ),
         }
     }

@@ -56,6 +56,10 @@ impl Layer {
         Layer::Confirm(Confirm::new(ConfirmKind::WriteRule(request)))
     }
 
+    pub fn engine_gone(why: String) -> Layer {
+        Layer::Confirm(Confirm::new(ConfirmKind::EngineGone { why }))
+    }
+
     pub fn handle_key(&mut self, key: &KeyEvent, actions: &[Action]) -> LayerOutcome {
         match self {
             Layer::Help(h) => h.handle_key(key, actions),

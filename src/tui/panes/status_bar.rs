@@ -44,8 +44,13 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
     let short = width < 100;
     let label = |long: &'static str, brief: &'static str| if short { brief } else { long };
     let sep = || Span::styled(if short { " " } else { " · " }, bar);
-    let mut spans = vec![
-        Span::styled(
+    // With its engine gone, nothing runs: "running 1/10" would be a claim nobody keeps.
+    let running = match &ctx.model.health.engine_gone {
+        Some(_) => Span::styled(
+            format!(" {}", label("engine stopped", "no engine")),
+            bar.patch(theme.style(Role::HealthBad)),
+        ),
+        None => Span::styled(
             format!(
                 " {} {}/{}",
                 label("running", "run"),
@@ -54,6 +59,9 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
             ),
             bar.patch(theme.style(Role::TaskRunning)),
         ),
+    };
+    let mut spans = vec![
+        running,
         sep(),
         Span::styled(
             format!("{} {}", label("queued", "queue"), counts.queued),
