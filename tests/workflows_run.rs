@@ -160,12 +160,9 @@ fn a_failing_step_fails_the_task_and_skips_the_rest() {
     assert_eq!(task["status"], "failed");
     let bad = Project::step(&task, "bad");
     assert_eq!(bad["exit_code"], 7);
-    assert!(
-        bad["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("exited with code 7") && e.contains("oops")),
-        "{bad:#}"
-    );
+    // The error says how it ended; what it printed stays in its own stream.
+    assert_eq!(bad["error"], "exited with code 7", "{bad:#}");
+    assert_eq!(bad["stderr"], "oops\n", "{bad:#}");
     assert_eq!(Project::step(&task, "later")["status"], "skipped");
     assert!(!p.path("ran").exists());
 }
@@ -392,6 +389,53 @@ fn without_a_workflow_the_description_chooses_one_and_show_says_why() {
     );
     let text = String::from_utf8(p.bosun(&["show", &id]).stdout).expect("utf8");
     assert!(text.contains("runs as a shell command"), "{text}");
+}
+
+/// A command line runs as written: a project workflow sharing its words never replaces it,
+/// and `submit` says on stderr what it chose. A request in words that matches nothing is
+/// refused rather than run as a command that cannot exist.
+#[test]
+fn a_command_line_is_never_swapped_for_a_workflow_sharing_its_words() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/pytest-watch.yaml",
+        "description: Run the python tests with pytest on every change
+steps:
+  - { id: all, skill: shell, with: { run: \"echo all tests\" } }
+",
+    );
+    let out = p.bosun(&[
+        "submit",
+        "sh -c 'echo python -m pytest -q tests/test_encoding.py'",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("workflow shell: `sh` is a program")
+            && said.contains("runs as a shell command"),
+        "{said}"
+    );
+    assert_eq!(p.show(&id)["workflow"], "shell");
+
+    let words = p.submit(&["the python tests with pytest"]);
+    assert_eq!(
+        p.show(&words)["workflow"],
+        "pytest-watch",
+        "a request in words still matches"
+    );
+
+    let out = p.bosun(&["submit", "frobnicate the widgets"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no program `frobnicate`") && err.contains("--workflow"),
+        "{err}"
+    );
 }
 
 #[test]

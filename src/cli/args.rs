@@ -65,6 +65,12 @@ pub enum Verb {
         task: String,
         #[arg(long)]
         json: bool,
+        /// Everything kept of each step's stdout and stderr, not only their last lines.
+        #[arg(long)]
+        full: bool,
+        /// Only this step.
+        #[arg(long, value_name = "STEP")]
+        step: Option<String>,
     },
     /// Cancel a queued or running task; its processes end.
     Cancel { task: String },

@@ -72,11 +72,20 @@ fn mark(status: StepStatus) -> &'static str {
     }
 }
 
-/// The last `n` lines of a text, indented.
-/// The last `n` lines of a step's output or error, indented. Colours are kept for a terminal
-/// and stripped for a pipe or a file, where escape codes would only be noise (`--json` keeps
-/// the bytes as captured).
-fn tail(text: &str, n: usize) -> String {
+/// How much of each stream `show` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    /// The last n lines, saying how many were cut and how to read them.
+    Last(usize),
+    /// Everything kept.
+    All,
+}
+
+/// A step's stream (`label` names it when it is not stdout), indented: its last lines or all
+/// of it, saying what was cut and how to read the rest. Colours are kept for a terminal and
+/// stripped for a pipe or a file, where escape codes would only be noise (`--json` keeps the
+/// bytes as captured).
+fn stream(text: &str, label: Option<&str>, lines: Lines, more: &str) -> String {
     let plain;
     let text = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         text
@@ -84,41 +93,54 @@ fn tail(text: &str, n: usize) -> String {
         plain = strip_ansi(text);
         &plain
     };
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    let start = lines.len().saturating_sub(n);
-    lines[start..]
-        .iter()
-        .map(|l| format!("      │ {l}\n"))
-        .collect()
+    let all: Vec<&str> = text.trim_end().lines().collect();
+    let start = match lines {
+        Lines::Last(n) => all.len().saturating_sub(n),
+        Lines::All => 0,
+    };
+    let mut out = String::new();
+    if let Some(label) = label {
+        out.push_str(&format!("      {label}:\n"));
+    }
+    if start > 0 {
+        let earlier = crate::text::count(start as i64, "earlier line");
+        out.push_str(&format!("      ┆ {earlier} not shown: {more}\n"));
+    }
+    for l in &all[start..] {
+        out.push_str(&format!("      │ {l}\n"));
+    }
+    out
 }
 
-/// `text` without ANSI escape codes (colours, cursor moves), line breaks kept.
-pub fn strip_ansi(text: &str) -> String {
-    crate::tui::ansi::lines(text, ratatui::style::Style::default())
-        .iter()
-        .map(crate::tui::ansi::plain)
+/// An input's value, with the lines after its first aligned under it.
+fn input_value(key: &str, value: &str, column: usize) -> String {
+    let indent = " ".repeat(column + key.len() + 1);
+    value
+        .lines()
         .collect::<Vec<_>>()
-        .join("\n")
+        .join(&format!("\n{indent}"))
 }
 
-pub fn task_detail(t: &TaskView) -> CliResult {
+pub use crate::text::strip_ansi;
+
+pub fn task_detail(t: &TaskView, lines: Lines) -> CliResult {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{}  {}  ({} priority)", t.id, t.status, t.priority);
     let _ = writeln!(out, "  {}", t.description);
     let _ = writeln!(out, "  workflow  {} — {}", t.workflow, t.workflow_reason);
-    // Unset optional inputs (null) and empty strings say nothing worth a line.
-    let inputs: Vec<String> = t
-        .inputs
-        .iter()
-        .filter_map(|(k, v)| match v {
-            serde_json::Value::Null => None,
-            serde_json::Value::String(s) if s.is_empty() => None,
-            serde_json::Value::String(s) => Some(format!("{k}={s}")),
-            other => Some(format!("{k}={other}")),
-        })
-        .collect();
-    if !inputs.is_empty() {
-        let _ = writeln!(out, "  inputs    {}", inputs.join(" "));
+    // Unset optional inputs (null) and empty strings say nothing worth a line; each input
+    // has its own line, a list of changed files aligned under its first.
+    const COLUMN: usize = 12;
+    let mut label = "inputs";
+    for (k, v) in &t.inputs {
+        let value = match v {
+            serde_json::Value::Null => continue,
+            serde_json::Value::String(s) if s.is_empty() => continue,
+            serde_json::Value::String(s) => input_value(k, s, COLUMN),
+            other => other.to_string(),
+        };
+        let _ = writeln!(out, "  {label:<9} {k}={value}");
+        label = "";
     }
     let _ = writeln!(out, "  created   {}", t.created_at);
     if let Some(at) = &t.started_at {
@@ -151,15 +173,19 @@ pub fn task_detail(t: &TaskView) -> CliResult {
             s.skill,
             facts.join(", ")
         );
+        let more = format!("`bosun show {} --step {} --full`", t.id, s.id);
         if let Some(output) = s.output.as_deref().filter(|o| !o.trim().is_empty()) {
-            let _ = write!(out, "{}", tail(output, 5));
+            let _ = write!(out, "{}", stream(output, None, lines, &more));
+        }
+        if let Some(errors) = s.stderr.as_deref().filter(|o| !o.trim().is_empty()) {
+            let _ = write!(out, "{}", stream(errors, Some("stderr"), lines, &more));
         }
         if let Some(error) = s
             .error
             .as_deref()
-            .filter(|_| s.status == StepStatus::Failed)
+            .filter(|_| matches!(s.status, StepStatus::Failed | StepStatus::Waiting))
         {
-            let _ = write!(out, "{}", tail(error, 5));
+            let _ = write!(out, "{}", stream(error, Some("error"), Lines::All, &more));
         }
     }
     Ok(())
@@ -184,16 +210,4 @@ pub fn decisions_table(list: &[DecisionView]) -> CliResult {
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_ansi;
-
-    #[test]
-    fn escape_codes_are_stripped_and_lines_kept() {
-        let text = "\u{1b}[1m\u{1b}[32m   Compiling\u{1b}[0m app\n\u{1b}[31merror\u{1b}[0m: x";
-        assert_eq!(strip_ansi(text), "   Compiling app\nerror: x");
-        assert_eq!(strip_ansi("plain\ntext"), "plain\ntext");
-    }
 }

@@ -190,7 +190,12 @@ async fn dispatch(cli: Cli) -> CliResult {
             status,
             limit,
         } => tasks::list(&project, json, status, limit).await,
-        Verb::Show { task, json } => tasks::show(&project, &task, json).await,
+        Verb::Show {
+            task,
+            json,
+            full,
+            step,
+        } => tasks::show(&project, &task, json, full, step.as_deref()).await,
         Verb::Cancel { task } => tasks::cancel(&project, &task).await,
         Verb::Decisions { task, json } => tasks::decisions(&project, task.as_deref(), json).await,
         Verb::Audit {

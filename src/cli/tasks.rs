@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::format::{decisions_table, print_json, task_detail, task_table};
+use super::format::{Lines, decisions_table, print_json, task_detail, task_table};
 use super::{CliError, CliResult, Project};
 use crate::engine::cached_task;
 use crate::engine::cancel::{CancelOutcome, close_cancelled, request_cancel};
@@ -67,6 +67,10 @@ pub async fn submit(
         SubmitError::Store(e) => e.into(),
     };
     let task = prepare(&project.paths, &request).map_err(failed)?;
+    // What was chosen goes to stderr: stdout stays the id alone, for scripts.
+    if request.workflow.is_none() {
+        eprintln!("workflow {}: {}", task.workflow, task.workflow_reason);
+    }
     // One connection, no read pool or writer actor: a submission is one transaction.
     ensure_state_dirs(project)?;
     let mut store = OneShot::open(&project.paths.database()).await?;
@@ -95,7 +99,13 @@ pub async fn list(
     }
 }
 
-pub async fn show(project: &Project, task: &str, json: bool) -> CliResult {
+pub async fn show(
+    project: &Project,
+    task: &str,
+    json: bool,
+    full: bool,
+    step: Option<&str>,
+) -> CliResult {
     let store = open_store(project).await?;
     let id = resolve(&store, task).await?;
     let mirror = Mirror::new(
@@ -106,11 +116,22 @@ pub async fn show(project: &Project, task: &str, json: bool) -> CliResult {
     .map_err(CliError::bad_input)?;
     let view = cached_task(&store.reader, mirror.as_ref(), &id).await?;
     store.close().await;
-    let view = view.ok_or_else(|| CliError::failed(format!("no task `{task}`")))?;
+    let mut view = view.ok_or_else(|| CliError::failed(format!("no task `{task}`")))?;
+    if let Some(step) = step {
+        if !view.steps.iter().any(|s| s.id == step) {
+            let ids: Vec<&str> = view.steps.iter().map(|s| s.id.as_str()).collect();
+            return Err(CliError::bad_input(format!(
+                "task {} has no step `{step}`; its steps: {}",
+                view.id,
+                ids.join(", ")
+            )));
+        }
+        view.steps.retain(|s| s.id == step);
+    }
     if json {
         print_json(&view)
     } else {
-        task_detail(&view)
+        task_detail(&view, if full { Lines::All } else { Lines::Last(5) })
     }
 }
 

@@ -36,6 +36,9 @@ pub struct StepView {
     pub attempts: i64,
     pub exit_code: Option<i64>,
     pub output: Option<String>,
+    /// The tail of its stderr (`output` is stdout's).
+    #[serde(default)]
+    pub stderr: Option<String>,
     pub error: Option<String>,
     pub choice: Option<String>,
     pub started_at: Option<String>,

@@ -35,6 +35,7 @@ pub fn migrations() -> Migrator {
             "engine_lease",
             include_str!("migrations/0004_engine_lease.sql"),
         ),
+        migration(5, "stderr", include_str!("migrations/0005_stderr.sql")),
     ])
 }
 

@@ -30,6 +30,8 @@ pub struct StepRow {
     pub attempts: i64,
     pub exit_code: Option<i64>,
     pub output: Option<String>,
+    /// The tail of its stderr, kept apart from `output`.
+    pub stderr: Option<String>,
     pub error: Option<String>,
     pub choice: Option<String>,
     pub started_at: Option<String>,

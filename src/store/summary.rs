@@ -108,8 +108,9 @@ pub async fn revision(pool: &SqlitePool) -> Result<i64, StoreError> {
 /// The output of every running step, and of every step finished at or after `since` (RFC
 /// 3339), so the last lines of a step that ended between two reads are not lost.
 pub async fn recent_outputs(pool: &SqlitePool, since: &str) -> Result<Vec<StepOutput>, StoreError> {
-    let rows: Vec<(String, String, i64, Option<String>, bool)> = sqlx::query_as(
-        "SELECT task_id, id, attempts, output, status = 'running' FROM steps \
+    type Row = (String, String, i64, Option<String>, Option<String>, bool);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT task_id, id, attempts, output, stderr, status = 'running' FROM steps \
          WHERE status = 'running' OR (finished_at IS NOT NULL AND finished_at >= ?1) \
          ORDER BY task_id, ord",
     )
@@ -118,12 +119,15 @@ pub async fn recent_outputs(pool: &SqlitePool, since: &str) -> Result<Vec<StepOu
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(task, step, attempt, output, running)| StepOutput {
-            task_id: TaskId(task),
-            step,
-            attempt,
-            output: output.unwrap_or_default(),
-            running,
-        })
+        .map(
+            |(task, step, attempt, output, stderr, running)| StepOutput {
+                task_id: TaskId(task),
+                step,
+                attempt,
+                output: output.unwrap_or_default(),
+                stderr: stderr.unwrap_or_default(),
+                running,
+            },
+        )
         .collect())
 }

@@ -175,11 +175,11 @@ impl WriteOp {
             .rows_affected(),
             WriteOp::UpsertStep(s) => sqlx::query(
                 "INSERT INTO steps (run_id, id, task_id, ord, parent, skill, status, attempts, \
-                 exit_code, output, error, choice, started_at, finished_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 exit_code, output, stderr, error, choice, started_at, finished_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (run_id, id) DO UPDATE SET status = excluded.status, \
                  attempts = excluded.attempts, exit_code = excluded.exit_code, \
-                 output = excluded.output, error = excluded.error, choice = excluded.choice, \
+                 output = excluded.output, stderr = excluded.stderr, error = excluded.error, choice = excluded.choice, \
                  started_at = excluded.started_at, finished_at = excluded.finished_at",
             )
             .bind(&s.run_id)
@@ -192,6 +192,7 @@ impl WriteOp {
             .bind(s.attempts)
             .bind(s.exit_code)
             .bind(&s.output)
+            .bind(&s.stderr)
             .bind(&s.error)
             .bind(&s.choice)
             .bind(&s.started_at)

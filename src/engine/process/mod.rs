@@ -162,12 +162,22 @@ fn group_exists(pid: u32) -> bool {
 #[derive(Clone)]
 pub struct OutputProbe {
     stdout: Arc<Mutex<TailBuffer>>,
+    stderr: Arc<Mutex<TailBuffer>>,
 }
 
 impl OutputProbe {
     /// The stdout tail so far, and how many bytes were written in all (to tell a change).
     pub fn stdout(&self) -> (String, u64) {
-        self.stdout
+        Self::read(&self.stdout)
+    }
+
+    /// The stderr tail so far, and how many bytes were written in all.
+    pub fn stderr(&self) -> (String, u64) {
+        Self::read(&self.stderr)
+    }
+
+    fn read(buffer: &Mutex<TailBuffer>) -> (String, u64) {
+        buffer
             .lock()
             .map(|t| (t.clone().into_text(), t.total()))
             .unwrap_or_default()
@@ -179,6 +189,7 @@ impl Running {
     pub fn output_probe(&self) -> OutputProbe {
         OutputProbe {
             stdout: self.stdout.clone(),
+            stderr: self.stderr.clone(),
         }
     }
 

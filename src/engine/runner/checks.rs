@@ -56,6 +56,25 @@ pub(crate) fn display_command(argv: &[String]) -> String {
     }
 }
 
+/// Why a step failed, in one line: its error, then the last line it printed — on stderr, else
+/// on stdout — which is where tools put the cause (`error: test failed`, `npm ERR! …`).
+pub(crate) fn failure_cause(error: &str, row: &StepRow) -> String {
+    let head = error.lines().next().unwrap_or(error);
+    let last = |text: &Option<String>| {
+        let plain = crate::text::strip_ansi(text.as_deref().unwrap_or(""));
+        plain
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(str::to_string)
+    };
+    match last(&row.stderr).or_else(|| last(&row.output)) {
+        Some(line) if line != head => format!("{head} — {line}"),
+        _ => head.to_string(),
+    }
+}
+
 fn is_shell(program: &str) -> bool {
     let name = program.rsplit('/').next().unwrap_or(program);
     matches!(name, "sh" | "bash" | "zsh" | "dash")
@@ -217,7 +236,7 @@ impl Run<'_> {
         }
         let question = Self::failure_question(step);
         let options = strings(&FAILURE_OPTIONS);
-        let first_line = error.lines().next().unwrap_or(error).to_string();
+        let first_line = failure_cause(error, row);
         // Failures are decided by risk like every other decision; `on_failure` overrides.
         let mode = step.on_failure.or(self.plan.workflow.on_failure);
         let risk = match mode {
@@ -269,7 +288,13 @@ impl Run<'_> {
                     options,
                     default: "abort".into(),
                     risk,
-                    reason: format!("it failed {} time(s): {first_line}", row.attempts),
+                    reason: format!(
+                        "it failed {}: {first_line}",
+                        match row.attempts {
+                            1 => "once".to_string(),
+                            n => crate::text::count(n, "time"),
+                        }
+                    ),
                     skill: Some(skill.name.clone()),
                     shape: format!("{}:{}", self.plan.workflow.name, step.id),
                     proposal: Some(

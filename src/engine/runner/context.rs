@@ -36,7 +36,7 @@ impl BaseContext {
 fn step_value(row: Option<&StepRow>) -> Value {
     let Some(row) = row else {
         return json!({"status": "pending", "ok": false, "exit_code": null, "output": null,
-                      "error": null, "choice": null, "result": null});
+                      "stderr": null, "error": null, "choice": null, "result": null});
     };
     let result = row
         .output
@@ -48,6 +48,7 @@ fn step_value(row: Option<&StepRow>) -> Value {
         "ok": row.status == StepStatus::Succeeded,
         "exit_code": row.exit_code,
         "output": row.output,
+        "stderr": row.stderr,
         "error": row.error,
         "choice": row.choice,
         "result": result,

@@ -18,9 +18,9 @@ use crate::time::now_rfc3339;
 /// How often a running step's output so far is saved, for `bosun show`.
 const OUTPUT_FLUSH: Duration = Duration::from_secs(1);
 
-/// A failed attempt: what to store as the step's error.
+/// A failed attempt: what to store as the step's error (its streams are kept apart).
 fn failure_message(outcome: &ProcessOutcome, timeout: Option<Duration>) -> String {
-    let head = match (outcome.ended, outcome.exit_code, outcome.signal) {
+    match (outcome.ended, outcome.exit_code, outcome.signal) {
         (Ended::TimedOut, _, _) => format!(
             "timed out after {} (its process group was ended)",
             humantime::format_duration(timeout.unwrap_or_default())
@@ -28,12 +28,6 @@ fn failure_message(outcome: &ProcessOutcome, timeout: Option<Duration>) -> Strin
         (_, Some(code), _) => format!("exited with code {code}"),
         (_, None, Some(signal)) => format!("killed by signal {signal}"),
         _ => "ended without an exit status".to_string(),
-    };
-    let stderr = outcome.stderr.trim_end();
-    if stderr.is_empty() {
-        head
-    } else {
-        format!("{head}\n{stderr}")
     }
 }
 
@@ -178,6 +172,8 @@ impl Run<'_> {
             };
             let mut wait = Duration::ZERO;
             let mut consumed = None;
+            // Whatever asks about the failure shows it: the row is saved with it first.
+            row.error = Some(error.clone());
             if row.attempts >= budget {
                 match self.after_failure(step, skill, &mut row, &error).await? {
                     AfterFailure::Retry(op) => {
@@ -210,10 +206,10 @@ impl Run<'_> {
                 task_id: Some(self.task.id.clone()),
                 step_id: Some(row.id.clone()),
                 message: format!(
-                    "attempt {} failed; retrying in {} ({} attempt(s) left)",
+                    "attempt {} failed; retrying in {} ({} left)",
                     row.attempts,
                     humantime::format_duration(wait),
-                    budget - row.attempts
+                    crate::text::count(budget - row.attempts, "attempt")
                 ),
             };
             let mut ops = vec![WriteOp::UpsertStep(row.clone()), note];
@@ -292,6 +288,7 @@ impl Run<'_> {
         Ok(match outcome {
             Ok(outcome) if outcome.ended == Ended::Cancelled => {
                 row.output = Some(outcome.stdout);
+                row.stderr = Some(outcome.stderr);
                 let halt = self.halt().unwrap_or(Halt::Cancelled);
                 let (r, halt) = self.halt_step(row.clone(), halt).await?;
                 *row = r;
@@ -299,6 +296,7 @@ impl Run<'_> {
             }
             Ok(outcome) if outcome.ended == Ended::Exited && outcome.exit_code == Some(0) => {
                 row.output = Some(outcome.stdout);
+                row.stderr = Some(outcome.stderr);
                 row.exit_code = Some(0);
                 row.error = None;
                 self.close_step(row, StepStatus::Succeeded, None).await?;
@@ -308,6 +306,7 @@ impl Run<'_> {
                 row.exit_code = outcome.exit_code;
                 let message = failure_message(&outcome, timeout);
                 row.output = Some(outcome.stdout);
+                row.stderr = Some(outcome.stderr);
                 Attempt::Failed(message)
             }
             Err(message) => Attempt::Failed(message),
@@ -360,7 +359,7 @@ impl Run<'_> {
         tokio::pin!(wait);
         let mut tick = tokio::time::interval(OUTPUT_FLUSH);
         tick.tick().await;
-        let mut shown = 0;
+        let mut shown = (0, 0);
         loop {
             tokio::select! {
                 outcome = &mut wait => {
@@ -368,10 +367,12 @@ impl Run<'_> {
                 }
                 _ = tick.tick() => {
                     // Progress for `bosun show`; the final output replaces it.
-                    let (text, total) = probe.stdout();
-                    if total != shown {
-                        shown = total;
+                    let (text, out_total) = probe.stdout();
+                    let (errors, err_total) = probe.stderr();
+                    if (out_total, err_total) != shown {
+                        shown = (out_total, err_total);
                         row.output = Some(text);
+                        row.stderr = Some(errors);
                         // Best effort: leaving the loop would abandon the process.
                         let _ = self.save(row, vec![]).await;
                     }

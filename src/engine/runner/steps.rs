@@ -33,6 +33,7 @@ pub(crate) fn initial_rows(task_id: &TaskId, run_id: &str, plan: &Plan) -> Vec<S
             attempts: 0,
             exit_code: None,
             output: None,
+            stderr: None,
             error: None,
             choice: None,
             started_at: None,

@@ -62,6 +62,7 @@ mod tests {
             attempts: 0,
             exit_code: None,
             output: None,
+            stderr: None,
             error: None,
             choice: None,
             started_at: None,

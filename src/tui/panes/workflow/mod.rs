@@ -129,6 +129,10 @@ fn step_detail(task: &TaskView, i: usize) -> Layer {
     }
     text.push_str("\n\noutput:\n");
     text.push_str(step.output.as_deref().unwrap_or("(none yet)"));
+    if let Some(errors) = step.stderr.as_deref().filter(|e| !e.trim().is_empty()) {
+        text.push_str("\n\nstderr:\n");
+        text.push_str(errors);
+    }
     Layer::detail(format!("{} / {}", task.id, step.id), text)
 }
 

@@ -239,20 +239,52 @@ fn detail_lines<'a>(step: &StepView, ctx: &RenderCtx, area: Rect) -> Vec<Line<'a
         }
     }
     let room = usize::from(area.height).saturating_sub(lines.len());
-    let output = step.output.as_deref().unwrap_or("");
-    // Only the tail is parsed: a colour set before it is not carried in, which costs a line's
-    // colour at worst and keeps a long output cheap to draw.
-    let start = output
+    let output = step.output.as_deref().unwrap_or("").trim_end();
+    let errors = step.stderr.as_deref().unwrap_or("").trim_end();
+    if output.is_empty() && errors.is_empty() {
+        if step.error.is_none() {
+            lines.push(Line::from(Span::styled("(no output)", muted)));
+        }
+        return lines;
+    }
+    // Both streams share the room: stderr (a failure's cause, a build's warnings) first.
+    let (err_room, out_room) = match (errors.is_empty(), output.is_empty()) {
+        (true, _) => (0, room),
+        (false, true) => (room, 0),
+        (false, false) => (room / 2, room - room / 2),
+    };
+    let mut cut = false;
+    if !errors.is_empty() {
+        let tail = tail_lines(errors, err_room.saturating_sub(1), ctx, &mut cut);
+        let rule = format!("── stderr {}", "─".repeat(width.saturating_sub(10)));
+        lines.push(Line::from(Span::styled(fit(&rule, width), muted)));
+        lines.extend(tail.into_iter().map(|l| ansi::fit(l, width)));
+    }
+    if !output.is_empty() {
+        let tail = tail_lines(output, out_room, ctx, &mut cut);
+        lines.extend(tail.into_iter().map(|l| ansi::fit(l, width)));
+    }
+    if cut {
+        // The last row says there is more and where to read it.
+        lines.truncate(usize::from(area.height).saturating_sub(1));
+        let more = "┆ earlier lines cut · Enter shows all output";
+        lines.push(Line::from(Span::styled(fit(more, width), muted)));
+    }
+    lines
+}
+
+/// The last `room` lines of `text`, coloured; `cut` is set when lines before them were left.
+/// Only the tail is parsed: a colour set before it is not carried in, which costs a line's
+/// colour at worst and keeps a long output cheap to draw.
+fn tail_lines(text: &str, room: usize, ctx: &RenderCtx, cut: &mut bool) -> Vec<Line<'static>> {
+    let start = text
         .char_indices()
         .rev()
         .filter(|(_, c)| *c == '\n')
-        .nth(room)
+        .nth(room.saturating_sub(1))
         .map_or(0, |(i, _)| i + 1);
-    let tail = ansi::lines(&output[start..], ctx.theme.style(Role::LogOutput));
+    let tail = ansi::lines(&text[start..], ctx.theme.style(Role::LogOutput));
     let skip = tail.len().saturating_sub(room);
-    if tail.is_empty() && step.error.is_none() {
-        lines.push(Line::from(Span::styled("(no output)", muted)));
-    }
-    lines.extend(tail.into_iter().skip(skip).map(|l| ansi::fit(l, width)));
-    lines
+    *cut |= start > 0 || skip > 0;
+    tail.into_iter().skip(skip).collect()
 }
