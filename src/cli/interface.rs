@@ -41,6 +41,7 @@ pub async fn interface(project: Project) -> CliResult {
         limit: settings.engine.max_concurrent_workflows,
         offset: crate::time::local_offset(),
         attached: false,
+        programs: crate::definitions::workflow::Programs::from_env(&paths.root, &[]),
     };
     loop {
         let store = Store::open(&paths.database()).await?;

@@ -42,6 +42,11 @@ pub fn app(theme: &str) -> App {
         limit: 10,
         offset: time::UtcOffset::UTC,
         attached: false,
+        programs: crate::definitions::workflow::Programs::new(
+            std::path::Path::new("/nonexistent"),
+            &[],
+            vec!["/bin".into(), "/usr/bin".into()],
+        ),
     };
     App::new(config, now())
 }

@@ -118,7 +118,7 @@ impl App {
                 Vec::new()
             }
             Action::NewTask => {
-                let form = NewTaskForm::new(self.model.workflows.clone());
+                let form = NewTaskForm::new(self.model.workflows.clone(), self.programs.clone());
                 self.layers.push(Layer::NewTask(Box::new(form)));
                 vec![Effect::LoadWorkflows]
             }

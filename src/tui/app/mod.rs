@@ -28,6 +28,7 @@ use super::panes::status_bar::Notice;
 use super::panes::tasks::TasksPane;
 use super::panes::workflow::WorkflowPane;
 use super::theme::Theme;
+use crate::definitions::workflow::Programs;
 use crate::protocol::TaskId;
 
 /// How a new batch of questions interrupts the user.
@@ -59,6 +60,8 @@ pub struct AppConfig {
     pub offset: UtcOffset,
     /// The engine runs in another process: quitting leaves it running, without asking.
     pub attached: bool,
+    /// Where the new-task form looks up a description's first word, to show what `auto` runs.
+    pub programs: Programs,
 }
 
 /// The whole interface state.
@@ -78,6 +81,7 @@ pub struct App {
     pub now: OffsetDateTime,
     pub offset: UtcOffset,
     pub attached: bool,
+    pub programs: Programs,
     /// Advances on each animation tick (the spinner).
     pub frame: usize,
     pub size: (u16, u16),
@@ -116,6 +120,7 @@ impl App {
             now,
             offset: config.offset,
             attached: config.attached,
+            programs: config.programs,
             frame: 0,
             size: (80, 24),
             notice: None,

@@ -15,6 +15,7 @@ use ratatui::widgets::{Block, Borders};
 use ratatui_textarea::TextArea;
 
 use super::{LayerOutcome, modal};
+use crate::definitions::workflow::{Candidate, Chosen, Programs, choose};
 use crate::protocol::{Priority, SubmitRequest, WorkflowInfo};
 use crate::tui::fmt::{fit, pad};
 use crate::tui::msg::Effect;
@@ -44,10 +45,12 @@ pub struct NewTaskForm {
     /// Why the last submission was refused.
     pub error: Option<String>,
     pub submitting: bool,
+    /// Where a description's first word is looked up, to show what `auto` would run.
+    programs: Programs,
 }
 
 impl NewTaskForm {
-    pub fn new(workflows: Vec<WorkflowInfo>) -> NewTaskForm {
+    pub fn new(workflows: Vec<WorkflowInfo>, programs: Programs) -> NewTaskForm {
         let mut description = TextArea::default();
         description.set_placeholder_text("What should be done? (enter for a new line)");
         description.set_cursor_line_style(Style::default());
@@ -61,7 +64,23 @@ impl NewTaskForm {
             priority: Priority::Normal,
             error: None,
             submitting: false,
+            programs,
         }
+    }
+
+    /// What `auto` would run for the description as typed so far, or why nothing would: the
+    /// same choice the engine makes at submission.
+    pub fn auto_choice(&self) -> Result<Chosen, String> {
+        let description = self.description.lines().join("\n");
+        if description.trim().is_empty() {
+            return Err("type a command, or what should be done".to_string());
+        }
+        let candidates = self.workflows.iter().map(|w| Candidate {
+            name: &w.name,
+            description: &w.description,
+            own: w.source != "bundled",
+        });
+        choose(candidates, &description, &self.programs)
     }
 
     /// Workflows matching the query, best first; `None` stands for "let Bosun choose".
@@ -291,22 +310,27 @@ impl NewTaskForm {
             .take(list_len.max(self.pick + 1))
             .skip(self.pick.saturating_sub(list_len - 1))
         {
-            let (name, what) = match w {
-                None => (
-                    "auto".to_string(),
-                    "Bosun chooses from the description".to_string(),
+            let (name, what, role) = match w {
+                None => match self.auto_choice() {
+                    Ok(chosen) => (
+                        "auto".to_string(),
+                        format!("→ {}: {}", chosen.workflow, chosen.reason),
+                        Role::Muted,
+                    ),
+                    Err(why) => ("auto".to_string(), why, Role::Error),
+                },
+                Some(w) => (
+                    w.name.clone(),
+                    format!("{} ({})", w.description, w.source),
+                    Role::Muted,
                 ),
-                Some(w) => (w.name.clone(), format!("{} ({})", w.description, w.source)),
             };
             let mark = if i == self.pick { "▶ " } else { "  " };
             let mut line = Line::from(vec![
                 Span::raw(" ".repeat(11)),
                 Span::styled(mark, theme.style(Role::Accent)),
                 Span::styled(pad(&name, 14), theme.style(Role::Text)),
-                Span::styled(
-                    fit(&what, width.saturating_sub(27)),
-                    theme.style(Role::Muted),
-                ),
+                Span::styled(fit(&what, width.saturating_sub(27)), theme.style(role)),
             ]);
             if i == self.pick {
                 line = line.patch_style(theme.style(Role::Selection));
@@ -378,5 +402,59 @@ struct Named<'a>(&'a WorkflowInfo);
 impl AsRef<str> for Named<'_> {
     fn as_ref(&self) -> &str {
         &self.0.name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(name: &str, description: &str, source: &str) -> WorkflowInfo {
+        WorkflowInfo {
+            name: name.into(),
+            description: description.into(),
+            source: source.into(),
+            inputs: Vec::new(),
+        }
+    }
+
+    fn form(text: &str) -> NewTaskForm {
+        let workflows = vec![
+            info("shell", "Run the description as a shell command", "bundled"),
+            info(
+                "pytest-watch",
+                "Run the python tests with pytest",
+                ".bosun/workflows/p.yaml",
+            ),
+        ];
+        let programs = Programs::new(
+            std::path::Path::new("/nonexistent"),
+            &[],
+            vec!["/bin".into(), "/usr/bin".into()],
+        );
+        let mut form = NewTaskForm::new(workflows, programs);
+        form.description.insert_str(text);
+        form
+    }
+
+    /// `auto` shows, as the description is typed, what submitting would run.
+    #[test]
+    fn auto_shows_what_the_description_would_run() {
+        let chosen = form("sh -c 'python -m pytest -q'")
+            .auto_choice()
+            .expect("a command");
+        assert_eq!(chosen.workflow, "shell");
+        assert!(
+            chosen.reason.contains("`sh` is a program"),
+            "{}",
+            chosen.reason
+        );
+        let chosen = form("the python tests").auto_choice().expect("words");
+        assert_eq!(chosen.workflow, "pytest-watch");
+        let refused = form("frobnicate widgets")
+            .auto_choice()
+            .expect_err("nothing");
+        assert!(refused.contains("no program `frobnicate`"), "{refused}");
+        assert!(form("  ").auto_choice().is_err());
     }
 }
