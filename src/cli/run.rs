@@ -27,7 +27,7 @@ pub async fn run(project: Project) -> CliResult {
     let store = Store::open(&paths.database()).await?;
     let root = paths.root.clone();
     let mut engine = Engine::start(paths, settings, store.clone(), &lease).await?;
-    tracing::info!(project = %root.display(), pid = std::process::id(), recovered = ?engine.recovered, "engine running");
+    tracing::info!(project = %root.display(), pid = std::process::id(), recovered = %engine.recovered, "engine running");
     tokio::select! {
         // Losing the lease also ends the scheduler: name the cause, not the symptom.
         biased;

@@ -17,6 +17,28 @@ pub struct Recovered {
     pub tasks_cancelled: usize,
 }
 
+impl std::fmt::Display for Recovered {
+    /// In words, for the log: `2 tasks requeued, 1 process ended`; `nothing to recover`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::text::count;
+        let parts: Vec<String> = [
+            (self.tasks_requeued, "task requeued|tasks requeued"),
+            (self.steps_interrupted, "step interrupted|steps interrupted"),
+            (self.processes_ended, "process ended|processes ended"),
+            (self.tasks_cancelled, "task cancelled|tasks cancelled"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, noun)| count(n as i64, noun))
+        .collect();
+        if parts.is_empty() {
+            f.write_str("nothing to recover")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
+    }
+}
+
 /// Brings the store back to a state a fresh engine can run from. Call it only while holding
 /// the engine lease: no other engine may be running these tasks.
 pub async fn recover(store: &Store, root: &Path) -> Result<Recovered, StoreError> {
@@ -61,7 +83,24 @@ pub async fn recover(store: &Store, root: &Path) -> Result<Recovered, StoreError
         }
     }
     if found != Recovered::default() {
-        tracing::warn!(?found, "recovered from an engine that did not stop cleanly");
+        tracing::warn!(recovered = %found, "recovered from an engine that did not stop cleanly");
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Recovered;
+
+    /// The log says what recovery did in words, not as a Rust struct.
+    #[test]
+    fn recovery_is_told_in_words() {
+        assert_eq!(Recovered::default().to_string(), "nothing to recover");
+        let found = Recovered {
+            tasks_requeued: 2,
+            processes_ended: 1,
+            ..Recovered::default()
+        };
+        assert_eq!(found.to_string(), "2 tasks requeued, 1 process ended");
+    }
 }

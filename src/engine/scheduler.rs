@@ -166,7 +166,7 @@ impl Scheduler {
                     let finished = finished.clone();
                     self.tracker.spawn(async move {
                         let stopped = run_task(ctx, task, run_id, tokens).await;
-                        tracing::info!(task = %id, ?stopped, "task runner ended");
+                        tracing::info!(task = %id, outcome = %stopped, "task runner ended");
                         let _ = finished.send(id);
                     });
                 }

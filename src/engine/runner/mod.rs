@@ -72,7 +72,7 @@ impl RunContext {
                 Err(e @ (StoreError::Conflict(_) | StoreError::WriterGone)) => return Err(e),
                 Err(e) if self.shutdown.is_cancelled() => return Err(e),
                 Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?wait, "a step's state could not be saved; retrying");
+                    tracing::warn!(error = %e, retry_in = %humantime::format_duration(wait), "a step's state could not be saved; retrying");
                     tokio::select! {
                         () = tokio::time::sleep(wait) => {}
                         () = self.shutdown.cancelled() => {}
@@ -114,6 +114,15 @@ pub enum Stopped {
     Finished(TaskStatus),
     /// The engine is stopping; the task was put back in the queue.
     Interrupted,
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Finished(status) => write!(f, "{status}"),
+            Stopped::Interrupted => f.write_str("interrupted; it runs again at the next start"),
+        }
+    }
 }
 
 /// Why a step stopped early.
