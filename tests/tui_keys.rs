@@ -402,3 +402,27 @@ fn the_running_limit_follows_a_live_config_edit() {
     app.update(Msg::Health(health));
     assert_eq!(app.model.limit, 3);
 }
+
+/// An outcome in the status bar goes after a while and the help hint comes back; a newer one
+/// starts its own time.
+#[test]
+fn status_bar_outcomes_go_after_a_while() {
+    use bosun::tui::panes::status_bar::Notice;
+    let mut app = fixtures::typical("dark");
+    let start = fixtures::now();
+    let at = |secs: i64| start + time::Duration::seconds(secs);
+    app.update(Msg::Tick(at(0)));
+    app.update(Msg::Done(Ok("answered e-1: allow".into())));
+    app.update(Msg::Tick(at(1)));
+    app.update(Msg::Tick(at(5)));
+    assert_eq!(app.notice, Some(Notice::Ok("answered e-1: allow".into())));
+    app.update(Msg::Tick(at(10)));
+    assert_eq!(app.notice, None, "gone after a few seconds");
+
+    app.update(Msg::Done(Err("cannot cancel t-1".into())));
+    app.update(Msg::Tick(at(11)));
+    app.update(Msg::Tick(at(25)));
+    assert!(app.notice.is_some(), "an error stays longer");
+    app.update(Msg::Tick(at(32)));
+    assert_eq!(app.notice, None);
+}

@@ -86,6 +86,8 @@ pub struct App {
     pub frame: usize,
     pub size: (u16, u16),
     pub notice: Option<Notice>,
+    /// The notice shown and since when, so that it goes after a while.
+    notice_since: Option<(Notice, OffsetDateTime)>,
     /// Set when something visible changed since the last draw.
     pub dirty: bool,
     /// The newest batch the user was interrupted for.
@@ -95,6 +97,10 @@ pub struct App {
     /// The output of running steps as last seen, to log only what is new: what was taken of each step's stdout and stderr, by (task, step, attempt, stream).
     outputs: HashMap<(TaskId, String, i64, Stream), String>,
 }
+
+/// How long the status bar keeps an outcome: an error a little longer, to be read.
+const NOTICE_OK: Duration = Duration::from_secs(8);
+const NOTICE_ERROR: Duration = Duration::from_secs(20);
 
 /// One of a step's two output streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -124,10 +130,33 @@ impl App {
             frame: 0,
             size: (80, 24),
             notice: None,
+            notice_since: None,
             dirty: true,
             notified_batch: 0,
             loading: None,
             outputs: HashMap::new(),
+        }
+    }
+
+    /// Clears the status bar's outcome once it has been shown for a while (the help hint comes
+    /// back); a new notice starts its own time.
+    fn expire_notice(&mut self) {
+        let Some(notice) = &self.notice else {
+            self.notice_since = None;
+            return;
+        };
+        match &self.notice_since {
+            Some((shown, since)) if shown == notice => {
+                let keep = match notice {
+                    Notice::Ok(_) => NOTICE_OK,
+                    Notice::Error(_) => NOTICE_ERROR,
+                };
+                if (self.now - *since).unsigned_abs() >= keep {
+                    self.notice = None;
+                    self.notice_since = None;
+                }
+            }
+            _ => self.notice_since = Some((notice.clone(), self.now)),
         }
     }
 
@@ -153,6 +182,7 @@ impl App {
             Msg::Tick(now) => {
                 self.now = now;
                 self.frame = self.frame.wrapping_add(1);
+                self.expire_notice();
                 Vec::new()
             }
             Msg::Snapshot(snapshot) => self.on_snapshot(*snapshot),
