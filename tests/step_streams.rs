@@ -125,3 +125,31 @@ fn a_running_steps_stderr_is_saved_as_it_goes() {
     let out = p.bosun(&["cancel", &task]);
     assert!(out.status.success());
 }
+
+/// A step's time waiting on a question is told apart from its work: a failure asked about for
+/// a while shows as a short piece of work and a wait, in `show --json` and in `show`.
+#[test]
+fn time_waiting_on_a_question_is_not_counted_as_work() {
+    let p = Project::new();
+    p.write(
+        ".bosun/workflows/w.yaml",
+        "on_failure: ask\nsteps:\n  - { id: lint, skill: shell, with: { run: \"exit 1\" } }\n",
+    );
+    let _engine = p.start_engine(&[]);
+    let task = p.submit(&["--workflow", "w", "lint"]);
+    p.wait_for(&task, LONG, |t| t["status"] == "waiting");
+    std::thread::sleep(Duration::from_millis(2_500));
+    let inbox: Vec<Value> =
+        serde_json::from_slice(&p.bosun(&["inbox", "--json"]).stdout).expect("inbox JSON");
+    let id = inbox[0]["id"].as_str().expect("an escalation").to_string();
+    assert!(p.bosun(&["answer", &id, "abort"]).status.success());
+    let done = p.wait_finished(&task, LONG);
+    let step = Project::step(&done, "lint");
+    let waited = step["waited_ms"].as_i64().expect("waited_ms");
+    assert!(waited >= 2_000, "{step:#}");
+    let shown = text(&p.bosun(&["show", &task]));
+    assert!(
+        shown.contains("worked 0s") && shown.contains("on a question"),
+        "{shown}"
+    );
+}

@@ -39,6 +39,10 @@ pub struct StepView {
     /// The tail of its stderr (`output` is stdout's).
     #[serde(default)]
     pub stderr: Option<String>,
+    /// Milliseconds of its duration spent waiting on questions (an answer, a deadline) rather
+    /// than working; absent when it never waited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waited_ms: Option<i64>,
     pub error: Option<String>,
     pub choice: Option<String>,
     pub started_at: Option<String>,

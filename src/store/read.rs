@@ -115,6 +115,7 @@ impl From<StepRow> for StepView {
             exit_code: s.exit_code,
             output: s.output,
             stderr: s.stderr,
+            waited_ms: None,
             error: s.error,
             choice: s.choice,
             started_at: s.started_at,
@@ -144,32 +145,47 @@ pub async fn list_tasks(
         run_ids.push(row.try_get::<Option<String>, _>("run_id")?);
     }
     let wanted: Vec<&str> = run_ids.iter().flatten().map(String::as_str).collect();
-    let mut steps = steps_of_runs(pool, &wanted).await?;
+    let mut steps = step_views(pool, &wanted).await?;
     for (task, run_id) in tasks.iter_mut().zip(run_ids) {
         if let Some(run_id) = run_id
             && let Some(list) = steps.remove(&run_id)
         {
-            task.steps = list.into_iter().map(StepView::from).collect();
+            task.steps = list;
         }
     }
     Ok(tasks)
 }
 
-async fn steps_of_runs(
+/// Milliseconds a step has spent waiting on questions since it started (answered ones, and the
+/// one still open until now): the part of its duration that was the user's, not its work.
+const WAITED_MS: &str = "(SELECT CAST(SUM((julianday(COALESCE(e.answered_at, 'now')) \
+     - julianday(e.created_at)) * 86400000) AS INTEGER) FROM escalations e \
+     WHERE e.task_id = s.task_id AND e.step_id = s.id AND e.created_at >= s.started_at)";
+
+/// The steps of these runs as shown, each with its time spent waiting on questions.
+async fn step_views(
     pool: &SqlitePool,
     run_ids: &[&str],
-) -> Result<std::collections::HashMap<String, Vec<StepRow>>, StoreError> {
-    let mut by_run: std::collections::HashMap<String, Vec<StepRow>> = Default::default();
+) -> Result<std::collections::HashMap<String, Vec<StepView>>, StoreError> {
+    let mut by_run: std::collections::HashMap<String, Vec<StepView>> = Default::default();
     for chunk in run_ids.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(", ");
-        let sql = format!("SELECT * FROM steps WHERE run_id IN ({marks}) ORDER BY run_id, ord");
+        let sql = format!(
+            "SELECT s.*, {WAITED_MS} AS waited_ms FROM steps s WHERE s.run_id IN ({marks}) \
+             ORDER BY s.run_id, s.ord"
+        );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             query = query.bind(*id);
         }
         for row in query.fetch_all(pool).await? {
             let step = step_row(&row)?;
-            by_run.entry(step.run_id.clone()).or_default().push(step);
+            let run = step.run_id.clone();
+            let mut view = StepView::from(step);
+            view.waited_ms = row
+                .try_get::<Option<i64>, _>("waited_ms")?
+                .map(|ms| ms.max(0));
+            by_run.entry(run).or_default().push(view);
         }
     }
     Ok(by_run)
@@ -210,11 +226,10 @@ pub async fn get_task(pool: &SqlitePool, id: &TaskId) -> Result<Option<TaskView>
     };
     let mut task = task_view(&row)?;
     if let Some(run_id) = row.try_get::<Option<String>, _>("run_id")? {
-        task.steps = steps_of_run(pool, &run_id)
+        task.steps = step_views(pool, &[run_id.as_str()])
             .await?
-            .into_iter()
-            .map(StepView::from)
-            .collect();
+            .remove(&run_id)
+            .unwrap_or_default();
     }
     Ok(Some(task))
 }

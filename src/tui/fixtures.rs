@@ -192,6 +192,7 @@ fn step(id: &str, skill: &str, parent: Option<&str>, status: StepStatus, secs: i
         exit_code: status.is_finished().then_some(0),
         output: started.then(|| format!("{id}: compiling\n{id}: 12 passed; 0 failed\n")),
         stderr: None,
+        waited_ms: None,
         error: None,
         choice: None,
         started_at: started.then(|| ago(secs + 30)),

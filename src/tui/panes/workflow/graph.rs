@@ -63,6 +63,7 @@ mod tests {
             exit_code: None,
             output: None,
             stderr: None,
+            waited_ms: None,
             error: None,
             choice: None,
             started_at: None,

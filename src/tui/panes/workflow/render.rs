@@ -164,13 +164,7 @@ impl WorkflowPane {
     ) -> Line<'a> {
         let theme = ctx.theme;
         let (role, icon) = step_look(step.status, ctx.frame);
-        let took = elapsed(
-            step.started_at.as_deref(),
-            step.finished_at.as_deref(),
-            ctx.now,
-        )
-        .map(duration)
-        .unwrap_or_default();
+        let took = work_and_wait(step, ctx.now);
         let attempts = if step.attempts > 1 {
             format!("{}× ", step.attempts)
         } else {
@@ -211,6 +205,19 @@ fn rule(columns: usize, column: usize, first: char, mid: char, last: char) -> St
     out.pop();
     out.push(last);
     out
+}
+
+/// How long a step worked, and apart from it how long it waited on questions: `1s +34s asked`.
+fn work_and_wait(step: &StepView, now: time::OffsetDateTime) -> String {
+    let Some(total) = elapsed(step.started_at.as_deref(), step.finished_at.as_deref(), now) else {
+        return String::new();
+    };
+    let waited = step.waited_ms.unwrap_or(0).max(0) / 1000;
+    if waited == 0 {
+        return duration(total);
+    }
+    let worked = total.saturating_sub(waited);
+    format!("{} +{} asked", duration(worked), duration(waited))
 }
 
 /// The selected step: a title rule, then its error and the tail of its output.
