@@ -426,3 +426,45 @@ fn status_bar_outcomes_go_after_a_while() {
     app.update(Msg::Tick(at(32)));
     assert_eq!(app.notice, None);
 }
+
+/// Until the user moves the selection, it follows the newest task: a watch run that starts and
+/// fails is the one shown. Once moved, it stays; moving it back onto the newest follows again.
+#[test]
+fn the_selection_follows_new_work_until_the_user_moves_it() {
+    let mut app = fixtures::app("dark");
+    app.update(Msg::Resize(120, 40));
+    let arrive = |app: &mut App, n: usize, status: TaskStatus, seq: i64| {
+        let mut task = fixtures::summary(n, status, "rust-ci: src/lib.rs changed", "rust-ci");
+        task.seq = seq;
+        let changes = Changes {
+            events: Vec::new(),
+            tasks: vec![task],
+            inbox: None,
+            stats: fixtures::stats(),
+            last_seq: 100 + seq,
+            overflow: false,
+        };
+        app.update(Msg::Changes(Box::new(changes)));
+    };
+    arrive(&mut app, 19, TaskStatus::Succeeded, 19);
+    arrive(&mut app, 20, TaskStatus::Running, 20);
+    assert_eq!(app.tasks.selected, Some(TaskId("t-00000020".into())));
+    arrive(&mut app, 20, TaskStatus::Failed, 20);
+    assert_eq!(
+        app.tasks.selected,
+        Some(TaskId("t-00000020".into())),
+        "still shown when it fails"
+    );
+    arrive(&mut app, 21, TaskStatus::Queued, 21);
+    assert_eq!(
+        app.tasks.selected,
+        Some(TaskId("t-00000021".into())),
+        "the next run"
+    );
+
+    key(&mut app, KeyCode::Char('g'));
+    let chosen = app.tasks.selected.clone();
+    assert_ne!(chosen, Some(TaskId("t-00000021".into())));
+    arrive(&mut app, 22, TaskStatus::Queued, 22);
+    assert_eq!(app.tasks.selected, chosen, "the user's choice stays");
+}

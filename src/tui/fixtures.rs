@@ -307,7 +307,7 @@ pub fn load(
     }));
     app.update(Msg::Workflows(workflows()));
     if let Some(detail) = detail {
-        app.tasks.selected = Some(detail.id.clone());
+        app.tasks.select(&app.model, detail.id.clone());
         app.update(Msg::Task(Box::new(detail)));
     }
 }

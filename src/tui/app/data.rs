@@ -70,7 +70,7 @@ impl App {
                     self.layers.pop();
                 }
                 self.notice = Some(Notice::Ok(format!("submitted {id}")));
-                self.tasks.selected = Some(id);
+                self.tasks.follow(id);
             }
             Err(e) => match self.layers.last_mut() {
                 Some(Layer::NewTask(form)) => {

@@ -1,6 +1,7 @@
 //! The Tasks pane: the queue, grouped (needs attention / running / queued / done), filtered by
 //! status (`s`) and text (`/`), virtualised (only visible rows are drawn), with the selection
-//! kept by task id as the list changes.
+//! kept by task id as the list changes. Until the user moves it, the selection follows the
+//! newest task, so a watch run that just started (or failed) is the one shown.
 
 mod render;
 pub mod rows;
@@ -30,6 +31,9 @@ pub struct TasksPane {
     /// Visible rows, as last laid out.
     pub height: usize,
     selected_pos: Option<usize>,
+    /// The user moved the selection off the newest task: it stays where they put it. Moving
+    /// it back onto the newest task follows again.
+    pinned: bool,
 }
 
 impl TasksPane {
@@ -43,6 +47,11 @@ impl TasksPane {
         let old_pos = self.selected_row();
         self.rows = rows::build(&model.tasks, now, self.status, &self.text);
         self.built = Some(key);
+        if !self.pinned
+            && let Some(newest) = self.newest(model)
+        {
+            self.selected = Some(newest);
+        }
         let still_there = self
             .selected
             .as_ref()
@@ -52,6 +61,28 @@ impl TasksPane {
             self.selected = self.task_at_or_after(model, pos.min(self.rows.len()));
         }
         self.scroll_to_selection(model);
+    }
+
+    /// The most recently submitted task in the list.
+    fn newest(&self, model: &Model) -> Option<TaskId> {
+        self.rows
+            .iter()
+            .filter_map(task_index)
+            .max_by_key(|&i| model.tasks[i].seq)
+            .map(|i| model.tasks[i].id.clone())
+    }
+
+    /// The selection was put on `id` by the user (or for them, as after a submit): it follows
+    /// new work again only if that is the newest task.
+    pub fn select(&mut self, model: &Model, id: TaskId) {
+        self.pinned = self.newest(model).is_some_and(|newest| newest != id);
+        self.selected = Some(id);
+    }
+
+    /// A task just submitted from here: shown, and the selection follows new work again.
+    pub fn follow(&mut self, id: TaskId) {
+        self.pinned = false;
+        self.selected = Some(id);
     }
 
     pub fn rows(&self) -> &[Row] {
@@ -133,7 +164,7 @@ impl TasksPane {
         let last = tasks.len() as isize - 1;
         let next = (current as isize + delta).clamp(0, last) as usize;
         if let Some(i) = task_index(&self.rows[tasks[next]]) {
-            self.selected = Some(model.tasks[i].id.clone());
+            self.select(model, model.tasks[i].id.clone());
         }
         self.scroll_to_selection(model);
     }
