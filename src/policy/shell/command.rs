@@ -72,6 +72,8 @@ pub(super) struct Outcome {
 pub(super) enum Mark {
     Plain,
     Path,
+    /// Code in another language given inline (`node -e CODE`): data to the shape.
+    Code,
     Script,
 }
 
@@ -103,6 +105,10 @@ pub(super) fn run(ctx: &mut Ctx, simple: &Simple, cwd: Option<&Path>, stdin: Std
         ctx.shapes.push(String::new());
         ctx.commands.len() - 1
     });
+    // What is found from here on is about this command (a nested one sets and restores its
+    // own); what a bare redirection or assignment does is about no command.
+    let outer = ctx.current;
+    ctx.current = slot;
     // Substitutions run before the command does; what they download matters to it.
     let mut download_words = Vec::new();
     for (i, word) in simple.words.iter().enumerate() {
@@ -163,6 +169,7 @@ pub(super) fn run(ctx: &mut Ctx, simple: &Simple, cwd: Option<&Path>, stdin: Std
         run.dispatch(0);
     }
     run.shapes();
+    run.ctx.current = outer;
     run.outcome
 }
 
@@ -204,10 +211,10 @@ impl Run<'_, '_> {
             .unwrap_or_default()
     }
 
-    /// The words from field `at` on, as written: how a reason names a command.
+    /// The words from field `at` on, quoted as typed: how a reason names a command.
     pub fn shown(&self, at: usize) -> String {
         let first = self.fields.get(at).map_or(0, |f| f.word);
-        self.words.get(first..).unwrap_or_default().join(" ")
+        super::quote::words(self.words.get(first..).unwrap_or_default())
     }
 
     pub fn stdin(&self) -> Stdin {
@@ -258,6 +265,13 @@ impl Run<'_, '_> {
 
     pub fn escalate(&mut self, id: &str, reason: String) {
         self.ctx.find(Severity::Escalate, id, reason);
+    }
+
+    /// Field `i` is code in another language given inline: data, as far as the shape goes.
+    pub fn code(&mut self, i: usize) {
+        if let Some(m) = self.marks.get_mut(i) {
+            *m = Mark::Code;
+        }
     }
 
     /// Reads field `i` as a shell script run by `who` (`sh -c`, `su -c`, `trap`).
@@ -329,6 +343,7 @@ impl Run<'_, '_> {
         let end = self.fields.last().map_or(0, |f| f.word + 1).max(first);
         let words: Vec<String> = self.words.get(first..end).unwrap_or_default().to_vec();
         self.slots.push((self.ctx.commands.len(), first..end));
+        self.ctx.current = Some(self.ctx.commands.len());
         self.ctx.commands.push(SimpleCommand::new(words));
         self.ctx.shapes.push(String::new());
     }
@@ -357,30 +372,36 @@ impl Run<'_, '_> {
 
     fn redirections(&mut self, redirs: &[Redir]) {
         for r in redirs {
-            let target = self.single(&r.target);
-            match r.kind {
-                // `> >(tee log)` writes into a pipe; the script behind it was read already.
-                RedirKind::Dup => {}
-                _ if r.target.is_process() => {}
-                // `< /dev/null` feeds nothing; `< /dev/stdin` changes nothing.
-                RedirKind::Read if target.value().is_some_and(super::floor::harmless_device) => {
-                    if target.value() == Some("/dev/null") {
-                        self.input = Input::Inherited;
-                    }
+            self.ctx.redirect = Some(r.op);
+            self.redirection(r);
+            self.ctx.redirect = None;
+        }
+    }
+
+    fn redirection(&mut self, r: &Redir) {
+        let target = self.single(&r.target);
+        match r.kind {
+            // `> >(tee log)` writes into a pipe; the script behind it was read already.
+            RedirKind::Dup => {}
+            _ if r.target.is_process() => {}
+            // `< /dev/null` feeds nothing; `< /dev/stdin` changes nothing.
+            RedirKind::Read if target.value().is_some_and(super::floor::harmless_device) => {
+                if target.value() == Some("/dev/null") {
+                    self.input = Input::Inherited;
                 }
-                RedirKind::Read => {
-                    let cwd = self.cwd.clone();
-                    let path = self.ctx.touch(&target, Access::Read, cwd.as_deref(), true);
-                    self.input = Input::File(path);
-                }
-                RedirKind::Write => {
-                    let cwd = self.cwd.clone();
-                    self.ctx.touch(&target, Access::Write, cwd.as_deref(), true);
-                }
-                RedirKind::HereString => self.input = Input::HereString(target.value),
-                // Its substitutions were read with the command's; as data it is harmless.
-                RedirKind::HereDoc => self.input = Input::HereDoc(r.body.clone()),
             }
+            RedirKind::Read => {
+                let cwd = self.cwd.clone();
+                let path = self.ctx.touch(&target, Access::Read, cwd.as_deref(), true);
+                self.input = Input::File(path);
+            }
+            RedirKind::Write => {
+                let cwd = self.cwd.clone();
+                self.ctx.touch(&target, Access::Write, cwd.as_deref(), true);
+            }
+            RedirKind::HereString => self.input = Input::HereString(target.value),
+            // Its substitutions were read with the command's; as data it is harmless.
+            RedirKind::HereDoc => self.input = Input::HereDoc(r.body.clone()),
         }
     }
 
