@@ -287,6 +287,9 @@ impl Run<'_, '_> {
         let downloaded = field.is_some_and(|f| self.download_words.contains(&f.word));
         match field.and_then(|f| f.value.clone()) {
             Some(script) => {
+                if let Some(cmd) = self.ctx.current.and_then(|i| self.ctx.commands.get_mut(i)) {
+                    cmd.wraps_script = true;
+                }
                 let stdin = self.stdin();
                 walk::nested(self.ctx, &script, self.cwd.clone(), stdin);
             }

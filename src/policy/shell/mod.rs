@@ -122,6 +122,9 @@ pub struct SimpleCommand {
     /// The same command as rules also see it: the program by name, git's global options left
     /// out, `git checkout`'s paths after `--` (`canonical`).
     pub canonical: String,
+    /// It runs a script whose commands are read as parts of their own (`sh -c SCRIPT`): what
+    /// decides is those parts, not the wrapper.
+    pub wraps_script: bool,
 }
 
 impl SimpleCommand {
@@ -135,6 +138,7 @@ impl SimpleCommand {
             text: words.join(" "),
             canonical: canonical::canonical(&words),
             words,
+            wraps_script: false,
         }
     }
 
