@@ -8,6 +8,7 @@
 
 mod cache;
 mod evaluate;
+pub mod key;
 mod rules;
 pub mod shell;
 
