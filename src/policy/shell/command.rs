@@ -94,6 +94,9 @@ pub(super) struct Run<'c, 's> {
     words: Vec<String>,
     /// Each command recorded for this run: its index in `ctx.commands` and its words.
     slots: Vec<(usize, std::ops::Range<usize>)>,
+    /// What the shape of the command as written shows besides its words: its assignments
+    /// (`LD_PRELOAD=x node …`) and redirections (`> <path>`), which change what it does.
+    around: (Vec<String>, Vec<String>),
 }
 
 /// Reads one simple command run in `cwd` with `stdin`.
@@ -157,6 +160,14 @@ pub(super) fn run(ctx: &mut Ctx, simple: &Simple, cwd: Option<&Path>, stdin: Std
         slots: slot
             .map(|s| vec![(s, 0..simple.words.len())])
             .unwrap_or_default(),
+        around: (
+            simple
+                .assigns
+                .iter()
+                .map(|(name, value)| format!("{name}={}", value.text))
+                .collect(),
+            Vec::new(),
+        ),
     };
     run.redirections(&simple.redirs);
     if run.fields.is_empty() {
@@ -352,7 +363,7 @@ impl Run<'_, '_> {
     }
 
     fn shapes(&mut self) {
-        for (slot, range) in &self.slots {
+        for (n, (slot, range)) in self.slots.iter().enumerate() {
             let marked: Vec<(&str, Mark)> = range
                 .clone()
                 .map(|w| {
@@ -367,14 +378,32 @@ impl Run<'_, '_> {
                     (self.words[w].as_str(), mark)
                 })
                 .collect();
+            let mut shown = shape::of(&marked);
+            if n == 0 {
+                let (before, after) = &self.around;
+                shown = before
+                    .iter()
+                    .chain([&shown])
+                    .chain(after)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
             if let Some(s) = self.ctx.shapes.get_mut(*slot) {
-                *s = shape::of(&marked);
+                *s = shown;
             }
         }
     }
 
     fn redirections(&mut self, redirs: &[Redir]) {
         for r in redirs {
+            if r.kind != RedirKind::Dup {
+                let what = match r.kind {
+                    RedirKind::HereDoc | RedirKind::HereString => "<text>",
+                    _ => "<path>",
+                };
+                self.around.1.push(format!("{} {what}", r.op));
+            }
             self.ctx.redirect = Some(r.op);
             self.redirection(r);
             self.ctx.redirect = None;

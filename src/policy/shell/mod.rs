@@ -422,7 +422,10 @@ mod tests {
                 "ls /etc"
             ]
         );
-        assert_eq!(a.shape, "bash -c <script> ; echo $(ls /etc) ; ls <path>");
+        assert_eq!(
+            a.shape,
+            "bash -c <script> ; echo $(ls /etc) > <path> ; ls <path>"
+        );
         assert_eq!(analyze(&[], &scope()), Analysis::default());
     }
 }
