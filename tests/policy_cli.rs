@@ -155,3 +155,69 @@ fn a_denied_command_fails_its_step_with_the_reason_and_never_runs() {
     );
     assert_eq!(d["decided_by"], "rule:floor.delete-outside");
 }
+
+/// `policy check` in words: the verdict names the part that caused it, and that part is not
+/// listed as allowed; a line nobody can read is said to be decided as a whole.
+#[test]
+fn the_printed_verdict_names_the_part_that_caused_it() {
+    let p = Project::new();
+    let out = p.bosun(&["policy", "check", "cargo build && node -e 'console.log(1)'"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(
+            "escalate, because of `node -e 'console.log(1)'`: decided by rule:shell.opaque"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("`node -e 'console.log(1)'` → escalate (rule:shell.opaque)"),
+        "{text}"
+    );
+    assert!(text.contains("`cargo build` → allow (policy)"), "{text}");
+    let json = check(&p, "cargo build && node -e 'console.log(1)'", &[]);
+    assert_eq!(json["cause"], "node -e 'console.log(1)'");
+    let case = check(&p, "case x in a) ls;; esac", &[]);
+    assert_eq!(
+        (&case["outcome"], &case["cause"]),
+        (&"escalate".into(), &Value::Null)
+    );
+    let out = p.bosun(&["policy", "check", "case x in a) ls;; esac"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("escalate, because of the command line as a whole:"),
+        "{text}"
+    );
+}
+
+/// A write outside the project is denied with the setting that would allow it.
+#[test]
+fn a_denied_write_outside_says_extra_roots_would_allow_it() {
+    let p = Project::new();
+    let outside = tempfile::tempdir().expect("tempdir");
+    let target = outside.path().join("x");
+    let line = format!("cargo test 2>&1 | tee {}", target.display());
+    let v = check(&p, &line, &[]);
+    assert_eq!(v["outcome"], "deny");
+    assert_eq!(v["decided_by"], "rule:boundary.write-outside");
+    let reason = v["reason"].as_str().unwrap_or_default();
+    let dir = std::fs::canonicalize(outside.path()).expect("canonical");
+    assert!(
+        reason.starts_with(&format!("`tee {}` writes", target.display())),
+        "{reason}"
+    );
+    assert!(
+        reason.contains(&format!(
+            "add `{}` to `extra_roots` in `.bosun/policy.yaml`",
+            dir.display()
+        )),
+        "{reason}"
+    );
+    // With that root, the same line runs.
+    p.write(
+        ".bosun/policy.yaml",
+        &format!("extra_roots: [\"{}\"]\n", outside.path().display()),
+    );
+    assert_eq!(check(&p, &line, &[])["outcome"], "allow");
+}

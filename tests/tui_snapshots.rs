@@ -167,3 +167,30 @@ fn coloured_step_output_is_drawn_in_colour() {
     assert!(!lines.is_empty(), "{shown}");
     insta::assert_snapshot!("styled_workflow_coloured_output_80x24", lines.concat());
 }
+
+/// With "remember" pending, the inbox says what the remembered answer will decide too.
+#[test]
+fn the_inbox_says_what_a_remembered_answer_covers() {
+    use bosun::protocol::{DecisionKind, Risk};
+    let mut node = fixtures::question(
+        1,
+        1,
+        Risk::High,
+        "Run `node -e 'console.log(1)'`?",
+        &["allow", "deny"],
+    );
+    node.kind = DecisionKind::Command;
+    node.skill = Some("shell".into());
+    node.covers = Some("`node -e …`".into());
+    let mut app = fixtures::app("dark");
+    fixtures::load(&mut app, fixtures::typical_tasks(), vec![node], None);
+    let mut app = zoomed(app, PaneId::Inbox);
+    app.update(Msg::Key(KeyCode::Char('m').into()));
+    app.update(Msg::Key(KeyCode::Char('m').into()));
+    let shown = screen(&mut app, (80, 24));
+    assert!(
+        shown.contains("remember `node -e …` for this session"),
+        "{shown}"
+    );
+    insta::assert_snapshot!("inbox_remember_session_80x24", shown);
+}

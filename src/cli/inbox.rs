@@ -54,6 +54,12 @@ pub async fn inbox(project: &Project, json: bool) -> CliResult {
             time_left(&q.deadline)
         );
         let _ = writeln!(out, "      why: {}", q.reason);
+        if let Some(covers) = &q.covers {
+            let _ = writeln!(
+                out,
+                "      --remember task|session also decides {covers} without asking"
+            );
+        }
         if !q.similar.is_empty() {
             let _ = writeln!(
                 out,

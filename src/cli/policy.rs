@@ -22,6 +22,8 @@ struct Finding<'a> {
 #[derive(Serialize)]
 struct Part<'a> {
     command: &'a str,
+    /// The part as it would be typed again (quoted where needed).
+    shown: String,
     outcome: &'a str,
     decided_by: &'a str,
     reason: &'a str,
@@ -34,6 +36,8 @@ struct CheckReport<'a> {
     outcome: &'a str,
     decided_by: &'a str,
     reason: &'a str,
+    /// The part that decided, as typed; `None` when the line as a whole did.
+    cause: Option<String>,
     findings: Vec<Finding<'a>>,
     parts: Vec<Part<'a>>,
     paths: Vec<String>,
@@ -69,12 +73,23 @@ pub fn check(
     };
     let check = policy.check_command(&shell_command(command), &scope, &query);
     let v = &check.verdict;
+    let shown = |i: usize| {
+        check
+            .analysis
+            .commands
+            .get(i)
+            .map(|c| c.shown())
+            .unwrap_or_default()
+    };
+    // Part 0 is the `sh -c COMMAND` this check wraps the line in: about it is about the whole.
+    let cause = check.cause.filter(|i| *i > 0).map(shown);
     let report = CheckReport {
         command,
         skill: skill_name,
         outcome: v.outcome.as_str(),
         decided_by: &v.decided_by,
         reason: &v.reason,
+        cause,
         findings: check
             .analysis
             .findings
@@ -91,8 +106,10 @@ pub fn check(
         parts: check
             .parts
             .iter()
-            .map(|p| Part {
+            .enumerate()
+            .map(|(i, p)| Part {
                 command: &p.text,
+                shown: shown(i),
                 outcome: p.verdict.outcome.as_str(),
                 decided_by: &p.verdict.decided_by,
                 reason: &p.verdict.reason,
@@ -119,17 +136,24 @@ pub fn check(
         return print_json(&report);
     }
     let mut out = std::io::stdout().lock();
+    let because = match (&report.cause, &v.outcome) {
+        (_, crate::policy::Outcome::Allow) => String::new(),
+        (Some(part), _) => format!(", because of `{part}`"),
+        (None, _) => ", because of the command line as a whole".into(),
+    };
     let _ = writeln!(
         out,
-        "{}: decided by {} — {}",
+        "{}{because}: decided by {} — {}",
         report.outcome, report.decided_by, report.reason
     );
     for f in &report.findings {
         let _ = writeln!(out, "  finding {} ({}): {}", f.id, f.severity, f.reason);
     }
-    if report.parts.len() > 1 {
-        for p in &report.parts {
-            let _ = writeln!(out, "  `{}` → {} ({})", p.command, p.outcome, p.decided_by);
+    // The `sh -c` wrapper is this check's own, not a part the user wrote.
+    let parts = report.parts.get(1..).unwrap_or_default();
+    if parts.len() > 1 {
+        for p in parts {
+            let _ = writeln!(out, "  `{}` → {} ({})", p.shown, p.outcome, p.decided_by);
         }
     }
     for p in &report.paths {

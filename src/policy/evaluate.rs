@@ -157,95 +157,145 @@ fn rank(finding: &Finding) -> u8 {
     }
 }
 
+/// A command line judged: the verdict on the whole line, on each part, and which part decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judged {
+    pub verdict: Verdict,
+    /// One per entry of the analysis' `commands`, in the same order. A part a finding is about
+    /// carries that finding's verdict when it is stricter than the rules' (and not waived).
+    pub parts: Vec<PartVerdict>,
+    /// The index in `parts` of the part that decided; `None` when the line as a whole did
+    /// (something about it that could not be read, or every part alike).
+    pub cause: Option<usize>,
+}
+
+fn judge_part(applicable: &[&Rule], q: &Query, cmd: &SimpleCommand, paths: &[String]) -> Verdict {
+    let matching: Vec<&Rule> = applicable
+        .iter()
+        .copied()
+        .filter(|r| matches_command(&r.matcher, cmd, paths))
+        .collect();
+    let what = format!("`{}`", cmd.shown());
+    if let Some(deny) = matching
+        .iter()
+        .find(|r| r.origin == Origin::Project && r.action == Action::Deny)
+    {
+        by_rule(deny, Outcome::Deny, &what)
+    } else if let Some(rule) = most_specific(matching.iter().copied(), Some(cmd)) {
+        let outcome = match rule.action {
+            Action::Allow => Outcome::Allow,
+            Action::Deny => Outcome::Deny,
+            _ => Outcome::Escalate,
+        };
+        by_rule(rule, outcome, &what)
+    } else {
+        by_risk(q, &what)
+    }
+}
+
+/// No rule decides: the skill's risk does.
+fn by_risk(q: &Query, what: &str) -> Verdict {
+    let (outcome, says) = match q.risk.needs_user() {
+        true => (Outcome::Escalate, "no rule allows"),
+        false => (Outcome::Allow, "no rule objects to"),
+    };
+    Verdict {
+        outcome,
+        decided_by: "policy".into(),
+        reason: format!("skill `{}` is {} risk and {says} {what}", q.skill, q.risk),
+    }
+}
+
+fn finding_verdict(finding: &Finding) -> Verdict {
+    Verdict {
+        outcome: match finding.severity {
+            Severity::Deny => Outcome::Deny,
+            Severity::Escalate => Outcome::Escalate,
+        },
+        decided_by: format!("rule:{}", finding.id),
+        reason: finding.reason.clone(),
+    }
+}
+
 /// Judges a command line: the verdict on the whole line and on each of its parts.
-pub fn command(
-    rules: &[Rule],
-    q: &Query,
-    analysis: &Analysis,
-    paths: &[String],
-) -> (Verdict, Vec<PartVerdict>) {
+pub fn command(rules: &[Rule], q: &Query, analysis: &Analysis, paths: &[String]) -> Judged {
     let mut findings = analysis.findings.clone();
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), rank(f)));
-    if let Some(deny) = findings.iter().find(|f| f.severity == Severity::Deny) {
-        let verdict = Verdict {
-            outcome: Outcome::Deny,
-            decided_by: format!("rule:{}", deny.id),
-            reason: deny.reason.clone(),
-        };
-        return (verdict, Vec::new());
-    }
     let applicable: Vec<&Rule> = rules
         .iter()
         .filter(|r| !matches!(r.action, Action::Choose(_)) && matches_common(&r.matcher, q))
         .collect();
-    let mut parts = Vec::new();
-    for cmd in &analysis.commands {
-        let matching: Vec<&Rule> = applicable
-            .iter()
-            .copied()
-            .filter(|r| matches_command(&r.matcher, cmd, paths))
-            .collect();
-        let what = format!("`{}`", cmd.text);
-        let verdict = if let Some(deny) = matching
-            .iter()
-            .find(|r| r.origin == Origin::Project && r.action == Action::Deny)
-        {
-            by_rule(deny, Outcome::Deny, &what)
-        } else if let Some(rule) = most_specific(matching.iter().copied(), Some(cmd)) {
-            let outcome = match rule.action {
-                Action::Allow => Outcome::Allow,
-                Action::Deny => Outcome::Deny,
-                _ => Outcome::Escalate,
-            };
-            by_rule(rule, outcome, &what)
-        } else if q.risk.needs_user() {
-            Verdict {
-                outcome: Outcome::Escalate,
-                decided_by: "policy".into(),
-                reason: format!(
-                    "skill `{}` is {} risk and no rule allows {what}",
-                    q.skill, q.risk
-                ),
-            }
-        } else {
-            Verdict {
-                outcome: Outcome::Allow,
-                decided_by: "policy".into(),
-                reason: format!(
-                    "skill `{}` is {} risk and no rule objects to {what}",
-                    q.skill, q.risk
-                ),
-            }
-        };
-        parts.push(PartVerdict {
+    let mut parts: Vec<PartVerdict> = analysis
+        .commands
+        .iter()
+        .map(|cmd| PartVerdict {
             text: cmd.text.clone(),
-            verdict,
-        });
+            verdict: judge_part(&applicable, q, cmd, paths),
+        })
+        .collect();
+    let (verdict, cause, waived) = decide(&applicable, q, &findings, &parts, analysis);
+    // Each part shows what was found about it, so no part reads `allow` while it is the one
+    // the line is asked about.
+    if !waived {
+        for f in &findings {
+            if let Some(part) = f.part.and_then(|i| parts.get_mut(i)) {
+                let found = finding_verdict(f);
+                if found.outcome.strictness() > part.verdict.outcome.strictness() {
+                    part.verdict = found;
+                }
+            }
+        }
+    }
+    Judged {
+        verdict,
+        parts,
+        cause,
+    }
+}
+
+/// The verdict on the whole line, the part that decided it, and whether the findings that
+/// only ask were waived by project rules.
+fn decide(
+    applicable: &[&Rule],
+    q: &Query,
+    findings: &[Finding],
+    parts: &[PartVerdict],
+    analysis: &Analysis,
+) -> (Verdict, Option<usize>, bool) {
+    if let Some(deny) = findings.iter().find(|f| f.severity == Severity::Deny) {
+        return (finding_verdict(deny), deny.part, false);
     }
     // A wrapper (`sh -c …`, `env …`, `timeout …`, `xargs …`) is listed beside the command it
     // runs. It need not be allowed on its own: allowing what it runs is enough. A rule that
     // denies or escalates the wrapper itself still counts.
-    let deciding: Vec<&PartVerdict> = parts
+    let deciding: Vec<(usize, &PartVerdict)> = parts
         .iter()
         .enumerate()
         .filter(|(i, p)| {
-            let wraps = parts.iter().enumerate().any(|(j, q)| {
-                j != *i && p.text.len() > q.text.len() && p.text.ends_with(&format!(" {}", q.text))
-            });
+            let script = analysis.commands.get(*i).is_some_and(|c| c.wraps_script);
+            let wraps = script
+                || parts.iter().enumerate().any(|(j, q)| {
+                    j != *i
+                        && p.text.len() > q.text.len()
+                        && p.text.ends_with(&format!(" {}", q.text))
+                });
             !(wraps && p.verdict.outcome == Outcome::Allow && p.verdict.decided_by == "policy")
         })
-        .map(|(_, p)| p)
         .collect();
     // A deny rule that matches any part denies the line, before any finding that only asks:
     // a project rule denying `cat ~/.ssh/id_rsa` is the one that decides it.
-    if let Some(denied) = deciding.iter().find(|p| p.verdict.outcome == Outcome::Deny) {
-        return (denied.verdict.clone(), parts);
+    if let Some((i, denied)) = deciding
+        .iter()
+        .find(|(_, p)| p.verdict.outcome == Outcome::Deny)
+    {
+        return (denied.verdict.clone(), Some(*i), false);
     }
     // A finding that escalates stands unless project rules naming the command or path allow
     // every part of the line.
+    let mut waived = false;
     if let Some(finding) = findings.first() {
-        let waived = !deciding.is_empty()
-            && deciding.iter().all(|p| {
+        waived = !deciding.is_empty()
+            && deciding.iter().all(|(_, p)| {
                 p.verdict.outcome == Outcome::Allow
                     && applicable.iter().any(|r| {
                         format!("rule:{}", r.id) == p.verdict.decided_by
@@ -256,23 +306,21 @@ pub fn command(
         if !waived {
             // A rule that names what the command is (a remote shell, a privileged container)
             // says more than a generic finding (a path read outside the tree): it decides.
-            let named = deciding.iter().find(|p| {
+            let named = deciding.iter().find(|(_, p)| {
                 p.verdict.outcome == Outcome::Escalate
                     && p.verdict.decided_by.starts_with("rule:")
                     && rank(finding) >= GENERIC
             });
-            let verdict = match named {
-                Some(part) => Verdict {
-                    reason: format!("{}; also, {}", part.verdict.reason, finding.reason),
-                    ..part.verdict.clone()
-                },
-                None => Verdict {
-                    outcome: Outcome::Escalate,
-                    decided_by: format!("rule:{}", finding.id),
-                    reason: finding.reason.clone(),
-                },
+            return match named {
+                Some((i, part)) => {
+                    let verdict = Verdict {
+                        reason: format!("{}; also, {}", part.verdict.reason, finding.reason),
+                        ..part.verdict.clone()
+                    };
+                    (verdict, Some(*i), false)
+                }
+                None => (finding_verdict(finding), finding.part, false),
             };
-            return (verdict, parts);
         }
     }
     // The strictest part decides; among equally strict ones, a rule over the policy's default,
@@ -286,17 +334,34 @@ pub fn command(
     let strictest = deciding
         .iter()
         .copied()
-        .fold(None::<&PartVerdict>, |acc, p| match acc {
-            Some(a) if weight(a) > weight(p) => Some(a),
-            _ => Some(p),
-        })
-        .map(|p| p.verdict.clone())
-        .unwrap_or_else(|| Verdict {
+        .fold(None::<(usize, &PartVerdict)>, |acc, (i, p)| match acc {
+            Some((j, a)) if weight(a) > weight(p) => Some((j, a)),
+            _ => Some((i, p)),
+        });
+    let Some((i, part)) = strictest else {
+        let verdict = Verdict {
             outcome: Outcome::Allow,
             decided_by: "policy".into(),
             reason: "the command line is empty".into(),
+        };
+        return (verdict, None, waived);
+    };
+    // Every part decided alike by the skill's risk: the line as a whole was, and the reason
+    // names every part rather than the last one.
+    let alike = deciding.len() > 1
+        && deciding.iter().all(|(_, p)| {
+            p.verdict.decided_by == "policy" && p.verdict.outcome == part.verdict.outcome
         });
-    (strictest, parts)
+    if alike {
+        let shown: Vec<String> = deciding
+            .iter()
+            .filter_map(|(i, _)| analysis.commands.get(*i))
+            .map(|c| format!("`{}`", c.shown()))
+            .collect();
+        let what = format!("any of its {} parts ({})", shown.len(), shown.join(", "));
+        return (by_risk(q, &what), None, waived);
+    }
+    (part.verdict.clone(), Some(i), waived)
 }
 
 /// Judges a decision (a `decide` step or a failed step).

@@ -8,6 +8,7 @@
 
 mod cache;
 mod evaluate;
+pub mod key;
 mod rules;
 pub mod shell;
 
@@ -40,7 +41,10 @@ pub struct Policy {
 pub struct CommandCheck {
     pub analysis: Analysis,
     pub verdict: Verdict,
+    /// One per entry of `analysis.commands`.
     pub parts: Vec<PartVerdict>,
+    /// The index in `parts` of the part that decided; `None` when the line as a whole did.
+    pub cause: Option<usize>,
 }
 
 /// Where an example command is read: a project that does not exist, so only the command's
@@ -172,11 +176,12 @@ impl Policy {
     pub fn check_command(&self, argv: &[String], scope: &Scope, query: &Query) -> CommandCheck {
         let analysis = shell::analyze(argv, scope);
         let paths = path_texts(&analysis, &scope.project);
-        let (verdict, parts) = evaluate::command(&self.rules, query, &analysis, &paths);
+        let judged = evaluate::command(&self.rules, query, &analysis, &paths);
         CommandCheck {
             analysis,
-            verdict,
-            parts,
+            verdict: judged.verdict,
+            parts: judged.parts,
+            cause: judged.cause,
         }
     }
 
@@ -247,6 +252,71 @@ mod tests {
         let other = policy.check_command(&shell_command("cat ~/.ssh/config"), &example_scope(), &q);
         assert_eq!(other.verdict.outcome, Outcome::Escalate);
         assert_eq!(other.verdict.decided_by, "rule:secrets.read");
+    }
+
+    /// The verdict names the part that caused it, and that part does not read `allow`.
+    #[test]
+    fn the_verdict_names_the_part_that_caused_it() {
+        let policy = Policy::builtin().expect("valid");
+        let q = query("shell", Risk::Medium);
+        let check = |line: &str| policy.check_command(&shell_command(line), &example_scope(), &q);
+        let node = check("cargo build && node -e 'console.log(1)'");
+        assert_eq!(node.verdict.outcome, Outcome::Escalate);
+        let cause = node.cause.and_then(|i| node.analysis.commands.get(i));
+        assert_eq!(
+            cause.map(|c| c.shown()).as_deref(),
+            Some("node -e 'console.log(1)'")
+        );
+        let part = node
+            .cause
+            .and_then(|i| node.parts.get(i))
+            .map(|p| &p.verdict);
+        assert_eq!(
+            part.map(|v| &v.outcome),
+            Some(&Outcome::Escalate),
+            "{:?}",
+            node.parts
+        );
+        assert_eq!(
+            part.map(|v| v.decided_by.as_str()),
+            Some("rule:shell.opaque")
+        );
+        // What could not be read at all is about the line as a whole (the `sh -c` around it).
+        let case = check("case x in a) ls;; esac");
+        assert_eq!(case.verdict.outcome, Outcome::Escalate);
+        assert_eq!(case.cause, Some(0));
+        // A denial names its part too.
+        let tee = check("cargo test | tee /nonexistent-bosun-elsewhere/x");
+        let cause = tee.cause.and_then(|i| tee.analysis.commands.get(i));
+        assert_eq!(
+            cause.map(|c| c.text.as_str()),
+            Some("tee /nonexistent-bosun-elsewhere/x")
+        );
+        assert!(
+            tee.verdict.reason.contains("`extra_roots`"),
+            "{:?}",
+            tee.verdict
+        );
+    }
+
+    /// A reason quotes the whole part, or every part when the line as a whole was decided.
+    #[test]
+    fn reasons_quote_whole_parts() {
+        let policy = Policy::builtin().expect("valid");
+        let q = query("shell", Risk::Medium);
+        let check = |line: &str| policy.check_command(&shell_command(line), &example_scope(), &q);
+        let exit = check("echo 'a b'; exit 3");
+        assert_eq!(
+            exit.verdict.reason,
+            "skill `shell` is medium risk and no rule objects to any of its 2 parts \
+             (`echo 'a b'`, `exit 3`)"
+        );
+        assert_eq!(exit.cause, None);
+        let one = check("grep -n 'fn main' src/main.rs");
+        assert_eq!(
+            one.verdict.reason,
+            "skill `shell` is medium risk and no rule objects to `grep -n 'fn main' src/main.rs`"
+        );
     }
 
     #[test]

@@ -124,6 +124,10 @@ pub struct EscalationView {
     pub group: String,
     /// The other open questions of the same group.
     pub similar: Vec<EscalationId>,
+    /// What an answer remembered for the task or the session would decide too, in words:
+    /// the commands of the same shape (`` `node -e …` ``), or the questions of one step.
+    #[serde(default)]
+    pub covers: Option<String>,
     /// Whether opening its batch interrupted the user (false past `escalation.max_per_hour`).
     pub notified: bool,
 }

@@ -133,6 +133,7 @@ pub fn question(
         workflow: Some("release".into()),
         group: format!("g{}", n % 2),
         similar: Vec::new(),
+        covers: None,
         notified: true,
     }
 }

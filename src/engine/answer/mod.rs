@@ -47,6 +47,8 @@ pub struct AnswerOutcome {
     pub remembered: Option<RememberScope>,
     /// False when a session answer was asked for but no engine session is known.
     pub session_known: bool,
+    /// What a remembered answer decides too (`` `node -e …` ``), in words.
+    pub covers: Option<String>,
     /// The rule written, and where.
     pub rule: Option<(String, std::path::PathBuf)>,
     /// The answer is saved but the audit log could not be written.
@@ -61,12 +63,17 @@ impl AnswerOutcome {
             let similar = crate::text::count(self.also as i64, "similar question");
             line.push_str(&format!(" (and {similar})"));
         }
+        let covers = self
+            .covers
+            .as_ref()
+            .map(|c| format!(" for {c}"))
+            .unwrap_or_default();
         match self.remembered {
             Some(RememberScope::Task) => {
-                line.push_str(&format!("; remembered for task {}", self.task_id))
+                line.push_str(&format!("; remembered{covers} in task {}", self.task_id))
             }
             Some(RememberScope::Session) if self.session_known => {
-                line.push_str("; remembered until the engine stops")
+                line.push_str(&format!("; remembered{covers} until the engine stops"))
             }
             Some(RememberScope::Session) => line.push_str(
                 "; no engine session is known, so nothing was remembered beyond this answer",
@@ -192,6 +199,7 @@ pub async fn answer(
         also,
         remembered: request.remember,
         session_known: session.is_some(),
+        covers: crate::policy::key::covers(&q.shape),
         rule,
         audit_error,
     })

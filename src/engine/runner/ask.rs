@@ -29,7 +29,8 @@ pub(crate) struct Question {
     /// Why the policy asks rather than decides.
     pub reason: String,
     pub skill: Option<String>,
-    /// Near-identical questions share a shape.
+    /// Near-identical questions share a shape (`policy::key`): they are grouped, one answer
+    /// can settle them all, and an answer remembered for one decides the others.
     pub shape: String,
     /// The rule `--remember rule` would write (JSON).
     pub proposal: Option<serde_json::Value>,

@@ -122,6 +122,7 @@ impl Run<'_> {
         let shown = display_command(&spec.argv);
         let question = format!("Run `{shown}`?");
         let options = strings(&COMMAND_OPTIONS);
+        let key = crate::policy::key::command(&skill.name, &check);
         let verdict = check.verdict;
         let denied = |by: &str, why: &str| format!("denied by {by}: {why}");
         match verdict.outcome {
@@ -167,7 +168,7 @@ impl Run<'_> {
                     },
                     reason: format!("{} ({})", verdict.reason, verdict.decided_by),
                     skill: Some(skill.name.clone()),
-                    shape: format!("{}: {}", skill.name, check.analysis.shape),
+                    shape: key,
                     proposal: Some(json!({ "skill": skill.name, "command": commands })),
                     timeout: self.ctx.settings.current().escalation.timeout,
                 };
@@ -296,7 +297,7 @@ impl Run<'_> {
                         }
                     ),
                     skill: Some(skill.name.clone()),
-                    shape: format!("{}:{}", self.plan.workflow.name, step.id),
+                    shape: crate::policy::key::step(&self.plan.workflow.name, &step.id),
                     proposal: Some(
                         json!({ "workflow": self.plan.workflow.name, "step": step.id, "kind": "failure" }),
                     ),

@@ -325,7 +325,7 @@ impl Run<'_> {
                     risk: decide.risk,
                     reason: verdict.reason,
                     skill: None,
-                    shape: format!("{}:{}", self.plan.workflow.name, step.id),
+                    shape: crate::policy::key::step(&self.plan.workflow.name, &step.id),
                     proposal: Some(serde_json::json!({
                         "workflow": self.plan.workflow.name,
                         "step": step.id,

@@ -72,6 +72,8 @@ pub(super) struct Outcome {
 pub(super) enum Mark {
     Plain,
     Path,
+    /// Code in another language given inline (`node -e CODE`): data to the shape.
+    Code,
     Script,
 }
 
@@ -92,6 +94,9 @@ pub(super) struct Run<'c, 's> {
     words: Vec<String>,
     /// Each command recorded for this run: its index in `ctx.commands` and its words.
     slots: Vec<(usize, std::ops::Range<usize>)>,
+    /// What the shape of the command as written shows besides its words: its assignments
+    /// (`LD_PRELOAD=x node …`) and redirections (`> <path>`), which change what it does.
+    around: (Vec<String>, Vec<String>),
 }
 
 /// Reads one simple command run in `cwd` with `stdin`.
@@ -103,6 +108,10 @@ pub(super) fn run(ctx: &mut Ctx, simple: &Simple, cwd: Option<&Path>, stdin: Std
         ctx.shapes.push(String::new());
         ctx.commands.len() - 1
     });
+    // What is found from here on is about this command (a nested one sets and restores its
+    // own); what a bare redirection or assignment does is about no command.
+    let outer = ctx.current;
+    ctx.current = slot;
     // Substitutions run before the command does; what they download matters to it.
     let mut download_words = Vec::new();
     for (i, word) in simple.words.iter().enumerate() {
@@ -151,6 +160,14 @@ pub(super) fn run(ctx: &mut Ctx, simple: &Simple, cwd: Option<&Path>, stdin: Std
         slots: slot
             .map(|s| vec![(s, 0..simple.words.len())])
             .unwrap_or_default(),
+        around: (
+            simple
+                .assigns
+                .iter()
+                .map(|(name, value)| format!("{name}={}", value.text))
+                .collect(),
+            Vec::new(),
+        ),
     };
     run.redirections(&simple.redirs);
     if run.fields.is_empty() {
@@ -163,6 +180,7 @@ pub(super) fn run(ctx: &mut Ctx, simple: &Simple, cwd: Option<&Path>, stdin: Std
         run.dispatch(0);
     }
     run.shapes();
+    run.ctx.current = outer;
     run.outcome
 }
 
@@ -204,10 +222,10 @@ impl Run<'_, '_> {
             .unwrap_or_default()
     }
 
-    /// The words from field `at` on, as written: how a reason names a command.
+    /// The words from field `at` on, quoted as typed: how a reason names a command.
     pub fn shown(&self, at: usize) -> String {
         let first = self.fields.get(at).map_or(0, |f| f.word);
-        self.words.get(first..).unwrap_or_default().join(" ")
+        super::quote::words(self.words.get(first..).unwrap_or_default())
     }
 
     pub fn stdin(&self) -> Stdin {
@@ -260,6 +278,13 @@ impl Run<'_, '_> {
         self.ctx.find(Severity::Escalate, id, reason);
     }
 
+    /// Field `i` is code in another language given inline: data, as far as the shape goes.
+    pub fn code(&mut self, i: usize) {
+        if let Some(m) = self.marks.get_mut(i) {
+            *m = Mark::Code;
+        }
+    }
+
     /// Reads field `i` as a shell script run by `who` (`sh -c`, `su -c`, `trap`).
     pub fn script(&mut self, i: usize, who: &str) {
         if let Some(m) = self.marks.get_mut(i) {
@@ -273,6 +298,9 @@ impl Run<'_, '_> {
         let downloaded = field.is_some_and(|f| self.download_words.contains(&f.word));
         match field.and_then(|f| f.value.clone()) {
             Some(script) => {
+                if let Some(cmd) = self.ctx.current.and_then(|i| self.ctx.commands.get_mut(i)) {
+                    cmd.wraps_script = true;
+                }
                 let stdin = self.stdin();
                 walk::nested(self.ctx, &script, self.cwd.clone(), stdin);
             }
@@ -329,12 +357,13 @@ impl Run<'_, '_> {
         let end = self.fields.last().map_or(0, |f| f.word + 1).max(first);
         let words: Vec<String> = self.words.get(first..end).unwrap_or_default().to_vec();
         self.slots.push((self.ctx.commands.len(), first..end));
+        self.ctx.current = Some(self.ctx.commands.len());
         self.ctx.commands.push(SimpleCommand::new(words));
         self.ctx.shapes.push(String::new());
     }
 
     fn shapes(&mut self) {
-        for (slot, range) in &self.slots {
+        for (n, (slot, range)) in self.slots.iter().enumerate() {
             let marked: Vec<(&str, Mark)> = range
                 .clone()
                 .map(|w| {
@@ -349,38 +378,62 @@ impl Run<'_, '_> {
                     (self.words[w].as_str(), mark)
                 })
                 .collect();
+            let mut shown = shape::of(&marked);
+            if n == 0 {
+                let (before, after) = &self.around;
+                shown = before
+                    .iter()
+                    .chain([&shown])
+                    .chain(after)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
             if let Some(s) = self.ctx.shapes.get_mut(*slot) {
-                *s = shape::of(&marked);
+                *s = shown;
             }
         }
     }
 
     fn redirections(&mut self, redirs: &[Redir]) {
         for r in redirs {
-            let target = self.single(&r.target);
-            match r.kind {
-                // `> >(tee log)` writes into a pipe; the script behind it was read already.
-                RedirKind::Dup => {}
-                _ if r.target.is_process() => {}
-                // `< /dev/null` feeds nothing; `< /dev/stdin` changes nothing.
-                RedirKind::Read if target.value().is_some_and(super::floor::harmless_device) => {
-                    if target.value() == Some("/dev/null") {
-                        self.input = Input::Inherited;
-                    }
-                }
-                RedirKind::Read => {
-                    let cwd = self.cwd.clone();
-                    let path = self.ctx.touch(&target, Access::Read, cwd.as_deref(), true);
-                    self.input = Input::File(path);
-                }
-                RedirKind::Write => {
-                    let cwd = self.cwd.clone();
-                    self.ctx.touch(&target, Access::Write, cwd.as_deref(), true);
-                }
-                RedirKind::HereString => self.input = Input::HereString(target.value),
-                // Its substitutions were read with the command's; as data it is harmless.
-                RedirKind::HereDoc => self.input = Input::HereDoc(r.body.clone()),
+            if r.kind != RedirKind::Dup {
+                let what = match r.kind {
+                    RedirKind::HereDoc | RedirKind::HereString => "<text>",
+                    _ => "<path>",
+                };
+                self.around.1.push(format!("{} {what}", r.op));
             }
+            self.ctx.redirect = Some(r.op);
+            self.redirection(r);
+            self.ctx.redirect = None;
+        }
+    }
+
+    fn redirection(&mut self, r: &Redir) {
+        let target = self.single(&r.target);
+        match r.kind {
+            // `> >(tee log)` writes into a pipe; the script behind it was read already.
+            RedirKind::Dup => {}
+            _ if r.target.is_process() => {}
+            // `< /dev/null` feeds nothing; `< /dev/stdin` changes nothing.
+            RedirKind::Read if target.value().is_some_and(super::floor::harmless_device) => {
+                if target.value() == Some("/dev/null") {
+                    self.input = Input::Inherited;
+                }
+            }
+            RedirKind::Read => {
+                let cwd = self.cwd.clone();
+                let path = self.ctx.touch(&target, Access::Read, cwd.as_deref(), true);
+                self.input = Input::File(path);
+            }
+            RedirKind::Write => {
+                let cwd = self.cwd.clone();
+                self.ctx.touch(&target, Access::Write, cwd.as_deref(), true);
+            }
+            RedirKind::HereString => self.input = Input::HereString(target.value),
+            // Its substitutions were read with the command's; as data it is harmless.
+            RedirKind::HereDoc => self.input = Input::HereDoc(r.body.clone()),
         }
     }
 

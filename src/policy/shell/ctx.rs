@@ -12,6 +12,7 @@ use super::expand::Field;
 use super::floor;
 use super::judge::Judge;
 use super::paths::{self, Resolution};
+use super::quote;
 use super::{Access, Analysis, Finding, PathUse, Scope, Severity, SimpleCommand};
 
 /// Nested scripts (`sh -c`, `$(…)`) are read this deep; deeper ones are opaque.
@@ -36,6 +37,10 @@ pub(super) struct Ctx<'s> {
     /// How many downloading commands have been seen (a nested script compares before/after).
     pub downloads: usize,
     pub depth: usize,
+    /// The entry of `commands` being read: findings are attributed to it.
+    pub current: Option<usize>,
+    /// The redirection operator whose target is being judged (`>`, `>>`, `<`), if any.
+    pub redirect: Option<&'static str>,
 }
 
 impl<'s> Ctx<'s> {
@@ -53,6 +58,8 @@ impl<'s> Ctx<'s> {
             written: Vec::new(),
             downloads: 0,
             depth: 0,
+            current: None,
+            redirect: None,
         }
     }
 
@@ -66,19 +73,36 @@ impl<'s> Ctx<'s> {
     }
 
     pub fn find(&mut self, severity: Severity, id: &str, reason: String) {
-        let finding = Finding {
-            severity,
-            id: id.to_string(),
-            reason,
-        };
-        if !self.findings.contains(&finding) {
-            self.findings.push(finding);
+        let same = |f: &Finding| f.severity == severity && f.id == id && f.reason == reason;
+        if !self.findings.iter().any(same) {
+            self.findings.push(Finding {
+                severity,
+                id: id.to_string(),
+                reason,
+                part: self.current,
+            });
         }
     }
 
     /// Something that cannot be read with confidence: the user is asked.
     pub fn opaque(&mut self, reason: String) {
         self.find(Severity::Escalate, "shell.opaque", reason);
+    }
+
+    /// How a reason names the command that uses the path `raw`: the whole part being read,
+    /// quoted as typed (with the redirection when the path is its target).
+    pub fn who(&self, raw: &str) -> String {
+        let Some(cmd) = self.current.and_then(|i| self.commands.get(i)) else {
+            return match self.redirect {
+                Some(op) => format!("{op} {}", quote::word(raw)),
+                None => raw.to_string(),
+            };
+        };
+        let shown = cmd.shown();
+        match self.redirect {
+            Some(op) => format!("{shown} {op} {}", quote::word(raw)),
+            None => shown,
+        }
     }
 
     /// A variable's value as the script would see it at this point, if known.
@@ -137,6 +161,7 @@ impl<'s> Ctx<'s> {
             return path;
         }
         let raw = &field.text;
+        let who = self.who(raw);
         let place = match &path {
             Some(p) => Some(p.clone()),
             None => {
@@ -146,7 +171,7 @@ impl<'s> Ctx<'s> {
                     self.find(
                         Severity::Deny,
                         "floor.delete-outside",
-                        format!("`{raw}` deletes the home directory."),
+                        format!("`{who}` deletes the home directory."),
                     );
                 }
                 if access != Access::Read {
@@ -155,13 +180,18 @@ impl<'s> Ctx<'s> {
                     } else {
                         "part of it is only known when the command runs"
                     };
-                    self.opaque(format!("Cannot tell where `{raw}` points: {why}."));
+                    let place = if who == *raw {
+                        String::new()
+                    } else {
+                        format!(" in `{who}`")
+                    };
+                    self.opaque(format!("Cannot tell where `{raw}` points{place}: {why}."));
                 }
                 location
             }
         };
         if let Some(place) = place
-            && let Some((severity, id, reason)) = self.judge.check(&place, access, raw)
+            && let Some((severity, id, reason)) = self.judge.check(&place, access, &who)
         {
             self.find(severity, id, reason);
         }

@@ -112,6 +112,15 @@ fn not_shell(run: &mut Run, at: usize, name: &str, code: &[&str], valued: &[&str
     let in_place = name == "perl" && args::has(&opts, &["-i"]);
     let files_from = match inline {
         Some(opt) => {
+            // Code as its own word (`-e CODE`) is data to the shape; glued to its option
+            // (`-eCODE`, `--eval=CODE`) it stays as written, the option with it.
+            if let Some((i, _)) = &opt.value
+                && run
+                    .value(*i)
+                    .is_none_or(|v| !v.starts_with(opt.name.as_str()))
+            {
+                run.code(*i);
+            }
             if let Some((i, _)) = opt.value
                 && run.downloads_in(i)
             {

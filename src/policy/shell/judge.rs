@@ -54,7 +54,7 @@ impl Judge {
             || (access == Access::Read && self.read.iter().any(|r| path.starts_with(r)))
     }
 
-    /// What is wrong with `access` to `path` (written `raw` in the command), if anything.
+    /// What is wrong with `access` to `path` (by the command `raw`, quoted whole), if anything.
     pub fn check(&self, path: &Path, access: Access, raw: &str) -> Option<Verdict> {
         let shown = path.display();
         if access == Access::Read {
@@ -126,7 +126,10 @@ impl Judge {
             if !self.inside(path, access) {
                 return Some(deny(
                     "floor.delete-outside",
-                    format!("`{raw}` deletes `{shown}`, outside the project and its roots."),
+                    format!(
+                        "`{raw}` deletes `{shown}`, outside the project and its roots{}",
+                        lift(path, "extra_roots", "delete there")
+                    ),
                 ));
             }
             return None;
@@ -134,7 +137,10 @@ impl Judge {
         if !self.inside(path, access) {
             return Some(deny(
                 "boundary.write-outside",
-                format!("`{raw}` writes `{shown}`, outside the project and its roots."),
+                format!(
+                    "`{raw}` writes `{shown}`, outside the project and its roots{}",
+                    lift(path, "extra_roots", "write there")
+                ),
             ));
         }
         None
@@ -148,6 +154,19 @@ impl Judge {
         let carved = self.project.starts_with(&place) && path.starts_with(&self.project);
         (!carved).then_some(place)
     }
+}
+
+/// The end of a reason a setting could lift: which setting, with the directory to add (the
+/// path's parent, as a root is a directory), so the user need not look it up.
+fn lift(path: &Path, setting: &str, to: &str) -> String {
+    let dir = path
+        .parent()
+        .filter(|p| *p != Path::new("/"))
+        .unwrap_or(path);
+    format!(
+        "; to let skills {to}, add `{}` to `{setting}` in `.bosun/policy.yaml`.",
+        dir.display()
+    )
 }
 
 fn deny(id: &'static str, reason: String) -> Verdict {
@@ -203,5 +222,31 @@ mod tests {
         assert_eq!(id("/w/home/.ssh/k", Access::Read), Some("secrets.read"));
         assert_eq!(id("/w/x/id_rsa", Access::Read), Some("secrets.read"));
         assert_eq!(id("/dev/sda", Access::Write), Some("floor.destroy-disk"));
+    }
+
+    /// A denial that a root in `.bosun/policy.yaml` would lift says which setting, and what to
+    /// add; one no setting lifts (the floor's protected places) does not offer one. A read
+    /// outside only asks, and is not told to widen the roots (`/etc/shadow` would say `/etc`).
+    #[test]
+    fn a_denial_a_setting_could_lift_names_it() {
+        let reason = |path: &str, access| {
+            judge()
+                .check(Path::new(path), access, "tee /w/tmp/x")
+                .map(|v| v.2)
+                .unwrap_or_default()
+        };
+        let write = reason("/w/tmp/x", Access::Write);
+        assert!(
+            write.starts_with("`tee /w/tmp/x` writes `/w/tmp/x`"),
+            "{write}"
+        );
+        assert!(
+            write.contains("add `/w/tmp` to `extra_roots` in `.bosun/policy.yaml`"),
+            "{write}"
+        );
+        let delete = reason("/w/tmp/x", Access::Delete);
+        assert!(delete.contains("`extra_roots`"), "{delete}");
+        assert!(!reason("/etc/x", Access::Write).contains("_roots"));
+        assert!(!reason("/w/proj", Access::Delete).contains("_roots"));
     }
 }

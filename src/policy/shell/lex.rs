@@ -34,6 +34,8 @@ pub(super) enum RedirKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Redir {
     pub kind: RedirKind,
+    /// The operator as written (`>`, `>>`, `<`, …), to quote the command whole in a reason.
+    pub op: &'static str,
     pub target: Word,
     /// A here-document's body when it is literal: its delimiter is quoted, or nothing in it
     /// runs a command. `None` for other redirections and for bodies with `$(…)` or backticks.
@@ -241,6 +243,7 @@ impl Cursor {
         };
         Some(Token::Redir(Redir {
             kind,
+            op,
             target,
             body: None,
             substitutions: Vec::new(),

@@ -41,6 +41,7 @@ mod lex;
 mod net;
 mod parallel;
 mod paths;
+pub mod quote;
 mod remote;
 mod runners;
 mod scan;
@@ -106,6 +107,9 @@ pub struct Finding {
     pub id: String,
     /// One sentence a user can act on, naming the command part or path at fault.
     pub reason: String,
+    /// The index in [`Analysis::commands`] of the part being read when it was found; `None`
+    /// when it is about the line as a whole (a construct that could not be parsed).
+    pub part: Option<usize>,
 }
 
 /// One simple command (a pipeline stage, an `&&` operand, a `$(…)` inside another).
@@ -118,14 +122,23 @@ pub struct SimpleCommand {
     /// The same command as rules also see it: the program by name, git's global options left
     /// out, `git checkout`'s paths after `--` (`canonical`).
     pub canonical: String,
+    /// It runs a script whose commands are read as parts of their own (`sh -c SCRIPT`): what
+    /// decides is those parts, not the wrapper.
+    pub wraps_script: bool,
 }
 
 impl SimpleCommand {
+    /// The command as a person would type it: words quoted where they need it.
+    pub fn shown(&self) -> String {
+        quote::words(&self.words)
+    }
+
     pub(crate) fn new(words: Vec<String>) -> SimpleCommand {
         SimpleCommand {
             text: words.join(" "),
             canonical: canonical::canonical(&words),
             words,
+            wraps_script: false,
         }
     }
 
@@ -322,6 +335,76 @@ mod tests {
         assert_eq!(ids("cat <<EOF\nno end"), ["shell.opaque"]);
     }
 
+    fn read(line: &str) -> Analysis {
+        analyze(&["sh".into(), "-c".into(), line.into()], &scope())
+    }
+
+    /// A reason quotes the whole part it is about, as it would be typed, and names that part.
+    #[test]
+    fn findings_quote_and_name_their_whole_part() {
+        let a = read("cargo test 2>&1 | tee /nonexistent-bosun/other/x");
+        let f = &a.findings[0];
+        assert!(
+            f.reason.starts_with(
+                "`tee /nonexistent-bosun/other/x` writes `/nonexistent-bosun/other/x`"
+            ),
+            "{f:?}"
+        );
+        let part = f
+            .part
+            .and_then(|i| a.commands.get(i))
+            .map(|c| c.text.as_str());
+        assert_eq!(part, Some("tee /nonexistent-bosun/other/x"));
+        let a = read("echo ok >> /nonexistent-bosun/other/log");
+        assert!(
+            a.findings[0]
+                .reason
+                .starts_with("`echo ok >> /nonexistent-bosun/other/log` writes"),
+            "{:?}",
+            a.findings
+        );
+        let a = read("cargo build && node -e 'console.log(1)'");
+        let f = &a.findings[0];
+        assert!(
+            f.reason
+                .starts_with("`node -e 'console.log(1)'` runs node code"),
+            "{f:?}"
+        );
+        let part = f
+            .part
+            .and_then(|i| a.commands.get(i))
+            .map(SimpleCommand::shown);
+        assert_eq!(part.as_deref(), Some("node -e 'console.log(1)'"));
+    }
+
+    /// Inline code is data: the same program with the same options and other code has the same
+    /// shape; another option, or another program, does not.
+    #[test]
+    fn shapes_blank_data_and_keep_programs_and_options() {
+        let shape = |line: &str| read(line).shape;
+        assert_eq!(
+            shape("node -e 'console.log(1)'"),
+            shape("node -e 'console.log(4)'")
+        );
+        assert_eq!(
+            shape("node -e 'console.log(1)'"),
+            "sh -c <script> ; node -e <code>"
+        );
+        assert_eq!(
+            shape("python3 -c 'print(1)'"),
+            shape("python3 -c 'import os'")
+        );
+        assert_ne!(shape("node -e 'x'"), shape("node -p 'x'"));
+        assert_ne!(shape("node -e 'x'"), shape("node --eval='x'"));
+        assert_ne!(shape("python3 -c 'x'"), shape("python3 -I -c 'x'"));
+        assert_ne!(shape("rm build/x"), shape("rm -rf /"));
+        assert_ne!(shape("rm build/x"), shape("rm build/x /"));
+        assert_ne!(
+            shape("git push origin feature"),
+            shape("git push origin main")
+        );
+    }
+
     #[test]
     fn commands_are_listed_outer_first_with_shapes() {
         let argv = [
@@ -339,7 +422,10 @@ mod tests {
                 "ls /etc"
             ]
         );
-        assert_eq!(a.shape, "bash -c <script> ; echo $(ls /etc) ; ls <path>");
+        assert_eq!(
+            a.shape,
+            "bash -c <script> ; echo $(ls /etc) > <path> ; ls <path>"
+        );
         assert_eq!(analyze(&[], &scope()), Analysis::default());
     }
 }

@@ -1,6 +1,11 @@
 //! A command's shape: its words with the variable parts blanked — paths become `<path>`,
 //! numbers `<n>`, hashes and uuids `<id>`, a script given to a shell `<script>` (its own
-//! commands follow it in the analysis) — so near-identical commands compare equal.
+//! commands follow it in the analysis), code given inline to another interpreter `<code>`
+//! (`node -e <code>`) — so near-identical commands compare equal.
+//!
+//! Invariant: only data collapses. The program, its subcommand and every option stay as
+//! written, so `rm <path>` and `rm -rf <path>` are different shapes, and an answer remembered
+//! for one never covers the other.
 
 use super::command::Mark;
 
@@ -11,6 +16,7 @@ pub(super) fn of(words: &[(&str, Mark)]) -> String {
         .map(|(word, mark)| match mark {
             Mark::Path => "<path>",
             Mark::Script => "<script>",
+            Mark::Code => "<code>",
             Mark::Plain if is_number(word) => "<n>",
             Mark::Plain if is_id(word) => "<id>",
             Mark::Plain => word,

@@ -60,6 +60,7 @@ fn group_of(q: &NewEscalation) -> String {
 fn view(q: NewEscalation, similar: Vec<EscalationId>) -> EscalationView {
     EscalationView {
         group: group_of(&q),
+        covers: crate::policy::key::covers(&q.shape),
         id: q.id,
         task_id: q.task_id,
         step_id: q.step_id,

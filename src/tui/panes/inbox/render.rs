@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::InboxPane;
-use crate::protocol::{EscalationView, Risk};
+use crate::protocol::{EscalationView, RememberScope, Risk};
 use crate::tui::fmt::{duration, fit, one_line, until};
 use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block};
 use crate::tui::theme::Role;
@@ -37,7 +37,13 @@ impl InboxPane {
                 mode.push("applies to all similar".into());
             }
             if let Some(scope) = self.remember {
-                mode.push(format!("remembered for {}", scope.as_str()));
+                let selected = inbox.iter().find(|q| self.selected.as_ref() == Some(&q.id));
+                match (scope, selected.and_then(|q| q.covers.as_deref())) {
+                    (RememberScope::Task | RememberScope::Session, Some(covers)) => {
+                        mode.push(format!("remember {covers} for this {}", scope.as_str()));
+                    }
+                    _ => mode.push(format!("remembered for {}", scope.as_str())),
+                }
             }
             lines.push(Line::from(Span::styled(
                 fit(&mode.join(" "), width),
