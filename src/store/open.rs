@@ -35,6 +35,8 @@ pub fn migrations() -> Migrator {
             "engine_lease",
             include_str!("migrations/0004_engine_lease.sql"),
         ),
+        // 0005 (the `stderr` column) is being added on another branch and goes here.
+        migration(6, "history", include_str!("migrations/0006_history.sql")),
     ])
 }
 

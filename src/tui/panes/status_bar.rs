@@ -1,6 +1,7 @@
-//! The status bar: running/limit, queued, waiting, autonomy rate, SQLite and Redis health, the
-//! count of invalid definitions (only when there are some) and the clock on the left; the last
-//! action's outcome or the help key on the right.
+//! The status bar: running/limit, queued, waiting, the autonomy rate (over the choices a person
+//! would otherwise have made, routine checks left out: `of N choices`), SQLite and Redis health,
+//! the count of invalid definitions (only when there are some) and the clock on the left; the
+//! last action's outcome or the help key on the right.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -22,13 +23,14 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
     let theme = ctx.theme;
     let bar = theme.style(Role::StatusBar);
     let counts = ctx.model.counts();
-    let autonomy = ctx
-        .model
-        .stats
-        .as_ref()
-        .and_then(|s| s.today.autonomy_rate.or(s.all_time.autonomy_rate))
-        .map(|r| format!("{:.0}%", r * 100.0))
-        .unwrap_or_else(|| "–".into());
+    // Today's rate once a choice was made today, else the rate over all time.
+    let choices = ctx.model.stats.as_ref().map(|s| {
+        if s.today.choices > 0 {
+            &s.today
+        } else {
+            &s.all_time
+        }
+    });
     let health = |name: &str, h: &StoreHealth| -> Span<'static> {
         let (text, role) = match h {
             StoreHealth::Ok => (format!("{name}: ok"), Role::HealthOk),
@@ -44,6 +46,13 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
     let short = width < 100;
     let label = |long: &'static str, brief: &'static str| if short { brief } else { long };
     let sep = || Span::styled(if short { " " } else { " · " }, bar);
+    let autonomy = match choices.and_then(|c| c.autonomy_rate.map(|r| (r, c.choices))) {
+        Some((rate, _)) if short => format!("auto {:.0}%", rate * 100.0),
+        Some((rate, 1)) => format!("autonomy {:.0}% of 1 choice", rate * 100.0),
+        Some((rate, n)) => format!("autonomy {:.0}% of {n} choices", rate * 100.0),
+        None if short => "auto –".into(),
+        None => "autonomy – (no choices yet)".into(),
+    };
     let mut spans = vec![
         Span::styled(
             format!(
@@ -72,7 +81,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
     ));
     spans.extend([
         sep(),
-        Span::styled(format!("{} {autonomy}", label("autonomy", "auto")), bar),
+        Span::styled(autonomy, bar),
         sep(),
         health(label("sqlite", "db"), &ctx.model.health.sqlite),
         sep(),
