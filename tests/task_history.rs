@@ -1,12 +1,13 @@
-//! What a project's history looks like to its front ends, against real SQLite files: an
-//! autonomy rate over the choices a person would otherwise have made, with routine checks
-//! counted apart.
+//! What a project's history looks like to its front ends, against real SQLite files: one count
+//! of a task's steps for `bosun tasks` and the interface, a first snapshot bounded whatever
+//! the history's size (older tasks read a page or a search at a time), and an autonomy rate
+//! over the choices a person would otherwise have made, with routine checks counted apart.
 
 mod support;
 
 use bosun::engine::lock::{LockState, try_lock};
-use bosun::protocol::{DecisionKind, Priority, TaskId, TaskStatus};
-use bosun::store::{NewTask, Store, WriteOp, ledger};
+use bosun::protocol::{DecisionKind, Priority, StepStatus, TaskId, TaskStatus};
+use bosun::store::{NewTask, StepRow, Store, WriteOp, history, ledger};
 use serde_json::json;
 use support::Project;
 
@@ -28,6 +29,25 @@ fn new_task(id: &str, description: &str) -> NewTask {
     }
 }
 
+fn step(task: &str, id: &str, ord: i64, parent: Option<&str>, skill: &str) -> WriteOp {
+    WriteOp::UpsertStep(StepRow {
+        run_id: format!("r-{task}"),
+        id: id.into(),
+        task_id: TaskId::from(task),
+        ord,
+        parent: parent.map(String::from),
+        skill: skill.into(),
+        status: StepStatus::Succeeded,
+        attempts: 1,
+        exit_code: Some(0),
+        output: None,
+        error: None,
+        choice: None,
+        started_at: None,
+        finished_at: None,
+    })
+}
+
 /// The project's store, opened as the CLI opens it.
 async fn store(p: &Project) -> Store {
     let db = p.path(".bosun/state/bosun.db");
@@ -35,8 +55,9 @@ async fn store(p: &Project) -> Store {
     Store::open(&db).await.expect("open")
 }
 
-/// Tasks `t-0000`…, each finished a minute after the one before.
-async fn finished_tasks(p: &Project, store: &Store, n: usize) {
+/// Tasks `t-0000`…, each finished a minute after the one before (`steps` per task, when
+/// given: a lint step, then a parallel block of two tests and a `decide` step).
+async fn finished_tasks(p: &Project, store: &Store, n: usize, with_steps: bool) {
     let db = p.path(".bosun/state/bosun.db");
     let LockState::Acquired(lease) = try_lock(&db).await.expect("lease") else {
         panic!("no engine runs here");
@@ -59,6 +80,15 @@ async fn finished_tasks(p: &Project, store: &Store, n: usize) {
                 at: finished.clone(),
             },
         ];
+        if with_steps {
+            ops.extend([
+                step(&id, "lint", 0, None, "shell"),
+                step(&id, "tests", 1, None, "parallel"),
+                step(&id, "unit", 2, Some("tests"), "shell"),
+                step(&id, "doc", 3, Some("tests"), "shell"),
+                step(&id, "ship", 4, None, "decide"),
+            ]);
+        }
         ops.push(WriteOp::SetTaskStatus {
             id: TaskId::from(id.as_str()),
             status: TaskStatus::Succeeded,
@@ -67,6 +97,83 @@ async fn finished_tasks(p: &Project, store: &Store, n: usize) {
         });
         store.writer.write(ops).await.expect("write");
     }
+}
+
+/// `bosun tasks` once counted a parallel block's own row (`5/5`) where the interface did not
+/// (`4/4`): both now show the same count, of the steps that do work and `decide` steps.
+#[tokio::test]
+async fn bosun_tasks_and_the_interface_count_the_same_steps() {
+    let p = Project::new();
+    let store = store(&p).await;
+    finished_tasks(&p, &store, 1, true).await;
+    let snapshot = bosun::engine::cached_snapshot(&store.reader, None, 10)
+        .await
+        .expect("snapshot");
+    store.close().await;
+    let row = &snapshot.tasks[0];
+    assert_eq!((row.steps_done, row.steps_total), (4, 4));
+    let listed = stdout(p.bosun(&["tasks"]));
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with("t-0000"))
+        .expect("the task is listed");
+    assert!(line.contains(" 4/4 "), "{listed}");
+}
+
+/// The first frame reads what is open and the newest finished tasks, not the whole history;
+/// older ones come a page at a time, and a search finds any of them in the store.
+#[tokio::test]
+async fn the_first_snapshot_is_bounded_and_older_tasks_are_read_by_page_or_search() {
+    let p = Project::new();
+    let store = store(&p).await;
+    let total = history::PAGE as usize * 2 + 50;
+    finished_tasks(&p, &store, total, false).await;
+    store
+        .writer
+        .write(vec![WriteOp::InsertTask(new_task(
+            "t-open",
+            "still queued",
+        ))])
+        .await
+        .expect("queue one");
+
+    let snapshot = bosun::engine::cached_snapshot(&store.reader, None, 10)
+        .await
+        .expect("snapshot");
+    let ids: Vec<&str> = snapshot.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids.len(), history::PAGE as usize + 1, "open + one page");
+    assert!(ids.contains(&"t-open"), "what is open is always there");
+    let newest = format!("t-{:04}", total - 1);
+    assert!(ids.contains(&newest.as_str()), "the newest finished task");
+    assert!(!ids.contains(&"t-0000"), "the oldest is left in the store");
+    assert_eq!(snapshot.stats.tasks.values().sum::<i64>(), total as i64 + 1);
+
+    // Page after page, newest first, down to the oldest, each task once.
+    let mut seen: Vec<String> = snapshot
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Succeeded)
+        .map(|t| t.id.to_string())
+        .collect();
+    let mut cursor = snapshot.older.clone();
+    while let Some(before) = cursor {
+        let page = history::finished_page(&store.reader, Some(&before), history::PAGE)
+            .await
+            .expect("page");
+        seen.extend(page.tasks.iter().map(|t| t.id.to_string()));
+        cursor = page.next;
+    }
+    let expected: Vec<String> = (0..total).rev().map(|i| format!("t-{i:04}")).collect();
+    assert_eq!(seen, expected);
+
+    let found = history::search(&store.reader, "Change Number 7")
+        .await
+        .expect("search");
+    let found: Vec<&str> = found.iter().map(|t| t.id.as_str()).collect();
+    assert!(found.contains(&"t-0007"), "{found:?}");
+    assert!(found.contains(&"t-0070"), "{found:?}");
+    assert!(!found.contains(&"t-0008"), "{found:?}");
+    store.close().await;
 }
 
 fn decision(n: usize, kind: DecisionKind, decided_by: &str, choice: &str) -> WriteOp {
@@ -91,7 +198,7 @@ fn decision(n: usize, kind: DecisionKind, decided_by: &str, choice: &str) -> Wri
 async fn routine_checks_are_counted_apart_from_the_choices_in_the_rate() {
     let p = Project::new();
     let store = store(&p).await;
-    finished_tasks(&p, &store, 1).await;
+    finished_tasks(&p, &store, 1, false).await;
     let routine: Vec<WriteOp> = (0..3)
         .map(|n| decision(n, DecisionKind::Command, "policy", "allow"))
         .collect();

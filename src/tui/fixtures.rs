@@ -292,6 +292,7 @@ pub fn load(
         stats: stats(),
         last_seq: 100,
         recent: Vec::new(),
+        older: None,
     };
     app.update(Msg::Snapshot(Box::new(snapshot)));
     app.update(Msg::Health(Health {

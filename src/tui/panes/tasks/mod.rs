@@ -54,6 +54,11 @@ impl TasksPane {
         self.scroll_to_selection(model);
     }
 
+    /// Whether the list's end is within a page below the view: time to read older tasks.
+    pub fn near_end(&self) -> bool {
+        self.offset + 2 * self.height.max(1) >= self.rows.len()
+    }
+
     pub fn rows(&self) -> &[Row] {
         &self.rows
     }
