@@ -11,8 +11,9 @@ use super::StoreError;
 use super::read::{corrupt, status};
 use crate::protocol::{EventEnvelope, Priority, StepOutput, StepStatus, TaskId, TaskSummary};
 
-pub(super) const SUMMARY: &str = "SELECT t.seq, t.id, t.description, t.workflow, t.status, t.priority, \
-     t.created_at, t.started_at, t.finished_at, t.error, t.run_id FROM tasks t";
+/// A task row's columns; progress is read apart ([`summaries_of`]).
+pub(super) const SUMMARY: &str = "SELECT t.seq, t.id, t.description, t.workflow, t.status, \
+     t.priority, t.created_at, t.started_at, t.finished_at, t.error, t.run_id FROM tasks t";
 
 /// Steps ended and steps in all, as every front end shows them (`3/4`): the one count behind
 /// `bosun tasks` and the interface's queue. A parallel block's own row only frames the steps

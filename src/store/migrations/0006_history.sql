@@ -4,6 +4,9 @@
 
 -- The newest finished tasks first, and older pages from a (finished_at, seq) cursor.
 CREATE INDEX tasks_finished ON tasks (finished_at, seq) WHERE finished_at IS NOT NULL;
+-- What the interface's text filter searches in the store: a narrow copy of those columns, so a
+-- search scans it rather than the rows with their frozen plans.
+CREATE INDEX tasks_text ON tasks (seq, description, workflow, id, status);
 
 -- Decisions per UTC day (the first ten characters of `at`), by what they were about, who made
 -- them and what was chosen: enough to tell routine checks from choices (src/store/ledger.rs).
