@@ -1,7 +1,7 @@
 //! The status bar: running/limit, queued, waiting, the autonomy rate (over the choices a person
-//! would otherwise have made, routine checks left out: `of N choices`), SQLite and Redis health,
-//! the count of invalid definitions (only when there are some) and the clock on the left; the
-//! last action's outcome or the help key on the right.
+//! would otherwise have made, routine checks left out: `of N choices` on a wide screen), SQLite
+//! and Redis health, the count of invalid definitions (only when there are some) and the clock
+//! on the left; the last action's outcome or the help key on the right.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -46,12 +46,15 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
     let short = width < 100;
     let label = |long: &'static str, brief: &'static str| if short { brief } else { long };
     let sep = || Span::styled(if short { " " } else { " · " }, bar);
-    let autonomy = match choices.and_then(|c| c.autonomy_rate.map(|r| (r, c.choices))) {
-        Some((rate, _)) if short => format!("auto {:.0}%", rate * 100.0),
-        Some((rate, 1)) => format!("autonomy {:.0}% of 1 choice", rate * 100.0),
-        Some((rate, n)) => format!("autonomy {:.0}% of {n} choices", rate * 100.0),
-        None if short => "auto –".into(),
-        None => "autonomy – (no choices yet)".into(),
+    // Where there is room, it says what the rate is over; routine checks are not in it.
+    let rate = choices.and_then(|c| c.autonomy_rate.map(|r| (format!("{:.0}%", r * 100.0), c)));
+    let autonomy = match rate {
+        Some((rate, c)) if width >= 140 => match c.choices {
+            1 => format!("autonomy {rate} of 1 choice"),
+            n => format!("autonomy {rate} of {n} choices"),
+        },
+        Some((rate, _)) => format!("{} {rate}", label("autonomy", "auto")),
+        None => format!("{} –", label("autonomy", "auto")),
     };
     let mut spans = vec![
         Span::styled(
