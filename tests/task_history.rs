@@ -257,3 +257,65 @@ async fn routine_checks_are_counted_apart_from_the_choices_in_the_rate() {
     );
     store.close().await;
 }
+
+/// A store written before the running totals existed keeps its counts once upgraded: they start
+/// from the decisions and tasks it already held.
+#[tokio::test]
+async fn an_upgraded_store_counts_what_it_already_held() {
+    use sqlx::ConnectOptions;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("bosun.db");
+    let before: Vec<_> = bosun::store::migrations()
+        .iter()
+        .filter(|m| m.version < 6)
+        .cloned()
+        .collect();
+    let mut conn = bosun::store::connect_options(&db)
+        .expect("options")
+        .create_if_missing(true)
+        .connect()
+        .await
+        .expect("connect");
+    sqlx::migrate::Migrator::with_migrations(before)
+        .run_direct(None, &mut conn, false)
+        .await
+        .expect("the schema before 0006");
+    let today = bosun::time::now_rfc3339();
+    for sql in [
+        "INSERT INTO tasks (id, description, workflow, workflow_reason, plan, status, priority, \
+         inputs, created_at) VALUES ('t-1', 'a', 'ci', 'test', '{}', 'succeeded', 1, '{}', ?1), \
+         ('t-2', 'b', 'ci', 'test', '{}', 'queued', 1, '{}', ?1)",
+        "INSERT INTO decisions (id, task_id, question, options, choice, decided_by, reason, \
+         asked_at, at, kind) VALUES \
+         ('d-1', 't-1', 'q', '[]', 'allow', 'policy', 'r', ?1, ?1, 'command'), \
+         ('d-2', 't-1', 'q', '[]', 'small', 'policy', 'r', ?1, ?1, 'decide'), \
+         ('d-3', 't-1', 'q', '[]', 'retry', 'user', 'r', ?1, '2020-01-01T00:00:00.000Z', 'failure')",
+    ] {
+        sqlx::query(sql)
+            .bind(&today)
+            .execute(&mut conn)
+            .await
+            .expect("old rows");
+    }
+    drop(conn);
+
+    let store = Store::open(&db).await.expect("upgrade");
+    let midnight = bosun::time::format_rfc3339(
+        time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT),
+    );
+    let stats = ledger::stats(&store.reader, &midnight)
+        .await
+        .expect("stats");
+    let count = |c: &bosun::protocol::DecisionCounts| (c.decisions, c.routine, c.choices, c.asked);
+    assert_eq!(count(&stats.all_time), (3, 1, 2, 1));
+    assert_eq!(
+        count(&stats.today),
+        (2, 1, 1, 0),
+        "the 2020 failure is not today's"
+    );
+    assert_eq!(
+        stats.tasks,
+        [("queued".to_string(), 1), ("succeeded".to_string(), 1)].into()
+    );
+    store.close().await;
+}
