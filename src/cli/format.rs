@@ -23,9 +23,12 @@ fn clip(text: &str, width: usize) -> String {
     }
 }
 
+/// `done/total`, counted as the interface counts them.
 fn progress(task: &TaskView) -> String {
-    let done = task.steps.iter().filter(|s| s.status.is_finished()).count();
-    format!("{done}/{}", task.steps.len())
+    let (done, total) = crate::store::summary::step_progress(
+        task.steps.iter().map(|s| (s.skill.as_str(), s.status)),
+    );
+    format!("{done}/{total}")
 }
 
 pub fn task_table(tasks: &[TaskView]) -> CliResult {

@@ -1,5 +1,5 @@
 //! `bosun policy check` and `bosun stats`: what the policy would do with a command, and how
-//! often Bosun decided without the user.
+//! often Bosun settled a choice without the user (routine checks counted apart).
 
 use std::io::Write;
 
@@ -162,19 +162,38 @@ pub fn check(
     Ok(())
 }
 
+/// The rate over choices, then the routine checks kept out of it.
 fn rate(c: &DecisionCounts) -> String {
-    match c.autonomy_rate {
+    let rate = match c.autonomy_rate {
         Some(r) => format!(
-            "{:.1}% ({} of {} decisions without the user)",
+            "{:.1}% of choices ({} of {} settled without you)",
             r * 100.0,
             c.autonomous,
-            c.decisions
+            c.choices
         ),
-        None => "no decisions yet".into(),
+        None => "no choices yet".into(),
+    };
+    format!("{rate}; {} apart", routine(c.routine))
+}
+
+fn routine(n: i64) -> String {
+    match n {
+        1 => "1 routine check".into(),
+        n => format!("{n} routine checks"),
     }
 }
 
-/// The autonomy rate today and over all time, and other counts.
+fn tallies(by: &std::collections::BTreeMap<String, i64>) -> String {
+    let list: Vec<String> = by.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// The autonomy rate today and over all time, and other counts. The rate counts choices a
+/// person would otherwise have made; routine checks are shown apart.
 pub async fn stats(project: &Project, json: bool) -> CliResult {
     let store = open_store(project).await?;
     let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
@@ -186,31 +205,16 @@ pub async fn stats(project: &Project, json: bool) -> CliResult {
         return print_json(&stats);
     }
     let mut out = std::io::stdout().lock();
+    let all = &stats.all_time;
     let _ = writeln!(out, "autonomy today:    {}", rate(&stats.today));
-    let _ = writeln!(out, "autonomy all time: {}", rate(&stats.all_time));
-    let by: Vec<String> = stats
-        .all_time
-        .by
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    if !by.is_empty() {
-        let _ = writeln!(out, "decided by:        {}", by.join(", "));
-    }
-    let _ = writeln!(out, "open questions:    {}", stats.open_escalations);
-    let tasks: Vec<String> = stats
-        .tasks
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
+    let _ = writeln!(out, "autonomy all time: {}", rate(all));
+    let _ = writeln!(out, "choices by:        {}", tallies(&all.choices_by));
     let _ = writeln!(
         out,
-        "tasks:             {}",
-        if tasks.is_empty() {
-            "none".into()
-        } else {
-            tasks.join(", ")
-        }
+        "routine checks:    {}: commands the policy allowed by default, not in the rate",
+        all.routine
     );
+    let _ = writeln!(out, "open questions:    {}", stats.open_escalations);
+    let _ = writeln!(out, "tasks:             {}", tallies(&stats.tasks));
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! What a front end that stays open reads through its [`EngineHandle`]: a snapshot for the first
-//! frame, then the changes since the last event it saw. Reads go to the store's read pool
+//! frame (bounded: open tasks and the newest finished ones), then the changes since the last
+//! event it saw, and older tasks a page or a search at a time. Reads go to the store's read pool
 //! directly (they never queue behind the scheduler); writes go through the engine.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use sqlx::SqlitePool;
 
@@ -12,19 +13,32 @@ use crate::definitions::problems::DefinitionProblems;
 use crate::definitions::workflow::{load_workflows, parse_workflow};
 use crate::mirror::Mirror;
 use crate::protocol::{
-    AnswerRequest, Changes, EngineEvent, Health, InputInfo, Snapshot, StatsView, StepOutput,
-    StoreHealth, SubmitRequest, TaskId, TaskView, WorkflowInfo,
+    ATTENTION_WINDOW_SECS, AnswerRequest, Changes, EngineEvent, Health, InputInfo, Snapshot,
+    StatsView, StepOutput, StoreHealth, SubmitRequest, TaskCursor, TaskId, TaskPage, TaskSummary,
+    TaskView, WorkflowInfo,
 };
 use crate::store::escalations::read as inbox;
-use crate::store::{StoreError, ledger, read, summary};
+use crate::store::{StoreError, history, ledger, read, summary};
 
 /// More events than this since the last look: the front end takes a new snapshot instead.
 const MAX_EVENTS: i64 = 2_000;
 
 impl EngineHandle {
-    /// Every task, the inbox and the counts, with the newest events (see [`cached_snapshot`]).
+    /// The open tasks and the newest finished ones, the inbox and the counts, with the newest
+    /// events (see [`cached_snapshot`]).
     pub async fn snapshot(&self, recent: i64) -> Result<Snapshot, StoreError> {
         cached_snapshot(&self.store.reader, self.mirror.as_ref(), recent).await
+    }
+
+    /// The page of finished tasks that ended before `before`, newest first.
+    pub async fn older_tasks(&self, before: &TaskCursor) -> Result<TaskPage, StoreError> {
+        history::finished_page(&self.store.reader, Some(before), history::PAGE).await
+    }
+
+    /// The newest tasks whose text contains `text`, searched in the store (the interface's
+    /// filter, over tasks it has not read yet).
+    pub async fn search_tasks(&self, text: &str) -> Result<Vec<TaskSummary>, StoreError> {
+        history::search(&self.store.reader, text).await
     }
 
     /// What changed after event `seq`.
@@ -211,16 +225,36 @@ pub(super) async fn read_snapshot(
     recent: i64,
 ) -> Result<(Option<i64>, Snapshot), StoreError> {
     consistent(pool, async |pool| {
-        let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
+        let now = time::OffsetDateTime::now_utc();
+        let today = now.replace_time(time::Time::MIDNIGHT);
+        let (tasks, older) = first_tasks(pool, now).await?;
         Ok(Snapshot {
-            tasks: summary::all_summaries(pool).await?,
+            tasks,
             inbox: inbox::open(pool).await?,
             stats: ledger::stats(pool, &crate::time::format_rfc3339(today)).await?,
             last_seq: summary::last_seq(pool).await?,
             recent: read::event_tail(pool, recent).await?,
+            older,
         })
     })
     .await
+}
+
+/// The first frame's tasks, whatever the history's size: what is open, the failures of the
+/// attention window, and the newest page of finished tasks; with where older ones begin.
+async fn first_tasks(
+    pool: &SqlitePool,
+    now: time::OffsetDateTime,
+) -> Result<(Vec<TaskSummary>, Option<TaskCursor>), StoreError> {
+    let since = now - time::Duration::seconds(ATTENTION_WINDOW_SECS);
+    let since = crate::time::format_rfc3339(since);
+    let mut tasks = history::open(pool).await?;
+    tasks.extend(history::failed_since(pool, &since, history::PAGE).await?);
+    let page = history::finished_page(pool, None, history::PAGE).await?;
+    tasks.extend(page.tasks);
+    let mut seen = HashSet::new();
+    tasks.retain(|t| seen.insert(t.id.clone()));
+    Ok((tasks, page.next))
 }
 
 /// The first frame: from the Redis cache when it holds it at the store's current revision,

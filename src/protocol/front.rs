@@ -138,15 +138,38 @@ impl Default for Health {
     }
 }
 
+/// A failed task asks for attention for this long after it ended; then it counts as done.
+pub const ATTENTION_WINDOW_SECS: i64 = 24 * 3_600;
+
+/// Where a page of finished tasks (newest first) ended: the next page holds the tasks that
+/// finished before this one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskCursor {
+    pub finished_at: String,
+    pub seq: i64,
+}
+
+/// Finished tasks, newest first, and where the next (older) page starts if there is one.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TaskPage {
+    pub tasks: Vec<TaskSummary>,
+    pub next: Option<TaskCursor>,
+}
+
 /// What a front end needs for its first frame (the "session context" Redis caches).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// What is open (queued, running, waiting), the failures that still ask for attention, and
+    /// the newest finished tasks: a bounded set whatever the history's size.
     pub tasks: Vec<TaskSummary>,
     pub inbox: Vec<EscalationView>,
     pub stats: StatsView,
     /// The newest event: changes are asked for from here on.
     pub last_seq: i64,
     pub recent: Vec<EventEnvelope>,
+    /// Where older finished tasks, left in the store, begin (`None`: `tasks` holds them all).
+    #[serde(default)]
+    pub older: Option<TaskCursor>,
 }
 
 /// What changed since a front end's last look.

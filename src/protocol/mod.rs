@@ -12,8 +12,8 @@ mod views;
 pub use command::{AnswerRequest, Command, RememberScope, SubmitRequest};
 pub use event::{EngineEvent, EventEnvelope};
 pub use front::{
-    Changes, Health, InputInfo, LogLevel, LogLine, Snapshot, StepOutput, StoreHealth, TaskSummary,
-    WorkflowInfo,
+    ATTENTION_WINDOW_SECS, Changes, Health, InputInfo, LogLevel, LogLine, Snapshot, StepOutput,
+    StoreHealth, TaskCursor, TaskPage, TaskSummary, WorkflowInfo,
 };
 pub use ids::{EscalationId, RunId, TaskId, new_decision_id};
 pub use status::{ParseError, Priority, Risk, StepStatus, TaskStatus};

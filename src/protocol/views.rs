@@ -132,7 +132,7 @@ pub struct EscalationView {
     pub notified: bool,
 }
 
-/// Counts of decisions: the autonomy rate is the share made without the user.
+/// Counts of decisions: the autonomy rate is the share of choices settled without the user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatsView {
     pub today: DecisionCounts,
@@ -141,15 +141,29 @@ pub struct StatsView {
     pub tasks: std::collections::BTreeMap<String, i64>,
 }
 
-/// Decisions by who made them.
+/// Decisions by who made them, split into choices (what a person would otherwise have decided:
+/// `decide` steps, failures, commands a rule or the user judged, remembered answers) and
+/// routine checks (commands the policy's default allowed). `decisions = choices + routine`
+/// and `choices = autonomous + asked`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DecisionCounts {
+    /// Every decision recorded, routine checks included.
     pub decisions: i64,
-    /// Made by the policy, a rule, or a remembered answer.
+    /// Choices made by the policy, a rule, or a remembered answer.
     pub autonomous: i64,
-    /// Answered by the user, or taken by timeout after the user was asked.
+    /// Choices answered by the user, or taken by timeout after the user was asked.
     pub asked: i64,
-    /// `autonomous / decisions`, or `null` when there were none.
+    /// `autonomous / choices`, or `null` when there were no choices.
     pub autonomy_rate: Option<f64>,
+    /// Every decision by who made it, routine checks included.
     pub by: std::collections::BTreeMap<String, i64>,
+    /// Decisions a person would otherwise have made.
+    #[serde(default)]
+    pub choices: i64,
+    /// Routine checks: commands the policy allowed by its default, with no rule involved.
+    #[serde(default)]
+    pub routine: i64,
+    /// The choices by who made them.
+    #[serde(default)]
+    pub choices_by: std::collections::BTreeMap<String, i64>,
 }

@@ -1,7 +1,7 @@
 //! The decision ledger: every decision with who made it and why, and the autonomy rate drawn
-//! from it (decisions made without the user over all decisions).
-
-use std::collections::BTreeMap;
+//! from it: of the choices a person would otherwise have made, the share settled without
+//! asking them. Routine checks (commands the policy's default allowed) are counted apart, so a
+//! project where nothing was ever in question does not show 100%.
 
 use sqlx::{Row, SqlitePool};
 
@@ -58,49 +58,64 @@ pub async fn list_decisions(
         .collect()
 }
 
-fn counts(by: BTreeMap<String, i64>) -> DecisionCounts {
-    let decisions: i64 = by.values().sum();
-    let autonomous: i64 = by
-        .iter()
-        .filter(|(who, _)| is_autonomous(who))
-        .map(|(_, n)| n)
-        .sum();
-    DecisionCounts {
-        decisions,
-        autonomous,
-        asked: decisions - autonomous,
-        autonomy_rate: (decisions > 0).then(|| autonomous as f64 / decisions as f64),
-        by,
+/// Whether a decision is a routine check rather than a choice: a command the policy allowed by
+/// its default (a low- or medium-risk skill, no rule with anything to say). Nobody would have
+/// been asked about it, so settling it is no sign of autonomy. Everything else is a choice a
+/// person would otherwise have made: `decide` steps, failures, commands a rule allowed or
+/// denied or the user was asked about, remembered answers (and, with agents, their permission
+/// requests).
+pub fn is_routine(kind: &str, decided_by: &str, choice: &str) -> bool {
+    kind == DecisionKind::Command.as_str() && decided_by == "policy" && choice == "allow"
+}
+
+/// One line of the tally: decisions of a kind, by whom, with what choice.
+type Tally = (String, String, String, i64);
+
+fn counts(tally: &[Tally]) -> DecisionCounts {
+    let mut c = DecisionCounts::default();
+    for (kind, who, choice, n) in tally {
+        *c.by.entry(who.clone()).or_default() += n;
+        c.decisions += n;
+        if is_routine(kind, who, choice) {
+            c.routine += n;
+            continue;
+        }
+        c.choices += n;
+        *c.choices_by.entry(who.clone()).or_default() += n;
+        if is_autonomous(who) {
+            c.autonomous += n;
+        } else {
+            c.asked += n;
+        }
     }
+    c.autonomy_rate = (c.choices > 0).then(|| c.autonomous as f64 / c.choices as f64);
+    c
 }
 
-/// Decisions by who made them, since `since` (RFC 3339) or over all time.
-async fn decided_by(
-    pool: &SqlitePool,
-    since: Option<&str>,
-) -> Result<BTreeMap<String, i64>, StoreError> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT decided_by, count(*) FROM decisions WHERE (?1 IS NULL OR at >= ?1) \
-         GROUP BY decided_by",
+/// Decisions by kind, who made them and their choice, on the UTC day `day` or over all time,
+/// from the running totals the store keeps (migration 0006): a few rows whatever the history.
+async fn tally(pool: &SqlitePool, day: Option<&str>) -> Result<Vec<Tally>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT kind, decided_by, choice, sum(n) FROM decision_tally \
+         WHERE (?1 IS NULL OR day = ?1) GROUP BY kind, decided_by, choice HAVING sum(n) > 0",
     )
-    .bind(since)
+    .bind(day)
     .fetch_all(pool)
-    .await?;
-    // `rule:<id>` and `remembered:<scope>` are kept apart: the split is what users tune.
-    Ok(rows.into_iter().collect())
+    .await?)
 }
 
-/// The autonomy rate today (UTC, from `today_start`) and over all time, with other counts.
+/// The autonomy rate today (the UTC day `today_start`, an RFC 3339 midnight, begins) and over
+/// all time, with other counts. Each part reads a running total, not the history.
 pub async fn stats(pool: &SqlitePool, today_start: &str) -> Result<StatsView, StoreError> {
-    let today = counts(decided_by(pool, Some(today_start)).await?);
-    let all_time = counts(decided_by(pool, None).await?);
+    let day = today_start.get(..10).unwrap_or(today_start);
+    let today = counts(&tally(pool, Some(day)).await?);
+    let all_time = counts(&tally(pool, None).await?);
     let open: (i64,) = sqlx::query_as("SELECT count(*) FROM escalations WHERE answered_at IS NULL")
         .fetch_one(pool)
         .await?;
-    let tasks: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, count(*) FROM tasks GROUP BY status")
-            .fetch_all(pool)
-            .await?;
+    let tasks: Vec<(String, i64)> = sqlx::query_as("SELECT status, n FROM task_tally WHERE n > 0")
+        .fetch_all(pool)
+        .await?;
     Ok(StatsView {
         today,
         all_time,

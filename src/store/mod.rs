@@ -5,11 +5,13 @@
 //! wait behind the busy handler. Events are broadcast only after their commit.
 //!
 //! Besides tasks and steps: [`escalations`] (the inbox), [`ledger`] (decisions and the autonomy
-//! rate), and [`audit`] (the hash-chained `.bosun/audit.jsonl`, a file beside the database).
+//! rate), [`history`] (the task list in pages, for a project with months of history) and
+//! [`audit`] (the hash-chained `.bosun/audit.jsonl`, a file beside the database).
 
 pub mod audit;
 mod error;
 pub mod escalations;
+pub mod history;
 pub mod ledger;
 mod open;
 mod probe;

@@ -36,6 +36,7 @@ pub fn migrations() -> Migrator {
             include_str!("migrations/0004_engine_lease.sql"),
         ),
         migration(5, "stderr", include_str!("migrations/0005_stderr.sql")),
+        migration(6, "history", include_str!("migrations/0006_history.sql")),
     ])
 }
 

@@ -1,19 +1,36 @@
-//! Reads for front ends that stay open: compact task rows (no step bodies), the events since a
-//! sequence number, and the output of running steps. Each is one indexed query.
+//! Reads for front ends that stay open: compact task rows (no step bodies) with their progress
+//! (one count for every front end, [`step_progress`]), the events since a sequence number, and
+//! the output of running steps. Each is one indexed query (task rows: one more for progress).
+
+use std::collections::HashMap;
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
 use super::StoreError;
 use super::read::{corrupt, status};
-use crate::protocol::{EventEnvelope, Priority, StepOutput, TaskId, TaskSummary};
+use crate::protocol::{EventEnvelope, Priority, StepOutput, StepStatus, TaskId, TaskSummary};
 
-const SUMMARY: &str = "SELECT t.seq, t.id, t.description, t.workflow, t.status, t.priority, \
-     t.created_at, t.started_at, t.finished_at, t.error, \
-     (SELECT count(*) FROM steps s WHERE s.run_id = t.run_id AND s.skill != 'parallel') AS total, \
-     (SELECT count(*) FROM steps s WHERE s.run_id = t.run_id AND s.skill != 'parallel' \
-        AND s.status IN ('succeeded', 'failed', 'skipped', 'cancelled')) AS done \
-     FROM tasks t";
+/// A task row's columns; progress is read apart ([`summaries_of`]).
+pub(super) const SUMMARY: &str = "SELECT t.seq, t.id, t.description, t.workflow, t.status, \
+     t.priority, t.created_at, t.started_at, t.finished_at, t.error, t.run_id FROM tasks t";
+
+/// Steps ended and steps in all, as every front end shows them (`3/4`): the one count behind
+/// `bosun tasks` and the interface's queue. A parallel block's own row only frames the steps
+/// in it, so it is not counted; `decide` steps are.
+pub fn step_progress<'a>(steps: impl IntoIterator<Item = (&'a str, StepStatus)>) -> (u32, u32) {
+    let (mut done, mut total) = (0, 0);
+    for (skill, status) in steps {
+        if skill == "parallel" {
+            continue;
+        }
+        total += 1;
+        if status.is_finished() {
+            done += 1;
+        }
+    }
+    (done, total)
+}
 
 fn summary(row: &SqliteRow) -> Result<TaskSummary, StoreError> {
     Ok(TaskSummary {
@@ -26,24 +43,56 @@ fn summary(row: &SqliteRow) -> Result<TaskSummary, StoreError> {
         created_at: row.try_get("created_at")?,
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
-        steps_done: u32::try_from(row.try_get::<i64, _>("done")?).unwrap_or(0),
-        steps_total: u32::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0),
+        steps_done: 0,
+        steps_total: 0,
         error: row.try_get("error")?,
     })
 }
 
-/// Every task, oldest first.
-pub async fn all_summaries(pool: &SqlitePool) -> Result<Vec<TaskSummary>, StoreError> {
-    let sql = format!("{SUMMARY} ORDER BY t.seq");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(pool)
-        .await?;
-    rows.iter().map(summary).collect()
+/// Rows as task summaries, with the progress of each one's current run read in one indexed
+/// query per 500 runs.
+pub(super) async fn summaries_of(
+    pool: &SqlitePool,
+    rows: &[SqliteRow],
+) -> Result<Vec<TaskSummary>, StoreError> {
+    let mut tasks = Vec::with_capacity(rows.len());
+    let mut runs: HashMap<String, usize> = HashMap::new();
+    for row in rows {
+        if let Some(run) = row.try_get::<Option<String>, _>("run_id")? {
+            runs.insert(run, tasks.len());
+        }
+        tasks.push(summary(row)?);
+    }
+    let ids: Vec<&String> = runs.keys().collect();
+    let mut steps: HashMap<usize, Vec<(String, StepStatus)>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!("SELECT run_id, skill, status FROM steps WHERE run_id IN ({marks})");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(pool).await? {
+            let run: String = row.try_get("run_id")?;
+            if let Some(&i) = runs.get(&run) {
+                steps
+                    .entry(i)
+                    .or_default()
+                    .push((row.try_get("skill")?, status(&row, "status")?));
+            }
+        }
+    }
+    for (i, list) in steps {
+        let (done, total) = step_progress(list.iter().map(|(k, s)| (k.as_str(), *s)));
+        tasks[i].steps_done = done;
+        tasks[i].steps_total = total;
+    }
+    Ok(tasks)
 }
 
 /// The tasks named, in no particular order; unknown ids are left out.
 pub async fn summaries(pool: &SqlitePool, ids: &[TaskId]) -> Result<Vec<TaskSummary>, StoreError> {
-    let mut out = Vec::with_capacity(ids.len());
+    let mut rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(", ");
         let sql = format!("{SUMMARY} WHERE t.id IN ({marks})");
@@ -51,11 +100,9 @@ pub async fn summaries(pool: &SqlitePool, ids: &[TaskId]) -> Result<Vec<TaskSumm
         for id in chunk {
             query = query.bind(id.as_str());
         }
-        for row in query.fetch_all(pool).await? {
-            out.push(summary(&row)?);
-        }
+        rows.extend(query.fetch_all(pool).await?);
     }
-    Ok(out)
+    summaries_of(pool, &rows).await
 }
 
 /// The tasks running or waiting on a question.

@@ -251,6 +251,18 @@ fn perform(
                 let _ = tx.send(Msg::Workflows(h.workflows()));
             });
         }
+        Effect::LoadOlder(cursor) => {
+            tokio::spawn(async move {
+                let page = h.older_tasks(&cursor).await.map_err(|e| e.to_string());
+                let _ = tx.send(Msg::Older(page));
+            });
+        }
+        Effect::SearchTasks(text) => {
+            tokio::spawn(async move {
+                let tasks = h.search_tasks(&text).await.map_err(|e| e.to_string());
+                let _ = tx.send(Msg::Found { text, tasks });
+            });
+        }
         Effect::Reload => spawn_reload(handle, &tx),
         Effect::Notify { bell, osc9 } => notify(bell, osc9.as_deref()),
         Effect::Suspend => guard.suspend()?,

@@ -167,16 +167,19 @@ pub fn typical_inbox() -> Vec<EscalationView> {
 }
 
 pub fn stats() -> StatsView {
-    let counts = |decisions: i64, asked: i64| DecisionCounts {
-        decisions,
-        autonomous: decisions - asked,
+    let counts = |choices: i64, asked: i64, routine: i64| DecisionCounts {
+        decisions: choices + routine,
+        autonomous: choices - asked,
         asked,
-        autonomy_rate: Some((decisions - asked) as f64 / decisions as f64),
+        autonomy_rate: Some((choices - asked) as f64 / choices as f64),
         by: BTreeMap::new(),
+        choices,
+        routine,
+        choices_by: BTreeMap::new(),
     };
     StatsView {
-        today: counts(48, 2),
-        all_time: counts(1_200, 40),
+        today: counts(48, 2, 300),
+        all_time: counts(1_200, 40, 9_000),
         open_escalations: 3,
         tasks: BTreeMap::new(),
     }
@@ -297,6 +300,7 @@ pub fn load(
         stats: stats(),
         last_seq: 100,
         recent: Vec::new(),
+        older: None,
     };
     app.update(Msg::Snapshot(Box::new(snapshot)));
     app.update(Msg::Health(Health {

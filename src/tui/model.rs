@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use crate::protocol::{
-    Changes, EscalationView, Health, Snapshot, StatsView, TaskId, TaskStatus, TaskSummary,
-    TaskView, WorkflowInfo,
+    Changes, EscalationView, Health, Snapshot, StatsView, TaskCursor, TaskId, TaskPage, TaskStatus,
+    TaskSummary, TaskView, WorkflowInfo,
 };
 
 /// What the engine told the interface, kept compact (10,000 tasks are a few MB).
@@ -26,6 +26,10 @@ pub struct Model {
     pub version: u64,
     /// False until the first snapshot arrived.
     pub loaded: bool,
+    /// Where the finished tasks not read yet begin (`None`: every task is here). The first
+    /// snapshot holds what is open and the newest finished tasks; older pages are read as the
+    /// user scrolls, and a text filter also searches the store.
+    pub older: Option<TaskCursor>,
 }
 
 /// Tasks by status, for the status bar.
@@ -51,8 +55,32 @@ impl Model {
         self.inbox = snapshot.inbox;
         self.stats = Some(snapshot.stats);
         self.last_seq = snapshot.last_seq;
+        self.older = snapshot.older;
         self.loaded = true;
         self.version += 1;
+    }
+
+    /// Folds in a page of older finished tasks.
+    pub fn apply_page(&mut self, page: TaskPage) {
+        self.add(page.tasks);
+        self.older = page.next;
+    }
+
+    /// Folds in tasks read from the store (a page, or what a search found); rows already here
+    /// are kept, since they are at least as fresh.
+    pub fn add(&mut self, tasks: Vec<TaskSummary>) {
+        for task in tasks {
+            if !self.index.contains_key(&task.id) {
+                self.upsert(task);
+            }
+        }
+        self.version += 1;
+    }
+
+    /// Tasks in the store, read here or not.
+    pub fn total_tasks(&self) -> usize {
+        let stored: i64 = self.stats.as_ref().map_or(0, |s| s.tasks.values().sum());
+        self.tasks.len().max(usize::try_from(stored).unwrap_or(0))
     }
 
     /// Patches rows and the inbox; returns the ids of the tasks whose rows changed.

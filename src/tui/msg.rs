@@ -6,8 +6,8 @@ use crossterm::event::KeyEvent;
 use time::OffsetDateTime;
 
 use crate::protocol::{
-    AnswerRequest, Changes, Health, LogLine, Snapshot, StepOutput, SubmitRequest, TaskId, TaskView,
-    WorkflowInfo,
+    AnswerRequest, Changes, Health, LogLine, Snapshot, StepOutput, SubmitRequest, TaskCursor,
+    TaskId, TaskPage, TaskSummary, TaskView, WorkflowInfo,
 };
 
 /// Something that happened, for [`super::App::update`].
@@ -25,6 +25,13 @@ pub enum Msg {
     Changes(Box<Changes>),
     /// The selected task's steps, freshly read.
     Task(Box<TaskView>),
+    /// A page of older finished tasks, or why it could not be read.
+    Older(Result<TaskPage, String>),
+    /// What a search of the store for the filter's text found.
+    Found {
+        text: String,
+        tasks: Result<Vec<TaskSummary>, String>,
+    },
     Workflows(Vec<WorkflowInfo>),
     Logs(Vec<LogLine>),
     /// Output so far of running steps: (task, step, attempt, output).
@@ -47,6 +54,10 @@ pub enum Effect {
     LoadTask(TaskId),
     /// Read the workflows the form offers.
     LoadWorkflows,
+    /// Read the page of finished tasks older than the cursor.
+    LoadOlder(TaskCursor),
+    /// Search the store for tasks matching the filter's text.
+    SearchTasks(String),
     /// Take a whole new snapshot (after missed events).
     Reload,
     /// Ring the bell and/or send a desktop notification.

@@ -17,6 +17,7 @@ impl App {
     pub(super) fn on_snapshot(&mut self, snapshot: Snapshot) -> Vec<Effect> {
         let recent = snapshot.recent.clone();
         self.model.apply_snapshot(snapshot);
+        self.reset_history();
         // Questions already open at start do not ring: the user sees them on the screen.
         self.notified_batch = self.model.inbox.iter().map(|q| q.batch).max().unwrap_or(0);
         for event in &recent {

@@ -4,9 +4,11 @@
 //! - `keys`: routing a key — top layer, focused pane, then global actions.
 //! - `data`: folding engine data into the model and deriving effects (load the selected task,
 //!   notify about a new batch, log lines from events and step output).
+//! - `history`: reading older tasks from the store as the user scrolls or filters.
 //! - `render`: the layout (2x2, three columns when wide, one pane when narrow or zoomed).
 
 mod data;
+mod history;
 mod keys;
 mod render;
 
@@ -96,6 +98,8 @@ pub struct App {
     loading: Option<TaskId>,
     /// The output of running steps as last seen, to log only what is new: what was taken of each step's stdout and stderr, by (task, step, attempt, stream).
     outputs: HashMap<(TaskId, String, i64, Stream), String>,
+    /// Reads of the tasks the first snapshot left in the store.
+    history: history::HistoryReads,
 }
 
 /// How long the status bar keeps an outcome: an error a little longer, to be read.
@@ -135,6 +139,7 @@ impl App {
             notified_batch: 0,
             loading: None,
             outputs: HashMap::new(),
+            history: history::HistoryReads::default(),
         }
     }
 
@@ -188,6 +193,8 @@ impl App {
             Msg::Snapshot(snapshot) => self.on_snapshot(*snapshot),
             Msg::Changes(changes) => self.on_changes(*changes),
             Msg::Task(task) => self.on_task(*task),
+            Msg::Older(page) => self.on_older(page),
+            Msg::Found { text, tasks } => self.on_found(text, tasks),
             Msg::Workflows(list) => {
                 self.model.workflows = list.clone();
                 if let Some(Layer::NewTask(form)) = self.layers.last_mut() {
@@ -233,6 +240,7 @@ impl App {
         self.dirty |= before;
         // Filters may have changed; a no-op when neither they nor the tasks did.
         self.tasks.refresh(&self.model, self.now);
+        effects.extend(self.read_history());
         effects.extend(self.load_selected());
         effects
     }

@@ -1,6 +1,7 @@
-//! The status bar: running/limit, queued, waiting, autonomy rate, SQLite and Redis health, the
-//! count of invalid definitions (only when there are some) and the clock on the left; the last
-//! action's outcome or the help key on the right.
+//! The status bar: running/limit, queued, waiting, the autonomy rate (over the choices a person
+//! would otherwise have made, routine checks left out: `of N choices` on a wide screen), SQLite
+//! and Redis health, the count of invalid definitions (only when there are some) and the clock
+//! on the left; the last action's outcome or the help key on the right.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -22,13 +23,14 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
     let theme = ctx.theme;
     let bar = theme.style(Role::StatusBar);
     let counts = ctx.model.counts();
-    let autonomy = ctx
-        .model
-        .stats
-        .as_ref()
-        .and_then(|s| s.today.autonomy_rate.or(s.all_time.autonomy_rate))
-        .map(|r| format!("{:.0}%", r * 100.0))
-        .unwrap_or_else(|| "–".into());
+    // Today's rate once a choice was made today, else the rate over all time.
+    let choices = ctx.model.stats.as_ref().map(|s| {
+        if s.today.choices > 0 {
+            &s.today
+        } else {
+            &s.all_time
+        }
+    });
     let health = |name: &str, h: &StoreHealth| -> Span<'static> {
         let (text, role) = match h {
             StoreHealth::Ok => (format!("{name}: ok"), Role::HealthOk),
@@ -44,6 +46,16 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
     let short = width < 100;
     let label = |long: &'static str, brief: &'static str| if short { brief } else { long };
     let sep = || Span::styled(if short { " " } else { " · " }, bar);
+    // Where there is room, it says what the rate is over; routine checks are not in it.
+    let rate = choices.and_then(|c| c.autonomy_rate.map(|r| (format!("{:.0}%", r * 100.0), c)));
+    let autonomy = match rate {
+        Some((rate, c)) if width >= 140 => match c.choices {
+            1 => format!("autonomy {rate} of 1 choice"),
+            n => format!("autonomy {rate} of {n} choices"),
+        },
+        Some((rate, _)) => format!("{} {rate}", label("autonomy", "auto")),
+        None => format!("{} –", label("autonomy", "auto")),
+    };
     // With its engine gone, nothing runs: "running 1/10" would be a claim nobody keeps.
     let running = match &ctx.model.health.engine_gone {
         Some(_) => Span::styled(
@@ -80,7 +92,7 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
     ));
     spans.extend([
         sep(),
-        Span::styled(format!("{} {autonomy}", label("autonomy", "auto")), bar),
+        Span::styled(autonomy, bar),
         sep(),
         health(label("sqlite", "db"), &ctx.model.health.sqlite),
         sep(),

@@ -85,6 +85,11 @@ impl TasksPane {
         self.selected = Some(id);
     }
 
+    /// Whether the list's end is within a page below the view: time to read older tasks.
+    pub fn near_end(&self) -> bool {
+        self.offset + 2 * self.height.max(1) >= self.rows.len()
+    }
+
     pub fn rows(&self) -> &[Row] {
         &self.rows
     }

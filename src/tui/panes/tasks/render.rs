@@ -15,7 +15,8 @@ use crate::tui::theme::Role;
 
 impl TasksPane {
     pub fn render(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx, focused: bool) {
-        let total = ctx.model.tasks.len();
+        // Tasks in the store, not only those read so far (older ones load as the list scrolls).
+        let total = ctx.model.total_tasks();
         let shown = self
             .rows()
             .iter()

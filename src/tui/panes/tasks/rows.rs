@@ -7,8 +7,7 @@ use time::OffsetDateTime;
 use crate::protocol::{TaskStatus, TaskSummary};
 use crate::time::parse_rfc3339;
 
-/// A failed task asks for attention for this long after it ended; then it counts as done.
-pub const ATTENTION_WINDOW_SECS: i64 = 24 * 3_600;
+pub use crate::protocol::ATTENTION_WINDOW_SECS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Group {
