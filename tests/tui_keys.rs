@@ -468,3 +468,28 @@ fn the_selection_follows_new_work_until_the_user_moves_it() {
     arrive(&mut app, 22, TaskStatus::Queued, 22);
     assert_eq!(app.tasks.selected, chosen, "the user's choice stays");
 }
+
+/// `x` dismisses the selected failed task from "needs attention"; on a task that did not fail
+/// it says why not and does nothing. A settled failure is drawn with the done tasks.
+#[test]
+fn x_dismisses_a_failed_task_and_a_settled_failure_is_done() {
+    use bosun::tui::panes::tasks::rows::Group;
+    let mut app = fixtures::typical("dark");
+    app.update(Msg::Resize(120, 40));
+    let failed = TaskId("t-00000002".into());
+    let model = app.model.clone();
+    app.tasks.select(&model, failed.clone());
+    assert_eq!(
+        actions(key(&mut app, KeyCode::Char('x'))),
+        [Effect::Dismiss(failed)]
+    );
+    let running = TaskId("t-00000008".into());
+    app.tasks.select(&model, running);
+    assert!(actions(key(&mut app, KeyCode::Char('x'))).is_empty());
+    assert!(app.notice.is_some(), "says why nothing happened");
+
+    let mut task = fixtures::summary(2, TaskStatus::Failed, "Fix the flaky login test", "rust-ci");
+    assert_eq!(Group::of(&task, fixtures::now()), Group::Attention);
+    task.settled = true;
+    assert_eq!(Group::of(&task, fixtures::now()), Group::Done);
+}

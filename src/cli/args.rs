@@ -74,6 +74,8 @@ pub enum Verb {
     },
     /// Cancel a queued or running task; its processes end.
     Cancel { task: String },
+    /// Dismiss a failed task from "needs attention" (it stays in the history, failed).
+    Dismiss { task: String },
     /// The decision ledger.
     Decisions {
         #[arg(long)]

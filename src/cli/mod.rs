@@ -197,6 +197,7 @@ async fn dispatch(cli: Cli) -> CliResult {
             step,
         } => tasks::show(&project, &task, json, full, step.as_deref()).await,
         Verb::Cancel { task } => tasks::cancel(&project, &task).await,
+        Verb::Dismiss { task } => tasks::dismiss(&project, &task).await,
         Verb::Decisions { task, json } => tasks::decisions(&project, task.as_deref(), json).await,
         Verb::Audit {
             action: AuditAction::Verify { json },

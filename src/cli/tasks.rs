@@ -135,6 +135,21 @@ pub async fn show(
     }
 }
 
+pub async fn dismiss(project: &Project, task: &str) -> CliResult {
+    let store = open_store(project).await?;
+    let id = resolve(&store, task).await?;
+    let result = crate::engine::dismiss::dismiss(&store, &id).await;
+    store.close().await;
+    match result {
+        Ok(()) => {
+            println!("dismissed {id}");
+            Ok(())
+        }
+        Err(crate::store::StoreError::Conflict(why)) => Err(CliError::failed(why)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn cancel(project: &Project, task: &str) -> CliResult {
     let store = open_store(project).await?;
     let id = resolve(&store, task).await?;

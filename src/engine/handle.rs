@@ -273,6 +273,13 @@ impl EngineHandle {
             .await
     }
 
+    /// Dismisses a failed task from "needs attention".
+    pub async fn dismiss(&self, id: &TaskId) -> Result<(), String> {
+        super::dismiss::dismiss(&self.store, id)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Cancels a task; true when something changed.
     pub async fn cancel(&self, id: TaskId) -> Result<bool, String> {
         if self.is_attached() {

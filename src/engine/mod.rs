@@ -18,6 +18,7 @@
 pub mod answer;
 mod attach;
 pub mod cancel;
+pub mod dismiss;
 pub mod handle;
 pub mod lock;
 pub mod process;

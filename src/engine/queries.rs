@@ -64,8 +64,30 @@ impl EngineHandle {
                     | EngineEvent::TaskFinished { .. }
             )
         });
+        let mut tasks = summary::summaries(pool, &touched).await?;
+        // A success settles earlier failures of its workflow: they are read again too.
+        let succeeded: BTreeSet<&str> = events
+            .iter()
+            .filter_map(|e| match &e.event {
+                EngineEvent::TaskFinished {
+                    task_id,
+                    status: crate::protocol::TaskStatus::Succeeded,
+                } => tasks.iter().find(|t| &t.id == task_id),
+                _ => None,
+            })
+            .map(|t| t.workflow.as_str())
+            .collect();
+        if !succeeded.is_empty() {
+            let workflows: Vec<&str> = succeeded.into_iter().collect();
+            let failed = summary::unsettled_failures(pool, &workflows).await?;
+            let fresh: Vec<TaskId> = failed
+                .into_iter()
+                .filter(|id| !touched.contains(id))
+                .collect();
+            tasks.extend(summary::summaries(pool, &fresh).await?);
+        }
         Ok(Changes {
-            tasks: summary::summaries(pool, &touched).await?,
+            tasks,
             inbox: if inbox_changed {
                 Some(inbox::open(pool).await?)
             } else {

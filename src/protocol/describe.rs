@@ -77,6 +77,7 @@ impl EngineEvent {
                 (level, format!("finished: {status}"))
             }
             E::CancelRequested { .. } => (LogLevel::Warn, "cancel requested".into()),
+            E::TaskDismissed { .. } => (LogLevel::Info, "dismissed from needs attention".into()),
         }
     }
 }

@@ -69,6 +69,10 @@ pub enum EngineEvent {
     CancelRequested {
         task_id: TaskId,
     },
+    /// The user dismissed a failed task: it no longer asks for attention.
+    TaskDismissed {
+        task_id: TaskId,
+    },
 }
 
 impl EngineEvent {
@@ -84,7 +88,8 @@ impl EngineEvent {
             | Self::EscalationOpened { task_id, .. }
             | Self::EscalationClosed { task_id, .. }
             | Self::TaskFinished { task_id, .. }
-            | Self::CancelRequested { task_id } => task_id,
+            | Self::CancelRequested { task_id }
+            | Self::TaskDismissed { task_id } => task_id,
         }
     }
 
@@ -101,6 +106,7 @@ impl EngineEvent {
             Self::EscalationClosed { .. } => "escalation_closed",
             Self::TaskFinished { .. } => "task_finished",
             Self::CancelRequested { .. } => "cancel_requested",
+            Self::TaskDismissed { .. } => "task_dismissed",
         }
     }
 }

@@ -22,6 +22,10 @@ pub struct TaskSummary {
     pub steps_done: u32,
     pub steps_total: u32,
     pub error: Option<String>,
+    /// A failure that no longer asks for attention: dismissed, decided by the user, or followed
+    /// by a success of the same workflow and trigger.
+    #[serde(default)]
+    pub settled: bool,
 }
 
 /// A workflow as the new-task form offers it.

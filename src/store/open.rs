@@ -37,6 +37,11 @@ pub fn migrations() -> Migrator {
         ),
         migration(5, "stderr", include_str!("migrations/0005_stderr.sql")),
         migration(6, "history", include_str!("migrations/0006_history.sql")),
+        migration(
+            7,
+            "dismissed",
+            include_str!("migrations/0007_dismissed.sql"),
+        ),
     ])
 }
 

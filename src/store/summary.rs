@@ -11,9 +11,22 @@ use super::StoreError;
 use super::read::{corrupt, status};
 use crate::protocol::{EventEnvelope, Priority, StepOutput, StepStatus, TaskId, TaskSummary};
 
-/// A task row's columns; progress is read apart ([`summaries_of`]).
+/// A task row's columns; progress is read apart ([`summaries_of`]). A failure is `settled` —
+/// it no longer asks for attention — once the user dismissed it, decided it themselves (said
+/// no, or abort), or a later run of the same workflow succeeded: for a watch run, any later
+/// watch run; for a task submitted by hand, a later one with the same description.
 pub(super) const SUMMARY: &str = "SELECT t.seq, t.id, t.description, t.workflow, t.status, \
-     t.priority, t.created_at, t.started_at, t.finished_at, t.error, t.run_id FROM tasks t";
+     t.priority, t.created_at, t.started_at, t.finished_at, t.error, t.run_id, \
+     (t.status = 'failed' AND (t.dismissed_at IS NOT NULL \
+       OR EXISTS (SELECT 1 FROM decisions d WHERE d.task_id = t.id AND d.decided_by = 'user' \
+                  AND d.choice IN ('deny', 'abort')) \
+       OR EXISTS (SELECT 1 FROM tasks l WHERE l.workflow = t.workflow AND l.status = 'succeeded' \
+                  AND l.seq > t.seq \
+                  AND (l.workflow_reason LIKE 'started by its watch trigger%') \
+                    = (t.workflow_reason LIKE 'started by its watch trigger%') \
+                  AND (t.workflow_reason LIKE 'started by its watch trigger%' \
+                       OR l.description = t.description)))) AS settled \
+     FROM tasks t";
 
 /// Steps ended and steps in all, as every front end shows them (`3/4`): the one count behind
 /// `bosun tasks` and the interface's queue. A parallel block's own row only frames the steps
@@ -46,6 +59,7 @@ fn summary(row: &SqliteRow) -> Result<TaskSummary, StoreError> {
         steps_done: 0,
         steps_total: 0,
         error: row.try_get("error")?,
+        settled: row.try_get("settled")?,
     })
 }
 
@@ -88,6 +102,26 @@ pub(super) async fn summaries_of(
         tasks[i].steps_total = total;
     }
     Ok(tasks)
+}
+
+/// Failed tasks of these workflows not dismissed yet (the newest 200 of each): the ones a new
+/// success may have settled.
+pub async fn unsettled_failures(
+    pool: &SqlitePool,
+    workflows: &[&str],
+) -> Result<Vec<TaskId>, StoreError> {
+    let mut ids = Vec::new();
+    for workflow in workflows {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM tasks WHERE workflow = ? AND status = 'failed' \
+             AND dismissed_at IS NULL ORDER BY seq DESC LIMIT 200",
+        )
+        .bind(workflow)
+        .fetch_all(pool)
+        .await?;
+        ids.extend(rows.into_iter().map(|(id,)| TaskId(id)));
+    }
+    Ok(ids)
 }
 
 /// The tasks named, in no particular order; unknown ids are left out.

@@ -47,6 +47,11 @@ pub enum WriteOp {
     RequestCancel {
         id: TaskId,
     },
+    /// A failed task the user dismissed from "needs attention".
+    DismissTask {
+        id: TaskId,
+        at: String,
+    },
     UpsertStep(StepRow),
     /// Records a step's process right after it started.
     StepProcess {
@@ -164,6 +169,20 @@ impl WriteOp {
                 .await?
                 .rows_affected();
                 require_change(affected, || format!("task {id} is not queued"))?
+            }
+            WriteOp::DismissTask { id, at } => {
+                let affected = sqlx::query(
+                    "UPDATE tasks SET dismissed_at = ? WHERE id = ? AND status = 'failed' \
+                     AND dismissed_at IS NULL",
+                )
+                .bind(at)
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                require_change(affected, || {
+                    format!("task {id} is not a failed task waiting to be dismissed")
+                })?
             }
             WriteOp::RequestCancel { id } => sqlx::query(
                 "UPDATE tasks SET cancel_requested = 1 WHERE id = ? \

@@ -228,6 +228,12 @@ fn perform(
                 let _ = tx.send(Msg::Done(result));
             });
         }
+        Effect::Dismiss(id) => {
+            tokio::spawn(async move {
+                let result = h.dismiss(&id).await.map(|()| format!("dismissed {id}"));
+                let _ = tx.send(Msg::Done(result));
+            });
+        }
         Effect::Rerun(id) => {
             tokio::spawn(async move {
                 let _ = tx.send(Msg::Submitted(h.rerun(&id).await));

@@ -72,6 +72,7 @@ pub fn summary(n: usize, status: TaskStatus, description: &str, workflow: &str) 
         },
         steps_total: if started { 5 } else { 0 },
         error: (status == TaskStatus::Failed).then(|| "step test failed: exit 101".to_string()),
+        settled: false,
     }
 }
 

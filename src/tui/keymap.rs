@@ -49,6 +49,7 @@ actions! {
     Open => "open", ["enter"], "open the selection (step output, task)";
     CancelTask => "cancel_task", ["c"], "cancel the selected task (asks first)";
     RerunTask => "rerun_task", ["r"], "run the selected task again as a new task";
+    DismissTask => "dismiss_task", ["x"], "dismiss the selected failed task from needs attention";
     Filter => "filter", ["/"], "filter or search by text";
     StatusFilter => "status_filter", ["s"], "cycle the status filter of the task list";
     ApplyAll => "apply_all", ["A"], "apply the next answer to all similar questions";

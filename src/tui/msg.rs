@@ -49,6 +49,8 @@ pub enum Effect {
     Submit(SubmitRequest),
     Answer(AnswerRequest),
     Cancel(TaskId),
+    /// Dismiss a failed task from "needs attention".
+    Dismiss(TaskId),
     Rerun(TaskId),
     /// Read one task's steps (for the Workflow pane).
     LoadTask(TaskId),

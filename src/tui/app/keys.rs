@@ -142,11 +142,31 @@ impl App {
                 Some(id) => vec![Effect::Rerun(id.clone())],
                 None => Vec::new(),
             },
+            Action::DismissTask => self.dismiss_selected(),
             Action::Suspend => vec![Effect::Suspend],
             Action::Redraw => vec![Effect::Clear],
             _ => return None,
         };
         Some(effects)
+    }
+
+    fn dismiss_selected(&mut self) -> Vec<Effect> {
+        let Some(task) = self
+            .tasks
+            .selected
+            .as_ref()
+            .and_then(|id| self.model.task(id))
+        else {
+            return Vec::new();
+        };
+        if task.status != crate::protocol::TaskStatus::Failed {
+            self.notice = Some(crate::tui::panes::status_bar::Notice::Error(format!(
+                "only a failed task is dismissed; {} is {}",
+                task.id, task.status
+            )));
+            return Vec::new();
+        }
+        vec![Effect::Dismiss(task.id.clone())]
     }
 
     fn cancel_selected(&mut self) -> Vec<Effect> {
@@ -182,6 +202,7 @@ impl App {
             Action::NewTask,
             Action::CancelTask,
             Action::RerunTask,
+            Action::DismissTask,
             Action::Palette,
             Action::Help,
             Action::Suspend,

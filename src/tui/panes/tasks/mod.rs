@@ -31,6 +31,8 @@ pub struct TasksPane {
     /// Visible rows, as last laid out.
     pub height: usize,
     selected_pos: Option<usize>,
+    /// Descriptions more than one task in the list has (a watch trigger's repeated runs).
+    repeated: std::collections::HashSet<String>,
     /// The user moved the selection off the newest task: it stays where they put it. Moving
     /// it back onto the newest task follows again.
     pinned: bool,
@@ -47,6 +49,13 @@ impl TasksPane {
         let old_pos = self.selected_row();
         self.rows = rows::build(&model.tasks, now, self.status, &self.text);
         self.built = Some(key);
+        let mut seen = std::collections::HashSet::new();
+        self.repeated = model
+            .tasks
+            .iter()
+            .filter(|t| !seen.insert(t.description.as_str()))
+            .map(|t| t.description.clone())
+            .collect();
         if !self.pinned
             && let Some(newest) = self.newest(model)
         {
@@ -88,6 +97,11 @@ impl TasksPane {
     /// Whether the list's end is within a page below the view: time to read older tasks.
     pub fn near_end(&self) -> bool {
         self.offset + 2 * self.height.max(1) >= self.rows.len()
+    }
+
+    /// Whether another task in the list has this description.
+    pub fn is_repeated(&self, description: &str) -> bool {
+        self.repeated.contains(description)
     }
 
     pub fn rows(&self) -> &[Row] {
@@ -216,6 +230,7 @@ impl TasksPane {
             Hint::new("esc", "clear the filters"),
             Hint::action(keymap, Action::CancelTask),
             Hint::action(keymap, Action::RerunTask),
+            Hint::action(keymap, Action::DismissTask),
         ]
     }
 }

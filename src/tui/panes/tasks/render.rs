@@ -59,7 +59,9 @@ impl TasksPane {
                 )),
                 Row::Task(i) => {
                     let selected = self.selected_row() == Some(pos);
-                    task_line(&ctx.model.tasks[*i], ctx, width, selected)
+                    let task = &ctx.model.tasks[*i];
+                    let repeated = self.is_repeated(&task.description);
+                    task_line(task, ctx, width, selected, repeated)
                 }
             })
             .collect();
@@ -67,8 +69,15 @@ impl TasksPane {
     }
 }
 
-/// `⠋ Fix the flaky test        rust-ci   3/5   2m05s`; columns drop as the pane narrows.
-fn task_line<'a>(task: &TaskSummary, ctx: &RenderCtx, width: usize, selected: bool) -> Line<'a> {
+/// `⠋ Fix the flaky test        rust-ci   3/5   2m05s`; columns drop as the pane narrows. A
+/// description shared by several tasks (repeated watch runs) is told apart by its start time.
+fn task_line<'a>(
+    task: &TaskSummary,
+    ctx: &RenderCtx,
+    width: usize,
+    selected: bool,
+    repeated: bool,
+) -> Line<'a> {
     let theme = ctx.theme;
     let status_style = theme.style(task_role(task.status));
     let progress = if task.steps_total > 0 {
@@ -102,7 +111,16 @@ fn task_line<'a>(task: &TaskSummary, ctx: &RenderCtx, width: usize, selected: bo
             status_style,
         ));
     }
-    let first_line = crate::tui::fmt::one_line(&task.description);
+    let mut first_line = crate::tui::fmt::one_line(&task.description);
+    if repeated && let Some(at) = crate::time::parse_rfc3339(&task.created_at) {
+        let local = at.to_offset(ctx.offset);
+        first_line = format!(
+            "{:02}:{:02}:{:02} {first_line}",
+            local.hour(),
+            local.minute(),
+            local.second()
+        );
+    }
     spans.push(Span::styled(
         pad(&first_line, desc_w),
         theme.style(Role::Text),

@@ -32,6 +32,7 @@ impl Group {
     pub fn of(task: &TaskSummary, now: OffsetDateTime) -> Group {
         match task.status {
             TaskStatus::Waiting => Group::Attention,
+            TaskStatus::Failed if task.settled => Group::Done,
             TaskStatus::Failed => {
                 let recent = task
                     .finished_at
