@@ -1,8 +1,11 @@
 //! Settings and paths. Settings are layered: built-in defaults → user config file →
 //! `.bosun/config.yaml` → `BOSUN_*` environment → command-line flags; each layer sets only what
 //! it names. Unknown keys and wrong types are errors naming the file, line and key.
+//! [`environment`] composes what a step's process gets from the settings, its workflow and its
+//! skill.
 
 mod duration;
+pub mod environment;
 mod layers;
 mod paths;
 mod settings;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::DurationSpec;
+use super::environment::{DEFAULT_PATH, EnvName, EnvValue, PathEntry};
 
 /// Everything configurable, fully resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,6 +20,11 @@ pub struct Settings {
     /// A bundled theme's name, a theme in the user config dir's `themes/`, or a file path.
     pub theme: String,
     pub ui: UiSettings,
+    /// Variables every step gets (`env:`); a workflow's and a skill's own win over these.
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Directories put in front of every step's `PATH` (`path:`), relative to the project
+    /// root; each only while it exists. Defaults to `.venv/bin` and `node_modules/.bin`.
+    pub path: Vec<PathEntry>,
     /// The command-line layer these settings were made with: a reload of the files while the
     /// engine runs layers them again under the same flags.
     #[serde(skip)]
@@ -92,6 +98,11 @@ impl Default for Settings {
                 notify: "bell".to_string(),
                 log_lines: 5_000,
             },
+            env: Default::default(),
+            path: DEFAULT_PATH
+                .iter()
+                .map(|entry| PathEntry(entry.to_string()))
+                .collect(),
             overrides: Default::default(),
         }
     }
@@ -107,6 +118,8 @@ pub(super) struct PartialSettings {
     pub backup: Option<PartialBackup>,
     pub log: Option<PartialLog>,
     pub ui: Option<PartialUi>,
+    pub env: Option<std::collections::BTreeMap<EnvName, EnvValue>>,
+    pub path: Option<Vec<PathEntry>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,6 +222,11 @@ impl Settings {
             set(&mut self.ui.notify, u.notify);
             set(&mut self.ui.log_lines, u.log_lines);
         }
+        // Variables add up across layers, by name; a `path` list replaces the one before.
+        if let Some(env) = layer.env {
+            self.env.extend(env.into_iter().map(|(k, v)| (k.0, v.0)));
+        }
+        set(&mut self.path, layer.path);
     }
 
     /// Limits of zero would stop all work silently; they are refused instead.

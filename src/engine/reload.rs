@@ -225,6 +225,15 @@ fn changes(old: &Settings, new: &Settings) -> Vec<Change> {
             });
         }
     }
+    // Read as each step starts: the next step runs with them. Values may be secrets: named.
+    for (key, differs) in [("env", old.env != new.env), ("path", old.path != new.path)] {
+        if differs {
+            out.push(Change {
+                text: format!("{key} changed"),
+                live: true,
+            });
+        }
+    }
     out
 }
 

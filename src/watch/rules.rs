@@ -4,6 +4,13 @@
 //! global git excludes say — read with the `ignore` crate's gitignore matcher, with git's
 //! precedence: a deeper file overrides a shallower one, `.ignore` overrides `.gitignore`, and
 //! nothing inside an ignored directory comes back.
+//!
+//! Generated trees are not watched either, whether or not an ignore file names them (a fresh
+//! `npm init` or `python -m venv` project has no `.gitignore`): `node_modules/`,
+//! `__pycache__/`, `.venv/`, `.tox/` and `.nox/` by name, and any directory holding a `pyvenv.cfg` (a virtualenv, whatever
+//! its name) or a `CACHEDIR.TAG` (cargo's `target/`, pytest's and ruff's caches). Watching
+//! them cost a walk of every file and a kernel watch per directory at each start, and events by
+//! the thousand during an install. An ignore file's `!node_modules/` brings one back.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +20,13 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 /// Directory names never watched, at any depth.
 const NEVER: [&str; 2] = [".git", ".bosun"];
+
+/// Names of generated directories, not watched unless an ignore file re-includes them.
+const GENERATED: [&str; 5] = ["node_modules", "__pycache__", ".venv", ".tox", ".nox"];
+
+/// Files whose presence marks their directory as generated (a virtualenv; a cache directory
+/// tagged by the Cache Directory Tagging convention).
+pub const GENERATED_MARKERS: [&str; 2] = ["pyvenv.cfg", "CACHEDIR.TAG"];
 
 /// The ignore rules of one project tree.
 #[derive(Debug)]
@@ -68,37 +82,56 @@ impl IgnoreRules {
         }
     }
 
-    /// True when `rel` (a path relative to the root) or a directory above it is ignored.
+    /// True when `rel` (a path relative to the root) or a directory above it is ignored, or
+    /// is a generated tree. Markers are looked for in `rel` itself when it is a directory (the
+    /// directories above an event's path were watched, so they were looked at already).
     pub fn is_ignored(&self, rel: &Path, is_dir: bool) -> bool {
         let components: Vec<_> = rel.components().collect();
         let mut prefix = PathBuf::new();
         for (i, component) in components.iter().enumerate() {
             prefix.push(component);
             let last = i + 1 == components.len();
-            if NEVER.iter().any(|n| component.as_os_str() == *n) {
+            let name = component.as_os_str();
+            if NEVER.iter().any(|n| name == *n) {
                 return true;
             }
-            if self.decides_ignored(&prefix, if last { is_dir } else { true }) {
-                return true;
+            let dir = if last { is_dir } else { true };
+            match self.verdict(&prefix, dir) {
+                Some(true) => return true,
+                Some(false) => {}
+                None if dir && GENERATED.iter().any(|n| name == *n) => return true,
+                None if last && is_dir && self.has_marker(&prefix) => return true,
+                None => {}
             }
         }
         false
     }
 
-    /// Whether the matchers of the directories above `rel` ignore it (the deepest decides).
-    fn decides_ignored(&self, rel: &Path, is_dir: bool) -> bool {
+    /// True when directory `rel` holds a file marking it as generated.
+    fn has_marker(&self, rel: &Path) -> bool {
+        let dir = self.root.join(rel);
+        GENERATED_MARKERS.iter().any(|m| dir.join(m).is_file())
+    }
+
+    /// What the matchers of the directories above `rel` say about it (the deepest decides):
+    /// `Some(true)` ignored, `Some(false)` re-included, `None` nothing.
+    fn verdict(&self, rel: &Path, is_dir: bool) -> Option<bool> {
         let mut dir = rel.parent();
         while let Some(d) = dir {
             if let Some(matcher) = self.dirs.get(d) {
                 match matcher.matched(self.root.join(rel), is_dir) {
-                    Match::Ignore(_) => return true,
-                    Match::Whitelist(_) => return false,
+                    Match::Ignore(_) => return Some(true),
+                    Match::Whitelist(_) => return Some(false),
                     Match::None => {}
                 }
             }
             dir = d.parent();
         }
-        matches!(self.global.matched(rel, is_dir), Match::Ignore(_))
+        match self.global.matched(rel, is_dir) {
+            Match::Ignore(_) => Some(true),
+            Match::Whitelist(_) => Some(false),
+            Match::None => None,
+        }
     }
 }
 
@@ -194,5 +227,40 @@ mod tests {
         std::fs::write(dir.path().join(".gitignore"), "gen.rs\n").expect("write");
         rules.load_dir(Path::new(""));
         assert!(rules.is_ignored(Path::new("gen.rs"), false));
+    }
+
+    #[test]
+    fn generated_trees_are_not_watched_without_an_ignore_file() {
+        let dir = tree(&[
+            ("index.js", ""),
+            ("node_modules/left-pad/index.js", ""),
+            ("lib/node_modules/x/y.js", ""),
+            ("env/pyvenv.cfg", "home = /usr/bin\n"),
+            ("env/lib/python3/site-packages/a.py", ""),
+            ("pkg/__pycache__/m.pyc", ""),
+            (
+                "target/CACHEDIR.TAG",
+                "Signature: 8a477f597d28d172789f06886806bc55\n",
+            ),
+            ("target/debug/out", ""),
+            ("pkg/m.py", ""),
+        ]);
+        // The root, lib and pkg.
+        assert_eq!(count_directories(dir.path()), 3);
+        let rules = IgnoreRules::new(dir.path());
+        assert!(rules.is_ignored(Path::new("node_modules/left-pad/index.js"), false));
+        assert!(rules.is_ignored(Path::new("env"), true));
+        assert!(!rules.is_ignored(Path::new("pkg/m.py"), false));
+        assert!(
+            !rules.is_ignored(Path::new("node_modules"), false),
+            "a file so named"
+        );
+    }
+
+    #[test]
+    fn an_ignore_file_can_bring_a_generated_tree_back() {
+        let dir = tree(&[(".ignore", "!node_modules/\n"), ("node_modules/a/b.js", "")]);
+        let rules = IgnoreRules::new(dir.path());
+        assert!(!rules.is_ignored(Path::new("node_modules/a/b.js"), false));
     }
 }

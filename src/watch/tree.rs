@@ -1,6 +1,6 @@
-//! Watching a project tree: `notify` (inotify on Linux) behind `notify-debouncer-full`, one
-//! non-recursive watch per directory that is not ignored — so `target/`, `node_modules/` and
-//! the like cost no watch at all. Directories created later are walked and watched as they
+//! Watching a project tree: `notify` (inotify on Linux), its events settled by `settle`, one
+//! non-recursive watch per directory that is not ignored — so `target/`, `node_modules/`, a
+//! virtualenv and the like cost no watch at all, with or without an ignore file (see `rules`). Directories created later are walked and watched as they
 //! appear (their files count as changed). A tree larger than the kernel's watch limit is watched
 //! up to the limit, with one clear warning, never a crash.
 //!
@@ -8,17 +8,14 @@
 //! happened) and Bosun's own definitions under `.bosun/` (for reloading, never for triggers).
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use notify::event::{CreateKind, EventKind};
-use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use tokio::sync::mpsc;
 
 use super::rules::IgnoreRules;
+use super::settle::{self, Raw};
 use super::watches::Watches;
-
-/// How long the debouncer lets a burst on one path settle before passing it on.
-const SETTLE: Duration = Duration::from_millis(50);
 
 /// One changed file of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,14 +61,14 @@ pub fn start(root: &Path) -> Result<(TreeWatcher, Watching, mpsc::Receiver<Batch
     let root = root
         .canonicalize()
         .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
-    let (raw_tx, raw_rx) = mpsc::unbounded_channel::<DebounceEventResult>();
-    let debouncer = new_debouncer(SETTLE, Some(SETTLE), move |result| {
-        let _ = raw_tx.send(result);
+    let (raw_tx, raw_rx) = mpsc::unbounded_channel::<Raw>();
+    let watcher = notify::recommended_watcher(move |result| {
+        let _ = raw_tx.send((result, Instant::now()));
     })
     .map_err(|e| format!("cannot start the file watcher: {e}"))?;
     let mut tree = Tree {
         rules: IgnoreRules::new(&root),
-        watches: Watches::new(&root, debouncer),
+        watches: Watches::new(&root, watcher),
         root,
     };
     tree.walk(Path::new(""));
@@ -95,35 +92,25 @@ struct Tree {
 impl Tree {
     async fn run(
         mut self,
-        mut raw: mpsc::UnboundedReceiver<DebounceEventResult>,
+        mut raw: mpsc::UnboundedReceiver<Raw>,
         tx: mpsc::Sender<Batch>,
         mut stopped: tokio::sync::oneshot::Receiver<()>,
     ) {
         loop {
-            let result = tokio::select! {
+            let group = tokio::select! {
                 _ = &mut stopped => break,
-                result = raw.recv() => match result {
-                    Some(result) => result,
+                group = settle::next_group(&mut raw) => match group {
+                    Some(group) => group,
                     None => break,
                 },
             };
-            let events = match result {
-                Ok(events) => events,
-                Err(errors) => {
-                    for e in errors {
-                        tracing::warn!(error = %e, "the file watcher reported an error");
-                    }
-                    continue;
-                }
-            };
+            let (events, errors) = group;
+            for e in errors {
+                tracing::warn!(error = %e, "the file watcher reported an error");
+            }
             let mut batch = Batch::default();
-            for event in events {
-                self.take(
-                    &event.event.kind,
-                    &event.event.paths,
-                    event.time,
-                    &mut batch,
-                );
+            for (event, at) in events {
+                self.take(&event.kind, &event.paths, at, &mut batch);
             }
             if (!batch.files.is_empty() || !batch.definitions.is_empty())
                 && tx.send(batch).await.is_err()
@@ -177,6 +164,18 @@ impl Tree {
                 continue;
             }
             let name = rel.file_name().and_then(|n| n.to_str());
+            if name.is_some_and(|n| super::rules::GENERATED_MARKERS.contains(&n))
+                && is_created(kind)
+            {
+                // `python -m venv` writes pyvenv.cfg after making the directories the watcher
+                // has already walked: the tree is generated after all, and stops being watched
+                // before the install that follows floods it.
+                let dir = rel.parent().unwrap_or(Path::new(""));
+                if !dir.as_os_str().is_empty() && self.rules.is_ignored(dir, true) {
+                    self.watches.forget(dir);
+                    continue;
+                }
+            }
             if matches!(name, Some(".gitignore" | ".ignore")) {
                 // The rules of that directory changed: directories they no longer ignore are
                 // watched from now on (their files did not change, so they are not reported).
@@ -224,6 +223,16 @@ impl Tree {
             }
         }
     }
+}
+
+/// A path created, or renamed into place.
+fn is_created(kind: &EventKind) -> bool {
+    use notify::event::{ModifyKind, RenameMode};
+    matches!(
+        kind,
+        EventKind::Create(_)
+            | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Any))
+    )
 }
 
 /// A path removed, or renamed away.

@@ -98,6 +98,8 @@ mod tests {
                 on_busy: OnBusy::Queue,
             }],
             on_failure: None,
+            env: Default::default(),
+            path: Vec::new(),
             steps: Vec::new(),
         }
     }

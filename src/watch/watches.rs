@@ -4,12 +4,11 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_full::{Debouncer, RecommendedCache};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 pub(super) struct Watches {
     root: PathBuf,
-    debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
+    watcher: RecommendedWatcher,
     /// The directories watched, relative to the root.
     watched: HashSet<PathBuf>,
     /// Set once the kernel's limit was reached: what to do about it.
@@ -17,10 +16,10 @@ pub(super) struct Watches {
 }
 
 impl Watches {
-    pub fn new(root: &Path, debouncer: Debouncer<RecommendedWatcher, RecommendedCache>) -> Watches {
+    pub fn new(root: &Path, watcher: RecommendedWatcher) -> Watches {
         Watches {
             root: root.to_path_buf(),
-            debouncer,
+            watcher,
             watched: HashSet::new(),
             limited: None,
         }
@@ -40,7 +39,7 @@ impl Watches {
             return;
         }
         let dir = self.root.join(rel);
-        match self.debouncer.watch(&dir, RecursiveMode::NonRecursive) {
+        match self.watcher.watch(&dir, RecursiveMode::NonRecursive) {
             Ok(()) => {
                 self.watched.insert(rel.to_path_buf());
             }
@@ -64,8 +63,8 @@ impl Watches {
     /// Watches `rel` outside the count (Bosun's own definition directories).
     pub fn add_quietly(&mut self, rel: &Path) {
         let _ = self
-            .debouncer
-            .watch(self.root.join(rel), RecursiveMode::NonRecursive);
+            .watcher
+            .watch(&self.root.join(rel), RecursiveMode::NonRecursive);
     }
 
     /// Forgets `rel` and every watched directory below it (removed or moved away), so one
@@ -78,13 +77,14 @@ impl Watches {
             .cloned()
             .collect();
         for dir in gone {
-            let _ = self.debouncer.unwatch(self.root.join(&dir));
+            let _ = self.watcher.unwatch(&self.root.join(&dir));
             self.watched.remove(&dir);
         }
     }
 
+    /// Drops the kernel watcher: its thread ends and no event comes after.
     pub fn stop(self) {
-        self.debouncer.stop_nonblocking();
+        drop(self.watcher);
     }
 }
 

@@ -42,4 +42,9 @@ pub const BUNDLED_SKILLS: &[(&str, &str)] = &[
         include_str!("../../../skills/npm-test.yaml"),
     ),
     ("npm-run.yaml", include_str!("../../../skills/npm-run.yaml")),
+    (
+        "npm-install.yaml",
+        include_str!("../../../skills/npm-install.yaml"),
+    ),
+    ("pytest.yaml", include_str!("../../../skills/pytest.yaml")),
 ];

@@ -114,6 +114,15 @@ pub fn parse_skill(path: &Path, text: &str) -> Result<Skill, Diagnostics> {
             ));
         }
     }
+    for (name, value) in &raw.env {
+        if let Some(problem) = crate::config::environment::env_name_problem(name) {
+            problems.push(Diagnostic::at(
+                path,
+                &value.referenced,
+                format!("env: {problem}"),
+            ));
+        }
+    }
     let templates = Templates::new();
     let mut check = |field: &str, t: &Spanned<String>| match templates.check_template(&t.value) {
         Err(e) => problems.push(Diagnostic::at(

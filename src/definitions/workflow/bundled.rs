@@ -17,4 +17,8 @@ pub const BUNDLED_WORKFLOWS: &[(&str, &str)] = &[
         include_str!("../../../workflows/node-ci.yaml"),
     ),
     ("make.yaml", include_str!("../../../workflows/make.yaml")),
+    (
+        "python-ci.yaml",
+        include_str!("../../../workflows/python-ci.yaml"),
+    ),
 ];

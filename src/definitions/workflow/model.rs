@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::DurationSpec;
+use crate::config::environment::PathEntry;
 use crate::definitions::inputs::InputSpec;
 use crate::protocol::Risk;
 
@@ -19,6 +20,13 @@ pub struct Workflow {
     /// neither says, the skill's risk decides (low/medium fail the task, high/critical ask).
     #[serde(default)]
     pub on_failure: Option<OnFailure>,
+    /// Variables for every step (templates seeing `inputs`, `task`, `project`): over the
+    /// project settings' `env`, under a skill's own.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Directories put in front of `PATH` for every step, before the project settings' `path`.
+    #[serde(default)]
+    pub path: Vec<PathEntry>,
     pub steps: Vec<Step>,
 }
 

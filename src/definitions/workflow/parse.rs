@@ -9,6 +9,7 @@ use serde_saphyr::{Location, Spanned};
 
 use super::model::{CHANGED_FILES, Decide, OnFailure, Retry, Step, StepKind, Trigger, Workflow};
 use crate::config::DurationSpec;
+use crate::config::environment::{EnvName, EnvValue, PathEntry};
 use crate::definitions::inputs::{InputSpec, is_identifier};
 use crate::definitions::skills::{self, SkillCatalog};
 use crate::definitions::template::Templates;
@@ -26,6 +27,10 @@ struct RawWorkflow {
     #[serde(default)]
     triggers: Vec<Spanned<Trigger>>,
     on_failure: Option<OnFailure>,
+    #[serde(default)]
+    env: BTreeMap<EnvName, Spanned<EnvValue>>,
+    #[serde(default)]
+    path: Vec<PathEntry>,
     steps: Vec<Spanned<RawStep>>,
 }
 
@@ -116,6 +121,10 @@ pub fn parse_workflow(
     for trigger in &raw.triggers {
         checker.trigger(trigger);
     }
+    // Rendered before any step runs: they may read inputs, task and project, not steps.
+    for value in raw.env.values() {
+        checker.check_names(&value.value.0, &value.referenced, "", false);
+    }
     let mut steps = Vec::new();
     for (top, step) in raw.steps.iter().enumerate() {
         checker.current_top = top;
@@ -128,6 +137,8 @@ pub fn parse_workflow(
         inputs: raw.inputs,
         triggers: raw.triggers.into_iter().map(|t| t.value).collect(),
         on_failure: raw.on_failure,
+        env: raw.env.into_iter().map(|(k, v)| (k.0, v.value.0)).collect(),
+        path: raw.path,
         steps,
     })
 }
@@ -448,5 +459,24 @@ mod tests {
         assert!(
             matches!(&w.steps[2].kind, StepKind::Decide(d) if d.default == "hold" && d.risk == Risk::High)
         );
+    }
+
+    #[test]
+    fn env_and_path_are_read_and_bad_ones_are_placed() {
+        let w = check("env: { CI: true, WHO: \"{{ task.id }}\" }\npath: [.venv/bin]\nsteps:\n  - { id: a, skill: git-status }\n")
+            .expect("valid");
+        assert_eq!(w.env.get("CI").map(String::as_str), Some("true"));
+        assert_eq!(w.path.len(), 1);
+        let err = check("env:\n  \"BAD NAME\": x\nsteps:\n  - { id: a, skill: git-status }\n")
+            .expect_err("bad name");
+        assert!(err.to_string().starts_with("w.yaml:2:"), "{err}");
+        let err = check(
+            "env: { X: \"{{ steps.a.output }}\" }\nsteps:\n  - { id: a, skill: git-status }\n",
+        )
+        .expect_err("reads a step");
+        assert!(err.to_string().contains("has not run yet"), "{err}");
+        let err = check("path: [\"a:b\"]\nsteps:\n  - { id: a, skill: git-status }\n")
+            .expect_err("colon");
+        assert!(err.to_string().starts_with("w.yaml:1:"), "{err}");
     }
 }

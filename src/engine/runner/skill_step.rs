@@ -69,7 +69,30 @@ impl Run<'_> {
             .iter()
             .map(|arg| t.render(arg, &scope).map_err(|e| format!("command: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut env = vec![
+        let mut skill_env = std::collections::BTreeMap::new();
+        for (key, value) in &skill.env {
+            let value = t
+                .render(value, &scope)
+                .map_err(|e| format!("env.{key}: {e}"))?;
+            skill_env.insert(key.clone(), value);
+        }
+        let workflow = &self.plan.workflow;
+        let mut workflow_env = std::collections::BTreeMap::new();
+        for (key, value) in &workflow.env {
+            let value = t
+                .render(value, cv)
+                .map_err(|e| format!("workflow env.{key}: {e}"))?;
+            workflow_env.insert(key.clone(), value);
+        }
+        let settings = self.ctx.settings.current();
+        let mut env = crate::config::environment::StepEnv {
+            inherited_path: std::env::var("PATH").ok(),
+            layers: vec![&settings.env, &workflow_env, &skill_env],
+            prefixes: vec![&workflow.path, &settings.path],
+        }
+        .resolve(&self.ctx.paths.root);
+        // Last, so no `env` can hide a step from recovery (it finds processes by these).
+        env.extend([
             ("BOSUN_TASK_ID".to_string(), self.task.id.to_string()),
             ("BOSUN_RUN_ID".to_string(), self.run_id.clone()),
             ("BOSUN_STEP_ID".to_string(), step.id.clone()),
@@ -77,14 +100,7 @@ impl Run<'_> {
                 "BOSUN_PROJECT".to_string(),
                 self.ctx.paths.root.display().to_string(),
             ),
-        ];
-        for (key, value) in &skill.env {
-            env.push((
-                key.clone(),
-                t.render(value, &scope)
-                    .map_err(|e| format!("env.{key}: {e}"))?,
-            ));
-        }
+        ]);
         let cwd = match &skill.workdir {
             Some(dir) => self
                 .ctx
@@ -93,7 +109,6 @@ impl Run<'_> {
                 .join(t.render(dir, &scope).map_err(|e| format!("workdir: {e}"))?),
             None => PathBuf::from(&self.ctx.paths.root),
         };
-        let settings = self.ctx.settings.current();
         Ok(ProcessSpec {
             argv,
             cwd,
