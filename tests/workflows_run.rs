@@ -429,6 +429,17 @@ steps:
         "a request in words still matches"
     );
 
+    // A project's own tools (`.venv/bin`, `node_modules/.bin`) are programs too.
+    p.write(".venv/bin/projtool", "#!/bin/sh\necho ran\n");
+    let tool = p.path(".venv/bin/projtool");
+    let mut perms = std::fs::metadata(&tool).expect("tool").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&tool, perms).expect("chmod");
+    let out = p.bosun(&["submit", "projtool --fast tests"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains(".venv/bin/projtool"), "{said}");
+
     let out = p.bosun(&["submit", "frobnicate the widgets"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);

@@ -41,7 +41,7 @@ pub async fn interface(project: Project) -> CliResult {
         limit: settings.engine.max_concurrent_workflows,
         offset: crate::time::local_offset(),
         attached: false,
-        programs: crate::definitions::workflow::Programs::from_env(&paths.root, &[]),
+        programs: crate::engine::submit::programs(&paths, &settings.path),
     };
     loop {
         let store = Store::open(&paths.database()).await?;

@@ -35,6 +35,8 @@ pub struct EngineHandle {
     pub(super) problems: crate::definitions::problems::DefinitionProblems,
     /// The engine's context, when it runs in this process (for its live settings).
     pub(super) run: Option<Arc<RunContext>>,
+    /// Attached: the project's `path` directories, where a submitted command's program may be.
+    pub(super) tools: Vec<crate::config::environment::PathEntry>,
 }
 
 /// The running engine; [`Engine::shutdown`] stops it cleanly.
@@ -193,6 +195,7 @@ impl Engine {
             mirror,
             problems,
             run: Some(dispatch_ctx.clone()),
+            tools: Vec::new(),
         };
         let watcher = start_watcher(dispatch_ctx, handle.clone());
         Ok(Engine {
@@ -256,6 +259,7 @@ impl EngineHandle {
             mirror,
             problems: Default::default(),
             run: None,
+            tools: Vec::new(),
         }
     }
 

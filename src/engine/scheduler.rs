@@ -88,7 +88,8 @@ impl Scheduler {
     async fn command(&mut self, command: Command) {
         match command {
             Command::SubmitTask { request, reply } => {
-                let result = submit(&self.ctx.paths, &self.ctx.store, &request).await;
+                let tools = self.ctx.settings.current().path.clone();
+                let result = submit(&self.ctx.paths, &tools, &self.ctx.store, &request).await;
                 if result.is_ok() {
                     self.refresh().await;
                 }

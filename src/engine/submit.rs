@@ -3,6 +3,7 @@
 //! validated the same way wherever it comes from.
 
 use crate::config::ProjectPaths;
+use crate::config::environment::PathEntry;
 use crate::definitions::skills::load_skills;
 use crate::definitions::workflow::{Programs, load_workflows, make_plan};
 use crate::protocol::{EngineEvent, SubmitRequest, TaskId};
@@ -19,24 +20,37 @@ pub enum SubmitError {
 }
 
 /// Validates `request` against the project's current workflows and skills and queues it.
+/// `tools` are the project's `path` directories, where a command line's program may be.
 pub async fn submit(
     paths: &ProjectPaths,
+    tools: &[PathEntry],
     store: &Store,
     request: &SubmitRequest,
 ) -> Result<TaskId, SubmitError> {
-    let task = prepare(paths, request)?;
+    let task = prepare(paths, tools, request)?;
     queue(store, task).await
 }
 
+/// Where a description's first word is looked up: the project's `path` directories (as the
+/// steps get them), then this process's `PATH`.
+pub fn programs(paths: &ProjectPaths, tools: &[PathEntry]) -> Programs {
+    let prefixes: Vec<std::path::PathBuf> = tools.iter().map(|t| t.0.clone().into()).collect();
+    Programs::from_env(&paths.root, &prefixes)
+}
+
 /// Plans a submission without touching the store: a refused request leaves no trace.
-pub fn prepare(paths: &ProjectPaths, request: &SubmitRequest) -> Result<NewTask, SubmitError> {
+pub fn prepare(
+    paths: &ProjectPaths,
+    tools: &[PathEntry],
+    request: &SubmitRequest,
+) -> Result<NewTask, SubmitError> {
     let description = request.description.trim();
     if description.is_empty() {
         return Err(SubmitError::Invalid("a task needs a description".into()));
     }
     let skills = load_skills(paths);
     let workflows = load_workflows(paths);
-    let programs = Programs::from_env(&paths.root, &[]);
+    let programs = programs(paths, tools);
     let planned =
         make_plan(&workflows, &skills, request, &programs).map_err(SubmitError::Invalid)?;
     let plan = serde_json::to_string(&planned.plan)
