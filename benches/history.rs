@@ -8,7 +8,8 @@
 //! 2. `stats`: the ledger's counts (`ledger::stats`, which `bosun stats` and every refresh of
 //!    the interface read), and the `bosun stats` process end to end. Goal: under 50 ms.
 //! 3. what comes after the first frame: the next page of older tasks as the list scrolls, and
-//!    the text filter's search of the store; and, for reference, `bosun tasks --limit 50`.
+//!    the text filter's search of the store, what each refresh reads while a task runs; and,
+//!    for reference, `bosun tasks --limit 50`.
 //!
 //! The store is built once with direct SQL inserts in one transaction and cached under
 //! `CARGO_TARGET_TMPDIR` (delete `history-v1.db` there to build it again); opening it with a
@@ -288,6 +289,19 @@ fn main() {
             found.iter().map(|(t, _)| *t).collect(),
         );
     }
+
+    // What every refresh reads while a task runs: the output of running and just-finished steps.
+    let since =
+        bosun::time::format_rfc3339(time::OffsetDateTime::now_utc() - time::Duration::seconds(10));
+    let outputs = timed(&|| {
+        rt.block_on(bosun::store::summary::recent_outputs(&store.reader, &since))
+            .map_or(0, |o| o.len())
+    });
+    report(
+        "refresh while a task runs: recent step output",
+        "ms",
+        outputs.iter().map(|(t, _)| *t).collect(),
+    );
 
     let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
     let today = bosun::time::format_rfc3339(today);

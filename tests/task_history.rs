@@ -320,3 +320,47 @@ async fn an_upgraded_store_counts_what_it_already_held() {
     );
     store.close().await;
 }
+
+/// The Logs pane follows the steps running and those that just finished, read by index: not
+/// the steps of the whole history.
+#[tokio::test]
+async fn the_logs_read_the_steps_running_or_just_finished() {
+    let p = Project::new();
+    let store = store(&p).await;
+    finished_tasks(&p, &store, 1, false).await;
+    let now = bosun::time::now_rfc3339();
+    let at = |status: StepStatus, finished: Option<&str>, id: &str, ord: i64| {
+        let WriteOp::UpsertStep(mut row) = step("t-0000", id, ord, None, "shell") else {
+            unreachable!("step() makes a step row")
+        };
+        row.status = status;
+        row.output = Some(format!("{id} said this\n"));
+        row.finished_at = finished.map(String::from);
+        WriteOp::UpsertStep(row)
+    };
+    store
+        .writer
+        .write(vec![
+            at(StepStatus::Running, None, "build", 0),
+            at(StepStatus::Succeeded, Some(&now), "lint", 1),
+            at(
+                StepStatus::Succeeded,
+                Some("2020-01-01T00:00:00.000Z"),
+                "old",
+                2,
+            ),
+        ])
+        .await
+        .expect("steps");
+    let since =
+        bosun::time::format_rfc3339(time::OffsetDateTime::now_utc() - time::Duration::seconds(10));
+    let outputs = bosun::store::summary::recent_outputs(&store.reader, &since)
+        .await
+        .expect("outputs");
+    let seen: Vec<(&str, bool)> = outputs
+        .iter()
+        .map(|o| (o.step.as_str(), o.running))
+        .collect();
+    assert_eq!(seen, [("build", true), ("lint", false)]);
+    store.close().await;
+}

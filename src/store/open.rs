@@ -42,6 +42,11 @@ pub fn migrations() -> Migrator {
             "dismissed",
             include_str!("migrations/0007_dismissed.sql"),
         ),
+        migration(
+            8,
+            "steps_finished",
+            include_str!("migrations/0008_steps_finished.sql"),
+        ),
     ])
 }
 

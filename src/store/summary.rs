@@ -189,10 +189,16 @@ pub async fn revision(pool: &SqlitePool) -> Result<i64, StoreError> {
 /// The output of every running step, and of every step finished at or after `since` (RFC
 /// 3339), so the last lines of a step that ended between two reads are not lost.
 pub async fn recent_outputs(pool: &SqlitePool, since: &str) -> Result<Vec<StepOutput>, StoreError> {
+    // Two indexed reads (`steps_live`, `steps_finished`) rather than one `OR`, which SQLite
+    // answers by reading every step of the history: 300 ms per refresh on 400k steps.
     type Row = (String, String, i64, Option<String>, Option<String>, bool);
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT task_id, id, attempts, output, stderr, status = 'running' FROM steps \
-         WHERE status = 'running' OR (finished_at IS NOT NULL AND finished_at >= ?1) \
+        "SELECT task_id, id, attempts, output, stderr, running FROM ( \
+           SELECT task_id, id, ord, attempts, output, stderr, 1 AS running FROM steps \
+           WHERE status IN ('running', 'waiting') AND status = 'running' \
+           UNION ALL \
+           SELECT task_id, id, ord, attempts, output, stderr, 0 FROM steps \
+           WHERE finished_at IS NOT NULL AND finished_at >= ?1 AND status != 'running') \
          ORDER BY task_id, ord",
     )
     .bind(since)
