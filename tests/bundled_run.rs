@@ -1,7 +1,7 @@
 //! The bundled workflows on the common layouts of their ecosystem, run for real (`bosun run`,
 //! real `npm`, a real venv's `python3`): `node-ci` on a fresh npm package (no lockfile, no lint
 //! script, a root `index.js`), `python-ci` from a project's `.venv`, and `make` without a `test`
-//! target; where a project cannot work, the step's error says why. The npm packages have no
+//! target; where a project cannot work, the step's stderr says why. The npm packages have no
 //! dependencies, so no network is needed.
 
 mod support;
@@ -73,9 +73,9 @@ fn node_ci_says_why_a_script_is_missing_or_failing() {
     let task = run(&p, "node-ci");
     engine.stop();
     assert_eq!(task["status"], "failed", "{task:#}");
-    let lint = field(&task, "lint", "error");
+    let lint = field(&task, "lint", "stderr");
     assert!(lint.contains("index.js:1 bad style"), "{task:#}");
-    let test = field(&task, "test", "error");
+    let test = field(&task, "test", "stderr");
     assert!(test.contains("Missing script: \"test\""), "{task:#}");
 }
 
@@ -87,7 +87,7 @@ fn node_ci_outside_an_npm_project_says_so() {
     engine.stop();
     assert_eq!(task["status"], "failed", "{task:#}");
     assert!(
-        field(&task, "install", "error").contains("no package.json"),
+        field(&task, "install", "stderr").contains("no package.json"),
         "{task:#}"
     );
 }
@@ -125,7 +125,7 @@ fn python_ci_runs_the_projects_venv_and_says_when_pytest_is_missing() {
     engine.stop();
     assert_eq!(bare["status"], "failed", "{bare:#}");
     assert!(
-        field(&bare, "test", "error").contains("No module named pytest"),
+        field(&bare, "test", "stderr").contains("No module named pytest"),
         "{bare:#}"
     );
     assert_eq!(in_venv["status"], "succeeded", "{in_venv:#}");
