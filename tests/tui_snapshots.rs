@@ -194,3 +194,28 @@ fn the_inbox_says_what_a_remembered_answer_covers() {
     );
     insta::assert_snapshot!("inbox_remember_session_80x24", shown);
 }
+
+/// The selected step's tail says when lines were cut and how to read them all, and shows its
+/// stderr under its own rule.
+#[test]
+fn a_cut_step_output_says_so_and_stderr_has_its_own_rule() {
+    let mut detail = fixtures::typical_detail();
+    let long: String = (1..=60).map(|i| format!("line {i}\n")).collect();
+    for step in &mut detail.steps {
+        step.output = Some(long.clone());
+        step.stderr = Some("warning: unused import\n".into());
+    }
+    let mut app = fixtures::app("dark");
+    fixtures::load(
+        &mut app,
+        fixtures::typical_tasks(),
+        Vec::new(),
+        Some(detail),
+    );
+    let mut app = zoomed(app, PaneId::Workflow);
+    let shown = screen(&mut app, (80, 24));
+    assert!(shown.contains("── stderr"), "{shown}");
+    assert!(shown.contains("warning: unused import"), "{shown}");
+    assert!(shown.contains("line 60"), "{shown}");
+    assert!(shown.contains("Enter shows all output"), "{shown}");
+}

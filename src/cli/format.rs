@@ -228,3 +228,18 @@ pub fn decisions_table(list: &[DecisionView]) -> CliResult {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::input_value;
+
+    /// A watch run's changed files line up under the first, not at column 0.
+    #[test]
+    fn a_multi_line_input_is_aligned_under_its_first_line() {
+        let value = input_value("changed_files", "src/a.rs\nsrc/b.rs", 12);
+        assert_eq!(value, format!("src/a.rs\n{}src/b.rs", " ".repeat(26)));
+        let line = format!("  {:<9} changed_files={value}", "inputs");
+        let columns: Vec<usize> = line.lines().map(|l| l.find("src/").unwrap_or(0)).collect();
+        assert_eq!(columns[0], columns[1], "{line}");
+    }
+}
