@@ -115,7 +115,7 @@ pub async fn run(
             }
         }
         // After the batch is folded in, so the read starts from the newest event already seen.
-        if want_refresh {
+        if want_refresh || (refresh.pending && !refresh.in_flight && app.model.loaded) {
             refresh.request(app, handle, &tx, &done_tx);
         }
     }
@@ -136,10 +136,14 @@ impl Refresh {
         tx: &mpsc::UnboundedSender<Msg>,
         done: &mpsc::UnboundedSender<()>,
     ) {
-        if self.in_flight {
+        // Before the first snapshot there is nothing to change: asking from sequence 0 would
+        // read a page of the oldest events only to say "too many, reload". The read waits for
+        // the snapshot instead.
+        if self.in_flight || !app.model.loaded {
             self.pending = true;
             return;
         }
+        self.pending = false;
         self.in_flight = true;
         let since = app.model.last_seq;
         // Also once more after the last step ended, for the lines it printed last.
