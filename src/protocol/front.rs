@@ -23,7 +23,8 @@ pub struct TaskSummary {
     pub steps_total: u32,
     pub error: Option<String>,
     /// A failure that no longer asks for attention: dismissed, decided by the user, or followed
-    /// by a success of the same workflow and trigger.
+    /// by a success of the same workflow and trigger. Read for the last day's failures, the
+    /// only ones that can ask for attention.
     #[serde(default)]
     pub settled: bool,
 }

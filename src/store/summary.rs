@@ -14,10 +14,14 @@ use crate::protocol::{EventEnvelope, Priority, StepOutput, StepStatus, TaskId, T
 /// A task row's columns; progress is read apart ([`summaries_of`]). A failure is `settled` —
 /// it no longer asks for attention — once the user dismissed it, decided it themselves (said
 /// no, or abort), or a later run of the same workflow succeeded: for a watch run, any later
-/// watch run; for a task submitted by hand, a later one with the same description.
+/// watch run; for a task submitted by hand, a later one with the same description. Only a
+/// failure of the last day can ask for attention (older ones are done whatever), so only
+/// those are looked at: the later runs scanned are a day's at most, found by `tasks_workflow`.
 pub(super) const SUMMARY: &str = "SELECT t.seq, t.id, t.description, t.workflow, t.status, \
      t.priority, t.created_at, t.started_at, t.finished_at, t.error, t.run_id, \
-     (t.status = 'failed' AND (t.dismissed_at IS NOT NULL \
+     (t.status = 'failed' \
+      AND t.finished_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day') \
+      AND (t.dismissed_at IS NOT NULL \
        OR EXISTS (SELECT 1 FROM decisions d WHERE d.task_id = t.id AND d.decided_by = 'user' \
                   AND d.choice IN ('deny', 'abort')) \
        OR EXISTS (SELECT 1 FROM tasks l WHERE l.workflow = t.workflow AND l.status = 'succeeded' \
