@@ -150,13 +150,16 @@ impl App {
         Some(effects)
     }
 
-    fn dismiss_selected(&mut self) -> Vec<Effect> {
-        let Some(task) = self
-            .tasks
+    /// The task the Tasks pane's selection is on.
+    fn selected_task(&self) -> Option<&crate::protocol::TaskSummary> {
+        self.tasks
             .selected
             .as_ref()
             .and_then(|id| self.model.task(id))
-        else {
+    }
+
+    fn dismiss_selected(&mut self) -> Vec<Effect> {
+        let Some(task) = self.selected_task() else {
             return Vec::new();
         };
         if task.status != crate::protocol::TaskStatus::Failed {
@@ -170,12 +173,7 @@ impl App {
     }
 
     fn cancel_selected(&mut self) -> Vec<Effect> {
-        let Some(task) = self
-            .tasks
-            .selected
-            .as_ref()
-            .and_then(|id| self.model.task(id))
-        else {
+        let Some(task) = self.selected_task() else {
             return Vec::new();
         };
         if task.status.is_terminal() {
