@@ -10,6 +10,7 @@
 //! - [`store`]: SQLite (the truth): migrations, the group-commit writer actor, the read pool.
 //! - [`definitions`]: what users write — workflows, skills, catalogs, templates, inputs — parsed
 //!   and validated; it runs nothing.
+//! - [`agents`]: coding agents' headless protocols, read and written without I/O (pure).
 //! - [`policy`]: who decides — the command reader, the safety floor, rules and precedence. Pure
 //!   decisions: it names no store and no engine, so the CLI, the engine and agents ask it alike.
 //! - [`engine`]: the scheduler actor, workflow runners, processes, crash recovery.
@@ -20,6 +21,7 @@
 //! - [`telemetry`]: tracing to rolling files and stderr.
 //! - [`text`] and [`time`]: small helpers for words and times shown to people.
 
+pub mod agents;
 pub mod cli;
 pub mod config;
 pub mod definitions;

@@ -42,6 +42,14 @@ fn rules() -> Vec<(&'static str, Vec<&'static str>)> {
         ),
         ("config", with(&["crate::engine", "crate::store"])),
         ("policy", PURE.to_vec()),
+        (
+            "agents",
+            [
+                PURE,
+                &["crate::policy", "crate::definitions", "crate::config"],
+            ]
+            .concat(),
+        ),
         ("definitions", [PURE, &["crate::policy"]].concat()),
         (
             "watch",

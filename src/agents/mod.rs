@@ -1,0 +1,12 @@
+//! Coding agents' structured headless protocols, read and written without I/O: one normalized
+//! [`AgentEvent`] for every adapter, and the lines an adapter writes back (its opening, its
+//! answers to permission requests). The engine owns the process and the policy decides; this
+//! room only translates, so it names neither (like `policy`, it is pure).
+//!
+//! Adapters: [`claude`] (Claude Code's stream-json with a PreToolUse hook and
+//! `--permission-prompt-tool stdio`). Codex (`codex app-server`) comes next.
+
+pub mod claude;
+mod event;
+
+pub use event::{AgentEvent, Finished, PermissionRequest, Reply, Via};
