@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::{CliError, CliResult};
-use crate::protocol::{DecisionView, StepStatus, StepView, TaskView};
+use crate::protocol::{DecisionView, StepStatus, TaskView};
 
 /// Pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
@@ -115,13 +115,6 @@ fn stream(text: &str, label: Option<&str>, lines: Lines, more: &str) -> String {
     out
 }
 
-/// Seconds from a finished step's start to its end.
-fn took_secs(s: &StepView) -> Option<i64> {
-    let start = crate::time::parse_rfc3339(s.started_at.as_deref()?)?;
-    let end = crate::time::parse_rfc3339(s.finished_at.as_deref()?)?;
-    Some((end - start).whole_seconds().max(0))
-}
-
 /// An input's value, with the lines after its first aligned under it.
 fn input_value(key: &str, value: &str, column: usize) -> String {
     let indent = " ".repeat(column + key.len() + 1);
@@ -172,9 +165,10 @@ pub fn task_detail(t: &TaskView, lines: Lines) -> CliResult {
         if let Some(code) = s.exit_code {
             facts.push(format!("exit {code}"));
         }
-        if let Some(total) = took_secs(s) {
-            let waited = s.waited_ms.unwrap_or(0).max(0) / 1000;
-            facts.push(format!("worked {}s", total.saturating_sub(waited)));
+        if let Some((worked, waited)) = s.work_and_wait(time::OffsetDateTime::now_utc())
+            && s.finished_at.is_some()
+        {
+            facts.push(format!("worked {worked}s"));
             if waited > 0 {
                 facts.push(format!("waited {waited}s on a question"));
             }

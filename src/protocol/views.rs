@@ -80,6 +80,22 @@ pub enum DecisionKind {
     Failure,
 }
 
+impl StepView {
+    /// Seconds it worked and seconds it waited on questions, from its start to its end (or
+    /// `now` while it runs); `None` before it started.
+    pub fn work_and_wait(&self, now: time::OffsetDateTime) -> Option<(i64, i64)> {
+        let start = crate::time::parse_rfc3339(self.started_at.as_deref()?)?;
+        let end = self
+            .finished_at
+            .as_deref()
+            .and_then(crate::time::parse_rfc3339)
+            .unwrap_or(now);
+        let total = (end - start).whole_seconds().max(0);
+        let waited = (self.waited_ms.unwrap_or(0).max(0) / 1000).min(total);
+        Some((total - waited, waited))
+    }
+}
+
 impl DecisionKind {
     pub fn as_str(self) -> &'static str {
         match self {

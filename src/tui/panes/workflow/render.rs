@@ -8,7 +8,7 @@ use super::graph::{Stage, stages};
 use super::{WorkflowPane, step_look};
 use crate::protocol::{StepView, TaskView};
 use crate::tui::ansi;
-use crate::tui::fmt::{duration, elapsed, fit, pad};
+use crate::tui::fmt::{duration, fit, pad};
 use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block};
 use crate::tui::theme::Role;
 
@@ -209,15 +209,11 @@ fn rule(columns: usize, column: usize, first: char, mid: char, last: char) -> St
 
 /// How long a step worked, and apart from it how long it waited on questions: `1s +34s asked`.
 fn work_and_wait(step: &StepView, now: time::OffsetDateTime) -> String {
-    let Some(total) = elapsed(step.started_at.as_deref(), step.finished_at.as_deref(), now) else {
-        return String::new();
-    };
-    let waited = step.waited_ms.unwrap_or(0).max(0) / 1000;
-    if waited == 0 {
-        return duration(total);
+    match step.work_and_wait(now) {
+        None => String::new(),
+        Some((worked, 0)) => duration(worked),
+        Some((worked, waited)) => format!("{} +{} asked", duration(worked), duration(waited)),
     }
-    let worked = total.saturating_sub(waited);
-    format!("{} +{} asked", duration(worked), duration(waited))
 }
 
 /// The selected step: a title rule, then its error and the tail of its output.
