@@ -108,8 +108,8 @@ pub(super) async fn summaries_of(
     Ok(tasks)
 }
 
-/// Failed tasks of these workflows not dismissed yet (the newest 200 of each): the ones a new
-/// success may have settled.
+/// Failed tasks of these workflows of the last day not dismissed yet (the newest 200 of
+/// each): the ones a new success may have settled (older ones never ask for attention).
 pub async fn unsettled_failures(
     pool: &SqlitePool,
     workflows: &[&str],
@@ -118,7 +118,9 @@ pub async fn unsettled_failures(
     for workflow in workflows {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT id FROM tasks WHERE workflow = ? AND status = 'failed' \
-             AND dismissed_at IS NULL ORDER BY seq DESC LIMIT 200",
+             AND dismissed_at IS NULL \
+             AND finished_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day') \
+             ORDER BY seq DESC LIMIT 200",
         )
         .bind(workflow)
         .fetch_all(pool)
