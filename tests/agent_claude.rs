@@ -8,7 +8,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use bosun::agents::claude::{Session, answer, argv, opening, read};
+use bosun::agents::Session;
+use bosun::agents::claude::{answer, argv, opening, read};
 use bosun::agents::{AgentEvent, Reply};
 
 fn kit() -> PathBuf {

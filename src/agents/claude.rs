@@ -11,16 +11,64 @@
 
 use serde_json::{Value, json};
 
-use super::{AgentEvent, Finished, PermissionRequest, Reply, Via};
+use super::{
+    AgentEvent, Conversation, Finished, Heard, Launch, PermissionRequest, Reply, Session, Via,
+};
 
 /// The hook callback id Bosun registers.
 const HOOK_ID: &str = "bosun_pre_tool_use";
 
-/// A session to start or to take up again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Session {
-    New(String),
-    Resume(String),
+/// A Claude Code session as a [`Conversation`].
+pub struct Claude {
+    launch: Launch,
+    interrupts: u32,
+}
+
+impl Claude {
+    pub fn new(launch: Launch) -> Claude {
+        Claude {
+            launch,
+            interrupts: 0,
+        }
+    }
+}
+
+impl Conversation for Claude {
+    fn argv(&self) -> Vec<String> {
+        let l = &self.launch;
+        let mut line = argv(&l.command, &l.args, &l.session, l.max_turns);
+        if let Some(model) = &l.model {
+            line.extend(["--model".to_string(), model.clone()]);
+        }
+        if let Some(schema) = &l.schema {
+            line.extend(["--json-schema".to_string(), schema.to_string()]);
+        }
+        line
+    }
+
+    fn opening(&mut self, prompt: &str) -> Vec<String> {
+        opening(prompt)
+    }
+
+    fn read(&mut self, line: &str) -> Heard {
+        read(line).into()
+    }
+
+    fn answer(&mut self, request: &PermissionRequest, reply: &Reply) -> Vec<String> {
+        vec![answer(request, reply)]
+    }
+
+    fn interrupt(&mut self) -> Vec<String> {
+        self.interrupts += 1;
+        vec![
+            json!({
+                "type": "control_request",
+                "request_id": format!("bosun_interrupt_{}", self.interrupts),
+                "request": { "subtype": "interrupt" }
+            })
+            .to_string(),
+        ]
+    }
 }
 
 /// The command line: the user's `command` and `args`, then the protocol and isolation flags.
@@ -81,12 +129,12 @@ pub fn answer(request: &PermissionRequest, reply: &Reply) -> String {
     let response = match (request.via, reply) {
         (Via::Hook, Reply::Allow) => hook_output("allow", "allowed by Bosun's policy"),
         (Via::Hook, Reply::Deny(why)) => hook_output("deny", why),
-        (Via::Prompt, Reply::Allow) => json!({
+        (Via::Prompt | Via::Rpc, Reply::Allow) => json!({
             "behavior": "allow",
             "updatedInput": request.input,
             "toolUseID": request.call_id,
         }),
-        (Via::Prompt, Reply::Deny(why)) => json!({
+        (Via::Prompt | Via::Rpc, Reply::Deny(why)) => json!({
             "behavior": "deny",
             "message": why,
             "toolUseID": request.call_id,
@@ -199,12 +247,19 @@ fn finished(msg: &Value) -> Finished {
     Finished {
         ok: msg["is_error"] != true,
         result: msg["result"].as_str().unwrap_or_default().to_string(),
+        structured: msg.get("structured_output").cloned(),
+        error_status: msg["api_error_status"]
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok()),
         session_id: msg["session_id"].as_str().map(String::from),
         cost_usd: msg["total_cost_usd"].as_f64(),
         input_tokens: number(&usage["input_tokens"]),
         output_tokens: number(&usage["output_tokens"]),
         turns: number(&msg["num_turns"]) as u32,
-        stop_reason: msg["stop_reason"].as_str().map(String::from),
+        stop_reason: msg["terminal_reason"]
+            .as_str()
+            .or(msg["subtype"].as_str())
+            .map(String::from),
         denied: msg["permission_denials"]
             .as_array()
             .map_or(0, |d| d.len() as u32),

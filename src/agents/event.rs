@@ -47,6 +47,8 @@ pub enum Via {
     Hook,
     /// Claude Code's `can_use_tool` prompt.
     Prompt,
+    /// A JSON-RPC request (Codex's approvals): `request_id` is the request's `id` as JSON.
+    Rpc,
 }
 
 /// A tool call waiting for a decision.
@@ -74,11 +76,16 @@ pub struct Finished {
     pub ok: bool,
     /// The final answer: the step's `output`.
     pub result: String,
+    /// The structured answer, when a schema was given.
+    pub structured: Option<Value>,
+    /// The HTTP status of the API error that ended the session (429, 529, …).
+    pub error_status: Option<u16>,
     pub session_id: Option<String>,
     pub cost_usd: Option<f64>,
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub turns: u32,
+    /// Why it stopped: `completed`, `max_turns`, `api_error`, `aborted_tools`, …
     pub stop_reason: Option<String>,
     /// Tool calls refused during the session.
     pub denied: u32,

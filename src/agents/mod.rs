@@ -3,14 +3,16 @@
 //! answers to permission requests). The engine owns the process and the policy decides; this
 //! room only translates, so it names neither (like `policy`, it is pure).
 //!
-//! [`access`] reads a tool call as the command line that does the same, for the policy.
+//! [`Conversation`] is how the engine drives any of them. [`access`] reads a tool call as the command line that does the same, for the policy.
 //!
 //! Adapters: [`claude`] (Claude Code's stream-json with a PreToolUse hook and
 //! `--permission-prompt-tool stdio`). Codex (`codex app-server`) comes next.
 
 pub mod access;
 pub mod claude;
+mod conversation;
 mod event;
 
 pub use access::{Access, access};
+pub use conversation::{Conversation, Heard, Launch, Session, conversation};
 pub use event::{AgentEvent, Finished, PermissionRequest, Reply, Via};

@@ -6,6 +6,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::DurationSpec;
+use super::agents::{
+    AgentSettings, Budget, PartialAgent, PartialBudget, apply_agents, apply_budget, default_agents,
+};
 use super::environment::{DEFAULT_PATH, EnvName, EnvValue, PathEntry};
 
 /// Everything configurable, fully resolved.
@@ -25,6 +28,10 @@ pub struct Settings {
     /// Directories put in front of every step's `PATH` (`path:`), relative to the project
     /// root; each only while it exists. Defaults to `.venv/bin` and `node_modules/.bin`.
     pub path: Vec<PathEntry>,
+    /// Each agent adapter's binary, arguments, model and environment (`agents:`).
+    pub agents: std::collections::BTreeMap<String, AgentSettings>,
+    /// What agents may spend before Bosun asks (`budget:`).
+    pub budget: Budget,
     /// The command-line layer these settings were made with: a reload of the files while the
     /// engine runs layers them again under the same flags.
     #[serde(skip)]
@@ -103,6 +110,8 @@ impl Default for Settings {
                 .iter()
                 .map(|entry| PathEntry(entry.to_string()))
                 .collect(),
+            agents: default_agents(),
+            budget: Budget::default(),
             overrides: Default::default(),
         }
     }
@@ -120,6 +129,8 @@ pub(super) struct PartialSettings {
     pub ui: Option<PartialUi>,
     pub env: Option<std::collections::BTreeMap<EnvName, EnvValue>>,
     pub path: Option<Vec<PathEntry>>,
+    pub agents: Option<std::collections::BTreeMap<String, PartialAgent>>,
+    pub budget: Option<PartialBudget>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -227,6 +238,12 @@ impl Settings {
             self.env.extend(env.into_iter().map(|(k, v)| (k.0, v.0)));
         }
         set(&mut self.path, layer.path);
+        if let Some(agents) = layer.agents {
+            apply_agents(&mut self.agents, agents);
+        }
+        if let Some(budget) = layer.budget {
+            apply_budget(&mut self.budget, budget);
+        }
     }
 
     /// Limits of zero would stop all work silently; they are refused instead.
@@ -252,6 +269,6 @@ impl Settings {
         if self.escalation.batch_size == 0 {
             return Err("escalation.batch_size must be at least 1".into());
         }
-        Ok(())
+        super::agents::check(&self.agents, &self.budget)
     }
 }

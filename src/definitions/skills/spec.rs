@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::config::DurationSpec;
+use crate::config::agents::ADAPTERS;
 use crate::definitions::inputs::{InputSpec, is_identifier};
 use crate::definitions::template::Templates;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -39,6 +40,15 @@ pub struct Skill {
     pub workdir: Option<String>,
     pub timeout: Option<DurationSpec>,
     pub risk: Risk,
+    /// An agent skill's adapter (`claude-code`, `codex`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
+    /// An agent skill's prompt template; it sees the inputs, `task` and `project`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The most model turns an agent step may take.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_turns: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +69,8 @@ struct RawSkill {
     #[serde(default = "default_risk")]
     risk: Risk,
     adapter: Option<Spanned<String>>,
+    prompt: Option<Spanned<String>>,
+    max_turns: Option<u32>,
 }
 
 fn default_risk() -> Risk {
@@ -87,24 +99,20 @@ pub fn parse_skill(path: &Path, text: &str) -> Result<Skill, Diagnostics> {
                     "a `command` skill needs a non-empty `command` list",
                 ));
             }
+            if let Some(adapter) = &raw.adapter {
+                problems.push(Diagnostic::at(
+                    path,
+                    &adapter.referenced,
+                    "`adapter` is for `kind: agent` skills",
+                ));
+            }
         }
-        SkillKind::Agent | SkillKind::Builtin => {
-            let what = if raw.kind.value == SkillKind::Agent {
-                "agent"
-            } else {
-                "builtin"
-            };
-            let adapter = raw
-                .adapter
-                .as_ref()
-                .map(|a| a.value.as_str())
-                .unwrap_or("none");
-            problems.push(Diagnostic::at(
-                path,
-                kind_at,
-                format!("`kind: {what}` (adapter: {adapter}) is not supported by this version of Bosun; use `kind: command`"),
-            ));
-        }
+        SkillKind::Agent => check_agent(path, &raw, &mut problems),
+        SkillKind::Builtin => problems.push(Diagnostic::at(
+            path,
+            kind_at,
+            "`kind: builtin` is reserved for skills compiled into Bosun; use `kind: command` or `kind: agent`",
+        )),
     }
     for input in raw.inputs.keys() {
         if !is_identifier(input) {
@@ -152,6 +160,9 @@ pub fn parse_skill(path: &Path, text: &str) -> Result<Skill, Diagnostics> {
     if let Some(dir) = &raw.workdir {
         check("workdir", dir);
     }
+    if let Some(prompt) = &raw.prompt {
+        check("prompt", prompt);
+    }
     problems.into_result(Skill {
         name,
         description: raw.description,
@@ -162,7 +173,58 @@ pub fn parse_skill(path: &Path, text: &str) -> Result<Skill, Diagnostics> {
         workdir: raw.workdir.map(|w| w.value),
         timeout: raw.timeout,
         risk: raw.risk,
+        adapter: raw.adapter.map(|a| a.value),
+        prompt: raw.prompt.map(|p| p.value),
+        max_turns: raw.max_turns,
     })
+}
+
+/// An agent skill names a known adapter and a prompt, and runs no command of its own.
+fn check_agent(path: &Path, raw: &RawSkill, problems: &mut Diagnostics) {
+    let kind_at = &raw.kind.referenced;
+    match &raw.adapter {
+        None => problems.push(Diagnostic::at(
+            path,
+            kind_at,
+            format!(
+                "a `kind: agent` skill names its `adapter` ({})",
+                ADAPTERS.join(", ")
+            ),
+        )),
+        Some(adapter) if !ADAPTERS.contains(&adapter.value.as_str()) => {
+            problems.push(Diagnostic::at(
+                path,
+                &adapter.referenced,
+                format!(
+                    "unknown adapter `{}` (known: {})",
+                    adapter.value,
+                    ADAPTERS.join(", ")
+                ),
+            ))
+        }
+        Some(_) => {}
+    }
+    if raw.prompt.is_none() {
+        problems.push(Diagnostic::at(
+            path,
+            kind_at,
+            "a `kind: agent` skill needs a `prompt` template (e.g. `prompt: \"{{ prompt }}\"`)",
+        ));
+    }
+    if let Some(first) = raw.command.first() {
+        problems.push(Diagnostic::at(
+            path,
+            &first.referenced,
+            "an agent skill runs its adapter's binary (`agents.<adapter>.command` in the settings), not a `command`",
+        ));
+    }
+    if raw.max_turns == Some(0) {
+        problems.push(Diagnostic::at(
+            path,
+            kind_at,
+            "`max_turns` must be at least 1",
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -187,6 +249,24 @@ mod tests {
         let d = &err.0[0];
         assert_eq!((d.line, d.column), (2, 17));
         assert!(d.message.contains("`mesage` is not an input"), "{d}");
+    }
+
+    #[test]
+    fn parses_an_agent_skill_and_refuses_unknown_adapters() {
+        let s = parse("name: claude\nkind: agent\nadapter: claude-code\ninputs:\n  prompt: { required: true }\nprompt: \"{{ prompt }}\"\nmax_turns: 30\n").expect("valid");
+        assert_eq!(s.adapter.as_deref(), Some("claude-code"));
+        assert_eq!(s.max_turns, Some(30));
+        let err = parse("kind: agent\nadapter: gpt\nprompt: hi\n").expect_err("unknown adapter");
+        assert!(
+            err.to_string()
+                .contains("s.yaml:2:10: unknown adapter `gpt`"),
+            "{err}"
+        );
+        let err = parse("kind: agent\nadapter: codex\n").expect_err("no prompt");
+        assert!(err.to_string().contains("needs a `prompt`"), "{err}");
+        let err = parse("kind: agent\nadapter: codex\nprompt: \"{{ promt }}\"\n")
+            .expect_err("undeclared input");
+        assert!(err.to_string().contains("`promt` is not an input"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,128 @@
+//! Where the coding agents are and what they may spend (DESIGN.md §8): `agents.<adapter>`
+//! names each adapter's binary, its extra arguments, model and environment; `budget` caps the
+//! dollars a task and a day may spend before Bosun asks.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::environment::{EnvName, EnvValue};
+
+/// The adapters Bosun speaks, by the name a skill's `adapter:` uses.
+pub const ADAPTERS: &[&str] = &["claude-code", "codex"];
+
+/// How to start one adapter's agent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentSettings {
+    /// The binary: a name looked up on `PATH`, or a path.
+    pub command: String,
+    /// Put before Bosun's own protocol flags.
+    pub args: Vec<String>,
+    pub model: Option<String>,
+    /// Added to the environment the agent inherits from the engine.
+    pub env: BTreeMap<String, String>,
+}
+
+impl AgentSettings {
+    fn named(command: &str) -> AgentSettings {
+        AgentSettings {
+            command: command.to_string(),
+            args: Vec::new(),
+            model: None,
+            env: BTreeMap::new(),
+        }
+    }
+}
+
+/// The default settings of every adapter: `claude` and `codex` on `PATH`.
+pub fn default_agents() -> BTreeMap<String, AgentSettings> {
+    BTreeMap::from([
+        ("claude-code".to_string(), AgentSettings::named("claude")),
+        ("codex".to_string(), AgentSettings::named("codex")),
+    ])
+}
+
+/// Spending limits; `None` is no limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Budget {
+    pub task_usd: Option<f64>,
+    pub day_usd: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PartialAgent {
+    pub command: Option<String>,
+    pub args: Option<Vec<String>>,
+    pub model: Option<String>,
+    pub env: Option<BTreeMap<EnvName, EnvValue>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PartialBudget {
+    pub task_usd: Option<f64>,
+    pub day_usd: Option<f64>,
+}
+
+/// Applies one layer's `agents:` on top of `agents`.
+pub(super) fn apply_agents(
+    agents: &mut BTreeMap<String, AgentSettings>,
+    layer: BTreeMap<String, PartialAgent>,
+) {
+    for (name, partial) in layer {
+        let entry = agents
+            .entry(name)
+            .or_insert_with(|| AgentSettings::named(""));
+        if let Some(command) = partial.command {
+            entry.command = command;
+        }
+        if let Some(args) = partial.args {
+            entry.args = args;
+        }
+        if partial.model.is_some() {
+            entry.model = partial.model.filter(|m| !m.is_empty());
+        }
+        if let Some(env) = partial.env {
+            entry.env.extend(env.into_iter().map(|(k, v)| (k.0, v.0)));
+        }
+    }
+}
+
+/// Applies one layer's `budget:`.
+pub(super) fn apply_budget(budget: &mut Budget, layer: PartialBudget) {
+    if layer.task_usd.is_some() {
+        budget.task_usd = layer.task_usd;
+    }
+    if layer.day_usd.is_some() {
+        budget.day_usd = layer.day_usd;
+    }
+}
+
+/// Unknown adapters, empty commands and negative budgets are refused.
+pub(super) fn check(
+    agents: &BTreeMap<String, AgentSettings>,
+    budget: &Budget,
+) -> Result<(), String> {
+    for (name, agent) in agents {
+        if !ADAPTERS.contains(&name.as_str()) {
+            return Err(format!(
+                "agents.{name}: unknown adapter (known: {})",
+                ADAPTERS.join(", ")
+            ));
+        }
+        if agent.command.trim().is_empty() {
+            return Err(format!(
+                "agents.{name}.command must name the agent's binary"
+            ));
+        }
+    }
+    for (key, value) in [("task_usd", budget.task_usd), ("day_usd", budget.day_usd)] {
+        if value.is_some_and(|v| !v.is_finite() || v < 0.0) {
+            return Err(format!(
+                "budget.{key} must be a number of dollars, zero or more"
+            ));
+        }
+    }
+    Ok(())
+}
