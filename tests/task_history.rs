@@ -46,6 +46,7 @@ fn step(task: &str, id: &str, ord: i64, parent: Option<&str>, skill: &str) -> Wr
         choice: None,
         started_at: None,
         finished_at: None,
+        agent: None,
     })
 }
 

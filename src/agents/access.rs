@@ -57,7 +57,9 @@ pub fn access(tool: &str, input: &Value) -> Access {
             Some(url) => words(&["curl", "-sS", "--"], &[&url]),
             None => Access::Ask("`WebFetch` names no URL".into()),
         },
-        "TodoWrite" | "AskUserQuestion" | "EnterPlanMode" | "ExitPlanMode" => Access::Inert,
+        "TodoWrite" | "AskUserQuestion" | "EnterPlanMode" | "ExitPlanMode" | "StructuredOutput" => {
+            Access::Inert
+        }
         "WebSearch" => Access::Ask("a web search sends the query out of the project".into()),
         mcp if mcp.starts_with("mcp__") => Access::Ask(format!(
             "`{mcp}` is an MCP server's tool, which no rule names"

@@ -88,12 +88,23 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// `bosun __step --parent PID -- COMMAND...`: the engine's step supervisor (not for people).
+/// `bosun __step --parent PID [--grace-ms MS] -- COMMAND...`: the engine's step supervisor
+/// (not for people).
 fn supervise_verb(args: &[String]) -> ExitCode {
-    match args {
+    let (grace, rest) = match args {
+        [flag, parent, g, ms, rest @ ..] if g == "--grace-ms" => match ms.parse() {
+            Ok(ms) => (
+                std::time::Duration::from_millis(ms),
+                [&[flag.clone(), parent.clone()][..], rest].concat(),
+            ),
+            Err(_) => return ExitCode::from(2),
+        },
+        _ => (std::time::Duration::ZERO, args.to_vec()),
+    };
+    match &rest[..] {
         [flag, parent, dashes, argv @ ..] if flag == "--parent" && dashes == "--" => {
             match parent.parse() {
-                Ok(parent) => crate::engine::process::supervise(parent, argv),
+                Ok(parent) => crate::engine::process::supervise(parent, grace, argv),
                 Err(_) => ExitCode::from(2),
             }
         }

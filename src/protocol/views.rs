@@ -21,6 +21,9 @@ pub struct TaskView {
     pub inputs: serde_json::Map<String, serde_json::Value>,
     /// Why the task failed or was cancelled, when it did.
     pub error: Option<String>,
+    /// What its agent steps spent, in dollars.
+    #[serde(default)]
+    pub cost_usd: f64,
     pub steps: Vec<StepView>,
 }
 
@@ -47,9 +50,31 @@ pub struct StepView {
     pub choice: Option<String>,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// An agent step's session and spending (DESIGN.md §8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentView>,
 }
 
-/// One recorded decision.
+/// An agent step's session and what it spent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentView {
+    pub adapter: String,
+    /// Committed before the agent starts: a restart resumes this session.
+    pub session_id: Option<String>,
+    pub model: Option<String>,
+    pub turns: u32,
+    pub cost_usd: f64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub tool_calls: u32,
+    pub denied: u32,
+    /// The tool call in progress (`Bash: cargo test`), while there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// Why it is paused (its API's retries ran out), while it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<String>,
+}
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionView {
     pub id: String,
@@ -78,6 +103,17 @@ pub enum DecisionKind {
     Command,
     /// A step that failed after its retries (options `retry`, `skip`, `abort`).
     Failure,
+}
+
+impl TaskView {
+    /// What its agent steps spent.
+    pub fn agent_cost(&self) -> f64 {
+        self.steps
+            .iter()
+            .filter_map(|s| s.agent.as_ref())
+            .map(|a| a.cost_usd)
+            .sum()
+    }
 }
 
 impl StepView {

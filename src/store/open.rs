@@ -47,6 +47,7 @@ pub fn migrations() -> Migrator {
             "steps_finished",
             include_str!("migrations/0008_steps_finished.sql"),
         ),
+        migration(9, "agent", include_str!("migrations/0009_agent.sql")),
     ])
 }
 

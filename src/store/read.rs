@@ -80,6 +80,7 @@ fn task_view(row: &SqliteRow) -> Result<TaskView, StoreError> {
         finished_at: row.try_get("finished_at")?,
         inputs: inputs(row)?,
         error: row.try_get("error")?,
+        cost_usd: 0.0,
         steps: Vec::new(),
     })
 }
@@ -101,6 +102,9 @@ fn step_row(row: &SqliteRow) -> Result<StepRow, StoreError> {
         choice: row.try_get("choice")?,
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
+        agent: row
+            .try_get::<Option<String>, _>("agent")?
+            .and_then(|text| serde_json::from_str(&text).ok()),
     })
 }
 
@@ -120,6 +124,7 @@ impl From<StepRow> for StepView {
             choice: s.choice,
             started_at: s.started_at,
             finished_at: s.finished_at,
+            agent: s.agent,
         }
     }
 }
@@ -152,6 +157,7 @@ pub async fn list_tasks(
         {
             task.steps = list;
         }
+        task.cost_usd = task.agent_cost();
     }
     Ok(tasks)
 }
@@ -230,6 +236,7 @@ pub async fn get_task(pool: &SqlitePool, id: &TaskId) -> Result<Option<TaskView>
             .await?
             .remove(&run_id)
             .unwrap_or_default();
+        task.cost_usd = task.agent_cost();
     }
     Ok(Some(task))
 }

@@ -36,4 +36,6 @@ pub struct StepRow {
     pub choice: Option<String>,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// An agent step's session and spending.
+    pub agent: Option<crate::protocol::AgentView>,
 }

@@ -194,12 +194,13 @@ impl WriteOp {
             .rows_affected(),
             WriteOp::UpsertStep(s) => sqlx::query(
                 "INSERT INTO steps (run_id, id, task_id, ord, parent, skill, status, attempts, \
-                 exit_code, output, stderr, error, choice, started_at, finished_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 exit_code, output, stderr, error, choice, started_at, finished_at, agent) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (run_id, id) DO UPDATE SET status = excluded.status, \
                  attempts = excluded.attempts, exit_code = excluded.exit_code, \
                  output = excluded.output, stderr = excluded.stderr, error = excluded.error, choice = excluded.choice, \
-                 started_at = excluded.started_at, finished_at = excluded.finished_at",
+                 started_at = excluded.started_at, finished_at = excluded.finished_at, \
+                 agent = excluded.agent",
             )
             .bind(&s.run_id)
             .bind(&s.id)
@@ -216,6 +217,11 @@ impl WriteOp {
             .bind(&s.choice)
             .bind(&s.started_at)
             .bind(&s.finished_at)
+            .bind(
+                s.agent
+                    .as_ref()
+                    .and_then(|a| serde_json::to_string(a).ok()),
+            )
             .execute(&mut *conn)
             .await?
             .rows_affected(),

@@ -202,6 +202,7 @@ fn step(id: &str, skill: &str, parent: Option<&str>, status: StepStatus, secs: i
         choice: None,
         started_at: started.then(|| ago(secs + 30)),
         finished_at: status.is_finished().then(|| ago(30)),
+        agent: None,
     }
 }
 
@@ -220,6 +221,7 @@ pub fn typical_detail() -> TaskView {
         finished_at: None,
         inputs: serde_json::Map::new(),
         error: None,
+        cost_usd: 0.0,
         steps: vec![
             step("fmt", "cargo-fmt", None, S::Succeeded, 2),
             step("checks", "parallel", None, S::Running, 40),

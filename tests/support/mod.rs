@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod agents;
 pub mod redis;
 pub mod redis_engine;
 pub mod tmux;

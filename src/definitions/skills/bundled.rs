@@ -47,4 +47,6 @@ pub const BUNDLED_SKILLS: &[(&str, &str)] = &[
         include_str!("../../../skills/npm-install.yaml"),
     ),
     ("pytest.yaml", include_str!("../../../skills/pytest.yaml")),
+    ("claude.yaml", include_str!("../../../skills/claude.yaml")),
+    ("codex.yaml", include_str!("../../../skills/codex.yaml")),
 ];

@@ -37,6 +37,10 @@ pub struct ProcessSpec {
     /// The `bosun` binary, to lead the step's group as `bosun __step` (see `supervise`);
     /// `None` runs the command directly, with a parent-death signal for it alone.
     pub supervisor: Option<PathBuf>,
+    /// A protocol on stdin and stdout (an agent): both are piped and left to the caller
+    /// ([`Running::take_pipes`]); only stderr is captured. Its engine's death gives it this
+    /// long after SIGTERM to save its state.
+    pub protocol: Option<Duration>,
 }
 
 /// Why the process ended.
@@ -82,10 +86,11 @@ pub fn spawn(spec: ProcessSpec) -> std::io::Result<Running> {
             let mut c = Command::new(bosun);
             c.arg(SUPERVISE_VERB)
                 .arg("--parent")
-                .arg(std::process::id().to_string())
-                .arg("--")
-                .arg(program)
-                .args(args);
+                .arg(std::process::id().to_string());
+            if let Some(grace) = spec.protocol {
+                c.arg("--grace-ms").arg(grace.as_millis().to_string());
+            }
+            c.arg("--").arg(program).args(args);
             c
         }
         None => {
@@ -105,7 +110,11 @@ pub fn spawn(spec: ProcessSpec) -> std::io::Result<Running> {
     command
         .current_dir(&spec.cwd)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
+        .stdin(if spec.protocol.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -115,7 +124,9 @@ pub fn spawn(spec: ProcessSpec) -> std::io::Result<Running> {
     let stdout = Arc::new(Mutex::new(TailBuffer::new(spec.output_limit)));
     let stderr = Arc::new(Mutex::new(TailBuffer::new(spec.output_limit)));
     let mut readers = Vec::new();
-    if let Some(out) = child.stdout.take() {
+    if spec.protocol.is_none()
+        && let Some(out) = child.stdout.take()
+    {
         readers.push(tokio::spawn(read_tail(out, stdout.clone())));
     }
     if let Some(err) = child.stderr.take() {
@@ -185,6 +196,13 @@ impl OutputProbe {
 }
 
 impl Running {
+    /// A protocol process's stdin and stdout (once).
+    pub fn take_pipes(
+        &mut self,
+    ) -> Option<(tokio::process::ChildStdin, tokio::process::ChildStdout)> {
+        Some((self.child.stdin.take()?, self.child.stdout.take()?))
+    }
+
     /// Lets the caller look at stdout while the process runs.
     pub fn output_probe(&self) -> OutputProbe {
         OutputProbe {

@@ -24,8 +24,27 @@ fn kill_own_group() -> ! {
     std::process::exit(137)
 }
 
-/// Runs `argv` as a supervised step; `parent` is the engine's PID.
-pub fn supervise(parent: i32, argv: &[String]) -> ExitCode {
+/// Ends the group when the engine died: at once, or after SIGTERM and `grace` for a command
+/// that saves its state on the way out (an agent writes its session down).
+fn engine_died(child: Pid, grace: std::time::Duration) -> ! {
+    if !grace.is_zero() {
+        let _ = killpg(getpgrp(), Signal::SIGTERM);
+        let until = std::time::Instant::now() + grace;
+        while std::time::Instant::now() < until {
+            match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                _ => break,
+            }
+        }
+    }
+    kill_own_group()
+}
+
+/// Runs `argv` as a supervised step; `parent` is the engine's PID, `grace` how long the
+/// command may take to end once its engine died.
+pub fn supervise(parent: i32, grace: std::time::Duration, argv: &[String]) -> ExitCode {
     let Some((program, args)) = argv.split_first() else {
         eprintln!("bosun __step: no command");
         return ExitCode::from(2);
@@ -70,7 +89,7 @@ pub fn supervise(parent: i32, argv: &[String]) -> ExitCode {
     };
     loop {
         match watched.wait() {
-            Ok(ENGINE_DIED) => kill_own_group(),
+            Ok(ENGINE_DIED) => engine_died(child, grace),
             Ok(Signal::SIGCHLD) => match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::Exited(_, code)) => return ExitCode::from(code as u8),
                 Ok(WaitStatus::Signaled(_, signal, _)) => return die_like(signal, &watched),

@@ -112,15 +112,30 @@ impl Run<'_> {
         spec: &ProcessSpec,
         row: &mut StepRow,
     ) -> Result<Gate, StoreError> {
+        let question = format!("Run `{}`?", display_command(&spec.argv));
+        self.judge(step, skill, spec, &spec.argv, question, row)
+            .await
+    }
+
+    /// Judges `argv` as if run with `spec`'s directory and environment, asking `question`
+    /// when the policy escalates (an agent's tool call is judged as the command it amounts
+    /// to, with its own question).
+    pub(crate) async fn judge(
+        &self,
+        step: &Step,
+        skill: &Skill,
+        spec: &ProcessSpec,
+        argv: &[String],
+        question: String,
+        row: &mut StepRow,
+    ) -> Result<Gate, StoreError> {
         let policy = self.ctx.policy.current(&self.ctx.problems);
         // The command sees the engine's environment plus the step's: so does the check.
         let env: BTreeMap<String, String> =
             std::env::vars().chain(spec.env.iter().cloned()).collect();
         let scope = policy.scope(&self.ctx.paths.root, &spec.cwd, env);
         let query = self.query(DecisionKind::Command, &skill.name, &step.id, skill.risk);
-        let check = policy.check_command(&spec.argv, &scope, &query);
-        let shown = display_command(&spec.argv);
-        let question = format!("Run `{shown}`?");
+        let check = policy.check_command(argv, &scope, &query);
         let options = strings(&COMMAND_OPTIONS);
         let key = crate::policy::key::command(&skill.name, &check);
         let verdict = check.verdict;
@@ -191,7 +206,7 @@ impl Run<'_> {
         }
     }
 
-    async fn consume(&self, answer: &Answer) -> Result<(), StoreError> {
+    pub(crate) async fn consume(&self, answer: &Answer) -> Result<(), StoreError> {
         match answer.consumed() {
             Some(op) => self.ctx.write(vec![op]).await,
             None => Ok(()),

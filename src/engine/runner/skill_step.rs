@@ -32,14 +32,14 @@ fn failure_message(outcome: &ProcessOutcome, timeout: Option<Duration>) -> Strin
 }
 
 impl Run<'_> {
-    /// Renders the skill's command for this step.
-    fn render(
+    /// The skill's inputs as this step gives them (its `with`, rendered), defaults filled in.
+    pub(crate) fn skill_inputs(
         &self,
         step: &Step,
         skill: &Skill,
         cv: &minijinja::Value,
-    ) -> Result<ProcessSpec, String> {
-        let StepKind::Skill { with, timeout, .. } = &step.kind else {
+    ) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        let StepKind::Skill { with, .. } = &step.kind else {
             return Err("not a skill step".into());
         };
         let t = &self.ctx.templates;
@@ -54,16 +54,38 @@ impl Run<'_> {
             };
             given.insert(key.clone(), value);
         }
-        let inputs = crate::definitions::inputs::resolve_inputs(
+        crate::definitions::inputs::resolve_inputs(
             &skill.inputs,
             &given,
             &format!("skill `{}`", skill.name),
-        )?;
+        )
+    }
+
+    /// What a skill's own templates see: its inputs by name, `task` and `project`.
+    pub(crate) fn skill_scope(
+        &self,
+        inputs: &serde_json::Map<String, serde_json::Value>,
+    ) -> minijinja::Value {
         let mut scope = inputs.clone();
         scope.insert("task".into(), self.base.task.clone());
         scope.insert("project".into(), self.base.project.clone());
-        let scope =
-            minijinja::Value::from(minijinja::value::Serde(serde_json::Value::Object(scope)));
+        minijinja::Value::from(minijinja::value::Serde(serde_json::Value::Object(scope)))
+    }
+
+    /// Renders the skill's command for this step (an agent skill's is empty: its adapter
+    /// makes the command line).
+    pub(crate) fn render(
+        &self,
+        step: &Step,
+        skill: &Skill,
+        cv: &minijinja::Value,
+    ) -> Result<ProcessSpec, String> {
+        let StepKind::Skill { timeout, .. } = &step.kind else {
+            return Err("not a skill step".into());
+        };
+        let t = &self.ctx.templates;
+        let inputs = self.skill_inputs(step, skill, cv)?;
+        let scope = self.skill_scope(&inputs);
         let argv = skill
             .command
             .iter()
@@ -117,12 +139,13 @@ impl Run<'_> {
             output_limit: settings.engine.output_limit,
             kill_grace: settings.engine.kill_grace,
             supervisor: self.ctx.supervisor.clone(),
+            protocol: None,
         })
     }
 
     /// Stops a step because the run halts: back to pending if the engine stops (it runs again
     /// at the next start), cancelled if the user cancelled.
-    async fn halt_step(
+    pub(super) async fn halt_step(
         &self,
         mut row: StepRow,
         halt: Halt,
@@ -250,6 +273,9 @@ impl Run<'_> {
         checked: &mut Option<Vec<String>>,
         cv: &minijinja::Value,
     ) -> Result<Attempt, StoreError> {
+        if skill.kind == crate::definitions::skills::SkillKind::Agent {
+            return self.agent_attempt(step, skill, row, cv).await;
+        }
         let spec = match self.render(step, skill, cv) {
             Ok(spec) => spec,
             Err(e) => {
@@ -398,7 +424,7 @@ impl Run<'_> {
 }
 
 /// How an attempt ended.
-enum Attempt {
+pub(super) enum Attempt {
     /// The step is closed (succeeded, failed for good, denied) or halted.
     Ended(Option<Halt>),
     /// The attempt failed; the step may be retried.

@@ -38,6 +38,7 @@ pub(crate) fn initial_rows(task_id: &TaskId, run_id: &str, plan: &Plan) -> Vec<S
             choice: None,
             started_at: None,
             finished_at: None,
+            agent: None,
         })
         .collect()
 }

@@ -68,6 +68,7 @@ mod tests {
             choice: None,
             started_at: None,
             finished_at: None,
+            agent: None,
         }
     }
 

@@ -1,0 +1,115 @@
+//! The kit of `../shared/agents/` for end-to-end tests: the fake Anthropic model server on a
+//! free port (it dies with the test), the real `claude` CLI, and the project settings that
+//! point Bosun's `claude-code` adapter at both.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use super::Project;
+
+pub fn kit() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/agents")
+}
+
+/// The real `claude` binary; a missing one fails the test with the command that installs it.
+pub fn claude() -> PathBuf {
+    let path = std::env::var_os("BOSUN_TEST_CLAUDE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            home.join(".cache/agent-clis/node_modules/@anthropic-ai/claude-code-linux-x64/claude")
+        });
+    assert!(
+        path.exists(),
+        "no claude CLI at {}: install it with `sh ../shared/agents/install_clis.sh` (or set \
+         BOSUN_TEST_CLAUDE)",
+        path.display()
+    );
+    path
+}
+
+/// The fake model server, playing `turns` in order.
+pub struct FakeModel {
+    child: Child,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl FakeModel {
+    pub fn start(dir: &Path, turns: serde_json::Value) -> FakeModel {
+        std::fs::create_dir_all(dir).expect("fake dir");
+        let script = dir.join("script.json");
+        std::fs::write(&script, serde_json::json!({ "turns": turns }).to_string()).expect("script");
+        let log = dir.join("requests.jsonl");
+        let mut child = Command::new("python3")
+            .arg(kit().join("fake_anthropic.py"))
+            .args(["--port", "0", "--exit-on-stdin-eof", "--script"])
+            .arg(&script)
+            .arg("--log")
+            .arg(&log)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs the fake model server");
+        let mut first = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("port line");
+        let port = first.trim().parse().expect("the first line is the port");
+        FakeModel { child, port, log }
+    }
+
+    /// The requests the CLI made, as logged.
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Drop for FakeModel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes `.bosun/config.yaml` so that the `claude-code` adapter runs `command` (default:
+/// the real CLI) against `fake`, with a private home; `extra` is appended to the file.
+pub fn configure_claude(project: &Project, fake: &FakeModel, command: Option<&Path>, extra: &str) {
+    let home = project.path(".agent-home");
+    let tmp = project.path(".agent-tmp");
+    std::fs::create_dir_all(&home).expect("home");
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let command = command.map(Path::to_path_buf).unwrap_or_else(claude);
+    let config = format!(
+        "agents:\n  claude-code:\n    command: {command:?}\n    env:\n      HOME: {home:?}\n      \
+         CLAUDE_CODE_TMPDIR: {tmp:?}\n      ANTHROPIC_BASE_URL: \"http://127.0.0.1:{port}\"\n      \
+         ANTHROPIC_API_KEY: fake\n      CLAUDE_CODE_MAX_RETRIES: \"2\"\n      \
+         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: \"1\"\n      DISABLE_TELEMETRY: \"1\"\n      \
+         DISABLE_AUTOUPDATER: \"1\"\n      DISABLE_ERROR_REPORTING: \"1\"\n{extra}",
+        command = command.display().to_string(),
+        home = home.display().to_string(),
+        tmp = tmp.display().to_string(),
+        port = fake.port,
+    );
+    project.write(".bosun/config.yaml", &config);
+}
+
+/// A workflow `agent` of one `claude` step given `prompt`, with `max_turns` when set.
+pub fn agent_workflow(project: &Project, prompt: &str) {
+    project.write(
+        ".bosun/workflows/agent.yaml",
+        &format!(
+            "name: agent\ndescription: one agent step\nsteps:\n  - id: work\n    skill: claude\n    \
+             with: {{ prompt: {prompt:?} }}\n"
+        ),
+    );
+}
