@@ -73,4 +73,13 @@ fn tool_calls_meet_the_same_policy_as_commands() {
         Outcome::Escalate
     );
     assert_eq!(outcome(p, "mcp__db__drop", json!({})), Outcome::Escalate);
+    // A Codex patch is judged on every file it touches, not only the first.
+    let patch =
+        |second: &str| json!({ "file_path": "src/lib.rs", "files": ["src/lib.rs", second] });
+    assert_eq!(outcome(p, "Edit", patch("src/main.rs")), Outcome::Allow);
+    assert_eq!(outcome(p, "Edit", patch("/etc/passwd")), Outcome::Deny);
+    assert_eq!(
+        outcome(p, "WriteStdin", json!({ "chars": "y" })),
+        Outcome::Escalate
+    );
 }

@@ -1,6 +1,6 @@
 //! What an agent's tool call does, as the policy reads it: a command line that does the same
 //! thing, so every rule, the safety floor and the project boundary apply to it as to a step's
-//! command. A Bash call is its command; a file edit is a write to its path (`tee`), a read a
+//! command. A Bash call is its command; a file edit is a write to its paths (`tee`), a read a
 //! read (`cat`, `grep`, `ls`), a web fetch a download (`curl`). A tool with no such reading —
 //! web search, an MCP server's tool, one this adapter does not know — is asked about.
 
@@ -34,6 +34,19 @@ pub fn access(tool: &str, input: &Value) -> Access {
             Some(command) => Access::Command(vec!["sh".into(), "-c".into(), command]),
             None => Access::Ask("a Bash call without a command".into()),
         },
+        // A Codex patch names every file it touches in `files`: all are judged, not the first.
+        "Write" | "Edit" if input["files"].is_array() => {
+            let files: Option<Vec<&str>> = input["files"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(Value::as_str)
+                .collect();
+            match files {
+                Some(files) if !files.is_empty() => words(&["tee", "--"], &files),
+                _ => Access::Ask(format!("`{tool}` names no file, or not as text")),
+            }
+        }
         "Write" | "Edit" | "MultiEdit" | "NotebookEdit" => {
             match field(&["file_path", "notebook_path"]) {
                 Some(path) => words(&["tee", "--"], &[&path]),
@@ -98,5 +111,23 @@ mod tests {
             matches!(access("Frobnicate", &json!({})), Access::Ask(w) if w.contains("Frobnicate"))
         );
         assert_eq!(access("TodoWrite", &json!({ "todos": [] })), Access::Inert);
+    }
+
+    #[test]
+    fn a_patch_is_a_write_to_every_file_it_names() {
+        let patch = json!({ "file_path": "a.txt", "files": ["a.txt", "/etc/passwd"] });
+        assert_eq!(
+            access("Edit", &patch),
+            Access::Command(vec![
+                "tee".into(),
+                "--".into(),
+                "a.txt".into(),
+                "/etc/passwd".into()
+            ])
+        );
+        for files in [json!([]), json!(["a.txt", 7])] {
+            let odd = json!({ "file_path": "a.txt", "files": files });
+            assert!(matches!(access("Write", &odd), Access::Ask(_)));
+        }
     }
 }

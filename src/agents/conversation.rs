@@ -66,6 +66,7 @@ pub trait Conversation: Send {
 pub fn conversation(adapter: &str, launch: Launch) -> Option<Box<dyn Conversation>> {
     match adapter {
         "claude-code" => Some(Box::new(super::claude::Claude::new(launch))),
+        "codex" => Some(Box::new(super::codex::Codex::new(launch))),
         _ => None,
     }
 }

@@ -6,10 +6,12 @@
 //! [`Conversation`] is how the engine drives any of them. [`access`] reads a tool call as the command line that does the same, for the policy.
 //!
 //! Adapters: [`claude`] (Claude Code's stream-json with a PreToolUse hook and
-//! `--permission-prompt-tool stdio`). Codex (`codex app-server`) comes next.
+//! `--permission-prompt-tool stdio`) and [`codex`] (`codex app-server`'s JSON-RPC, whose
+//! approval requests are answered `accept` or `decline`).
 
 pub mod access;
 pub mod claude;
+pub mod codex;
 mod conversation;
 mod event;
 
