@@ -262,18 +262,7 @@ impl Run<'_> {
             }
         };
         let kill = CancellationToken::new();
-        let recorded = self
-            .ctx
-            .write(vec![WriteOp::StepProcess {
-                run_id: self.run_id.clone(),
-                step_id: row.id.clone(),
-                pid: i64::from(running.pid),
-                proc_start: running
-                    .start_time
-                    .and_then(|t| i64::try_from(t).ok())
-                    .unwrap_or(-1),
-            }])
-            .await;
+        let recorded = self.record_process(row, &running).await;
         let Some((stdin, stdout)) = running.take_pipes() else {
             kill.cancel();
             let _ = running.wait(&kill).await;

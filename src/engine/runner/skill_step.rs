@@ -354,6 +354,25 @@ impl Run<'_> {
         })
     }
 
+    /// Commits the PID and start time of a step's process, by which recovery finds it.
+    pub(super) async fn record_process(
+        &self,
+        row: &StepRow,
+        running: &process::Running,
+    ) -> Result<(), StoreError> {
+        self.ctx
+            .write(vec![WriteOp::StepProcess {
+                run_id: self.run_id.clone(),
+                step_id: row.id.clone(),
+                pid: i64::from(running.pid),
+                proc_start: running
+                    .start_time
+                    .and_then(|t| i64::try_from(t).ok())
+                    .unwrap_or(-1),
+            }])
+            .await
+    }
+
     /// Starts the process, records it, and waits for it, saving its output as it goes.
     async fn execute(
         &self,
@@ -376,18 +395,7 @@ impl Run<'_> {
             Err(e) => return Ok(Err(format!("cannot start `{program}`: {e}"))),
             Ok(running) => running,
         };
-        let recorded = self
-            .ctx
-            .write(vec![WriteOp::StepProcess {
-                run_id: self.run_id.clone(),
-                step_id: row.id.clone(),
-                pid: i64::from(running.pid),
-                proc_start: running
-                    .start_time
-                    .and_then(|t| i64::try_from(t).ok())
-                    .unwrap_or(-1),
-            }])
-            .await;
+        let recorded = self.record_process(row, &running).await;
         if let Err(e) = recorded {
             // Never leave a process running that no record points to.
             let now = CancellationToken::new();
