@@ -5,78 +5,29 @@
 //! installs it: a green run means the real agent ran.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+mod support;
 
 use bosun::agents::Session;
 use bosun::agents::claude::{answer, argv, opening, read};
 use bosun::agents::{AgentEvent, Reply};
+use support::agents::{FakeModel, claude};
 
-fn kit() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/agents")
-}
-
-fn claude() -> PathBuf {
-    let path = std::env::var_os("BOSUN_TEST_CLAUDE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            home.join(".cache/agent-clis/node_modules/@anthropic-ai/claude-code-linux-x64/claude")
-        });
-    assert!(
-        path.exists(),
-        "no claude CLI at {}: install it with `sh ../shared/agents/install_clis.sh` (or set \
-         BOSUN_TEST_CLAUDE)",
-        path.display()
-    );
-    path
-}
-
-/// The fake model server on a free port, scripted to ask for one Bash call; dies with the test.
-struct Fake {
-    child: Child,
-    port: u16,
-}
-
-impl Fake {
-    fn start(dir: &Path, command: &str) -> Fake {
-        let script = dir.join("script.json");
-        let turns = serde_json::json!({ "turns": [
+/// The kit's fake model server, scripted to ask for one Bash call, then say done.
+fn one_bash_call(dir: &Path, command: &str) -> FakeModel {
+    FakeModel::start(
+        dir,
+        serde_json::json!([
             { "bash": command, "usage": { "input_tokens": 1000, "output_tokens": 50 } },
             { "match": "tool_result", "text": "done", "usage": { "input_tokens": 1200, "output_tokens": 5 } }
-        ]});
-        std::fs::write(&script, turns.to_string()).expect("script");
-        let mut child = Command::new("python3")
-            .arg(kit().join("fake_anthropic.py"))
-            .args(["--port", "0", "--exit-on-stdin-eof", "--script"])
-            .arg(&script)
-            .arg("--log")
-            .arg(dir.join("requests.jsonl"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs the fake model server");
-        let mut first = String::new();
-        let stdout = child.stdout.take().expect("stdout");
-        BufReader::new(stdout)
-            .read_line(&mut first)
-            .expect("port line");
-        let port = first.trim().parse().expect("the first line is the port");
-        Fake { child, port }
-    }
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+        ]),
+    )
 }
 
 /// Runs one session whose hook answers every call with `reply`; returns its events.
-fn session(work: &Path, dir: &Path, fake: &Fake, reply: &Reply) -> Vec<AgentEvent> {
+fn session(work: &Path, dir: &Path, fake: &FakeModel, reply: &Reply) -> Vec<AgentEvent> {
     let home = dir.join("home");
     let tmp = dir.join("tmp");
     for d in [&home, &tmp] {
@@ -147,7 +98,7 @@ fn a_call_the_hook_allows_runs_and_one_it_denies_does_not() {
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).expect("work");
 
-    let fake = Fake::start(dir.path(), "echo hello > out.txt");
+    let fake = one_bash_call(dir.path(), "echo hello > out.txt");
     let events = session(&work, dir.path(), &fake, &Reply::Allow);
     drop(fake);
     assert_eq!(
@@ -166,7 +117,7 @@ fn a_call_the_hook_allows_runs_and_one_it_denies_does_not() {
     );
 
     std::fs::remove_file(work.join("out.txt")).expect("reset");
-    let fake = Fake::start(dir.path(), "echo hello > out.txt");
+    let fake = one_bash_call(dir.path(), "echo hello > out.txt");
     let events = session(
         &work,
         dir.path(),

@@ -7,86 +7,18 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod support;
+
 use bosun::agents::{AgentEvent, Conversation, Finished, Launch, Reply, Session, conversation};
 use serde_json::{Value, json};
-
-fn kit() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/agents")
-}
-
-fn codex() -> PathBuf {
-    let path = std::env::var_os("BOSUN_TEST_CODEX")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            home.join(".cache/agent-clis/node_modules/.bin/codex")
-        });
-    assert!(
-        path.exists(),
-        "no codex CLI at {}: install it with `sh ../shared/agents/install_clis.sh` (or set \
-         BOSUN_TEST_CODEX)",
-        path.display()
-    );
-    path
-}
-
-/// The fake model server on a free port, playing `turns`; dies with the test.
-struct Fake {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Fake {
-    fn start(dir: &Path, name: &str, turns: Value) -> Fake {
-        let script = dir.join(format!("{name}.script.json"));
-        std::fs::write(&script, json!({ "turns": turns }).to_string()).expect("script");
-        let log = dir.join(format!("{name}.requests.jsonl"));
-        let mut child = Command::new("python3")
-            .arg(kit().join("fake_openai.py"))
-            .args(["--port", "0", "--exit-on-stdin-eof", "--script"])
-            .arg(&script)
-            .arg("--log")
-            .arg(&log)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs the fake model server");
-        let mut first = String::new();
-        let stdout = child.stdout.take().expect("stdout");
-        BufReader::new(stdout)
-            .read_line(&mut first)
-            .expect("port line");
-        let port = first.trim().parse().expect("the first line is the port");
-        Fake { child, port, log }
-    }
-
-    /// The bodies of the requests Codex made.
-    fn requests(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).expect("a logged request")["body"].clone())
-            .collect()
-    }
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::agents::{FakeModel, codex};
 
 /// Codex's home (`HOME` and `CODEX_HOME`), pointed at `fake` with the kit's `codex_config()`.
-fn home(dir: &Path, fake: &Fake) -> PathBuf {
+fn home(dir: &Path, fake: &FakeModel) -> PathBuf {
     let home = dir.join("home");
     std::fs::create_dir_all(&home).expect("home");
     let config = format!(
@@ -208,7 +140,7 @@ fn dirs(dir: &Path, name: &str) -> PathBuf {
 fn an_accepted_command_runs_and_the_thread_is_taken_up_again() {
     let dir = tempfile::tempdir().expect("tempdir");
     let work = dirs(dir.path(), "work");
-    let fake = Fake::start(
+    let fake = FakeModel::openai(
         dir.path(),
         "first",
         json!([
@@ -238,7 +170,7 @@ fn an_accepted_command_runs_and_the_thread_is_taken_up_again() {
     drop(fake);
 
     // A second process, a fresh model server: the thread's history goes with the new prompt.
-    let fake = Fake::start(
+    let fake = FakeModel::openai(
         dir.path(),
         "again",
         json!([
@@ -280,7 +212,7 @@ fn an_accepted_command_runs_and_the_thread_is_taken_up_again() {
 fn a_declined_command_does_not_run_and_the_turn_still_ends() {
     let dir = tempfile::tempdir().expect("tempdir");
     let work = dirs(dir.path(), "work");
-    let fake = Fake::start(
+    let fake = FakeModel::openai(
         dir.path(),
         "decline",
         json!([
@@ -319,7 +251,7 @@ fn a_patch_names_every_file_and_writes_them_once_accepted() {
         ("decline", Reply::Deny("no".into())),
     ] {
         let work = dirs(dir.path(), name);
-        let fake = Fake::start(dir.path(), name, turns.clone());
+        let fake = FakeModel::openai(dir.path(), name, turns.clone());
         let home = home(&dir.path().join(name), &fake);
         let events = session(&work, &home, Session::New(name.into()), &reply);
         let [(tool, input)] = &asked(&events)[..] else {

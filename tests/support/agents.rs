@@ -12,26 +12,38 @@ pub fn kit() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/agents")
 }
 
-/// The real `claude` binary; a missing one fails the test with the command that installs it.
-pub fn claude() -> PathBuf {
-    let path = std::env::var_os("BOSUN_TEST_CLAUDE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            home.join(".cache/agent-clis/node_modules/@anthropic-ai/claude-code-linux-x64/claude")
-        });
+/// A pinned agent CLI: `$var`, else `rel` under the kit's install cache. A missing one fails
+/// the test with the command that installs it: a green run means the real agent ran.
+fn cli(var: &str, rel: &str, name: &str) -> PathBuf {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        home.join(".cache/agent-clis/node_modules").join(rel)
+    });
     assert!(
         path.exists(),
-        "no claude CLI at {}: install it with `sh ../shared/agents/install_clis.sh` (or set \
-         BOSUN_TEST_CLAUDE)",
+        "no {name} CLI at {}: install it with `sh ../shared/agents/install_clis.sh` (or set {var})",
         path.display()
     );
     path
 }
 
-/// The fake model server, playing `turns` in order.
+/// The real `claude` binary.
+pub fn claude() -> PathBuf {
+    cli(
+        "BOSUN_TEST_CLAUDE",
+        "@anthropic-ai/claude-code-linux-x64/claude",
+        "claude",
+    )
+}
+
+/// The real `codex` binary.
+pub fn codex() -> PathBuf {
+    cli("BOSUN_TEST_CODEX", ".bin/codex", "codex")
+}
+
+/// A fake model server of the kit, playing `turns` in order.
 pub struct FakeModel {
     child: Child,
     pub port: u16,
@@ -39,13 +51,23 @@ pub struct FakeModel {
 }
 
 impl FakeModel {
+    /// The fake Anthropic API, its files in `dir`.
     pub fn start(dir: &Path, turns: serde_json::Value) -> FakeModel {
+        FakeModel::serve(dir, "fake_anthropic.py", "anthropic", turns)
+    }
+
+    /// The fake OpenAI Responses API; `name` tells apart several servers sharing `dir`.
+    pub fn openai(dir: &Path, name: &str, turns: serde_json::Value) -> FakeModel {
+        FakeModel::serve(dir, "fake_openai.py", name, turns)
+    }
+
+    fn serve(dir: &Path, server: &str, name: &str, turns: serde_json::Value) -> FakeModel {
         std::fs::create_dir_all(dir).expect("fake dir");
-        let script = dir.join("script.json");
+        let script = dir.join(format!("{name}.script.json"));
         std::fs::write(&script, serde_json::json!({ "turns": turns }).to_string()).expect("script");
-        let log = dir.join("requests.jsonl");
+        let log = dir.join(format!("{name}.requests.jsonl"));
         let mut child = Command::new("python3")
-            .arg(kit().join("fake_anthropic.py"))
+            .arg(kit().join(server))
             .args(["--port", "0", "--exit-on-stdin-eof", "--script"])
             .arg(&script)
             .arg("--log")
@@ -64,12 +86,15 @@ impl FakeModel {
         FakeModel { child, port, log }
     }
 
-    /// The requests the CLI made, as logged.
+    /// The bodies of the requests the CLI made, as logged.
     pub fn requests(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).expect("a logged request")["body"]
+                    .clone()
+            })
             .collect()
     }
 }
