@@ -1,0 +1,82 @@
+//! An agent step across a `kill -9` of its engine, end to end with the real `claude` CLI: the
+//! restarted engine resumes the same session, and the question the agent was waiting on
+//! survives the restart and its answer reaches the resumed agent.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::Project;
+use support::agents::{FakeModel, agent_workflow, configure_claude};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn inbox(project: &Project) -> Vec<Value> {
+    let out = project.bosun(&["inbox", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("inbox --json")
+}
+
+fn wait_for_question(project: &Project) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(first) = inbox(project).into_iter().next() {
+            return first;
+        }
+        assert!(start.elapsed() < LIMIT, "no question reached the inbox");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn kill_9_while_the_agent_waits_resumes_its_session_and_the_answer_reaches_it() {
+    let project = Project::new();
+    project.write(
+        ".bosun/policy.yaml",
+        "rules:\n  - id: ask-touch\n    match: { command: \"touch approved.txt\" }\n    \
+         action: escalate\n",
+    );
+    let fake = FakeModel::start(
+        &project.path(".fake"),
+        json!([
+            { "bash": "touch approved.txt" },
+            // The resumed session is told Bosun restarted, and asks for the same call again.
+            { "match": "Bosun was restarted", "bash": "touch approved.txt" },
+            { "match": "tool_result", "text": "touched after the restart" }
+        ]),
+    );
+    configure_claude(&project, &fake, None, "");
+    agent_workflow(&project, "touch the file");
+    let engine = project.start_engine(&[]);
+    let id = project.submit(&["--workflow", "agent", "touch it"]);
+    let before = wait_for_question(&project);
+    let session = project.show(&id)["steps"][0]["agent"]["session_id"]
+        .as_str()
+        .expect("the session id is committed before the agent starts")
+        .to_string();
+    engine.kill_hard();
+
+    let engine = project.start_engine(&[]);
+    // The same question is still open after the restart, asked again by the resumed agent.
+    support::eventually(LIMIT, "the resumed agent asks again", || {
+        project.show(&id)["steps"][0]["attempts"] == 2 && project.show(&id)["status"] == "waiting"
+    });
+    let after = inbox(&project);
+    assert_eq!(after.len(), 1, "{after:#?}");
+    assert_eq!(after[0]["id"], before["id"]);
+    let out = project.bosun(&["answer", before["id"].as_str().expect("id"), "allow"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let task = project.wait_finished(&id, LIMIT);
+    drop(engine);
+    assert_eq!(task["status"], "succeeded", "{task:#}");
+    assert!(project.path("approved.txt").exists());
+    let step = Project::step(&task, "work");
+    assert_eq!(step["output"], "touched after the restart");
+    assert_eq!(step["agent"]["session_id"], session.as_str(), "{step:#}");
+    // The resumed request carries the conversation from before the kill.
+    let requests = fake.requests();
+    let resumed = requests.get(1).expect("a request after the restart");
+    let history = resumed["messages"].to_string();
+    assert!(history.contains("touch the file"), "{history}");
+}
