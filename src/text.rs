@@ -1,5 +1,6 @@
 //! Words for people: counts with their noun in the right number (`1 task`, `2 tasks`), so no
-//! message says `task(s)`; a program's output without its escape codes, for a line of text.
+//! message says `task(s)`; a program's output without its escape codes, for a line of text;
+//! dollars as people read them.
 
 /// `n` and `noun`, plural when `n` is not one: `count(1, "attempt")` is `1 attempt`. Nouns
 /// whose plural is not `+s` give it after a `|`: `count(2, "copy|copies")`.
@@ -10,6 +11,16 @@ pub fn count(n: impl Into<i64>, noun: &str) -> String {
         None => (noun.to_string(), format!("{noun}s")),
     };
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Dollars: cents for a dollar or more (`$12.40`), four places below (`$0.0099`), where an
+/// agent's calls are counted in hundredths of a cent.
+pub fn usd(amount: f64) -> String {
+    if amount.abs() >= 1.0 {
+        format!("${amount:.2}")
+    } else {
+        format!("${amount:.4}")
+    }
 }
 
 /// `text` without terminal escape sequences (ECMA-48: CSI such as colours and cursor moves,
@@ -68,7 +79,14 @@ pub fn strip_ansi(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{count, strip_ansi};
+    use super::{count, strip_ansi, usd};
+
+    #[test]
+    fn dollars_show_cents_or_hundredths_of_a_cent() {
+        assert_eq!(usd(12.4), "$12.40");
+        assert_eq!(usd(0.0099), "$0.0099");
+        assert_eq!(usd(0.0), "$0.0000");
+    }
 
     #[test]
     fn escape_codes_go_and_words_stay() {

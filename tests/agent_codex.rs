@@ -58,6 +58,7 @@ fn session(work: &Path, home: &Path, session: Session, reply: &Reply) -> Vec<Age
         session,
         max_turns: None,
         schema: None,
+        max_budget_usd: None,
         cwd: work.to_string_lossy().into_owned(),
     };
     let mut conv: Box<dyn Conversation> = conversation("codex", launch).expect("codex is spoken");

@@ -6,28 +6,13 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::Project;
-use support::agents::{FakeModel, agent_workflow, configure_claude};
+use support::agents::{
+    FakeModel, agent_running, agent_workflow, configure_claude, inbox, wait_for_question,
+};
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-fn inbox(project: &Project) -> Vec<Value> {
-    let out = project.bosun(&["inbox", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("inbox --json")
-}
-
-fn wait_for_question(project: &Project) -> Value {
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(first) = inbox(project).into_iter().next() {
-            return first;
-        }
-        assert!(start.elapsed() < LIMIT, "no question reached the inbox");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 #[test]
 fn kill_9_while_the_agent_waits_resumes_its_session_and_the_answer_reaches_it() {
@@ -50,7 +35,7 @@ fn kill_9_while_the_agent_waits_resumes_its_session_and_the_answer_reaches_it() 
     agent_workflow(&project, "touch the file");
     let engine = project.start_engine(&[]);
     let id = project.submit(&["--workflow", "agent", "touch it"]);
-    let before = wait_for_question(&project);
+    let before = wait_for_question(&project, LIMIT);
     let session = project.show(&id)["steps"][0]["agent"]["session_id"]
         .as_str()
         .expect("the session id is committed before the agent starts")
@@ -66,7 +51,11 @@ fn kill_9_while_the_agent_waits_resumes_its_session_and_the_answer_reaches_it() 
     assert_eq!(after.len(), 1, "{after:#?}");
     assert_eq!(after[0]["id"], before["id"]);
     let out = project.bosun(&["answer", before["id"].as_str().expect("id"), "allow"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let task = project.wait_finished(&id, LIMIT);
     drop(engine);
     assert_eq!(task["status"], "succeeded", "{task:#}");
@@ -79,4 +68,56 @@ fn kill_9_while_the_agent_waits_resumes_its_session_and_the_answer_reaches_it() 
     let resumed = requests.get(1).expect("a request after the restart");
     let history = resumed["messages"].to_string();
     assert!(history.contains("touch the file"), "{history}");
+}
+
+#[test]
+fn a_session_lost_with_its_engine_starts_over_with_the_prompt() {
+    let project = Project::new();
+    project.write(
+        ".bosun/policy.yaml",
+        "rules:\n  - id: ask-touch\n    match: { command: \"touch approved.txt\" }\n    \
+         action: escalate\n",
+    );
+    let fake = FakeModel::start(
+        &project.path(".fake"),
+        json!([
+            { "bash": "touch approved.txt" },
+            // The session was lost: the new one is given the step's prompt again.
+            { "match": "touch the file", "bash": "touch approved.txt" },
+            { "match": "tool_result", "text": "touched in a new session" }
+        ]),
+    );
+    configure_claude(&project, &fake, None, "");
+    agent_workflow(&project, "touch the file");
+    let engine = project.start_engine(&[]);
+    let id = project.submit(&["--workflow", "agent", "touch it"]);
+    let question = wait_for_question(&project, LIMIT);
+    let lost = project.show(&id)["steps"][0]["agent"]["session_id"]
+        .as_str()
+        .expect("session id")
+        .to_string();
+    engine.kill_hard();
+    // As if the agent had been killed before it wrote its session down.
+    support::eventually(LIMIT, "the agent ends with its engine", || {
+        !agent_running(&lost)
+    });
+    std::fs::remove_dir_all(project.path(".agent-home/.claude/projects")).expect("sessions");
+
+    let engine = project.start_engine(&[]);
+    support::eventually(LIMIT, "the new session asks again", || {
+        project.show(&id)["steps"][0]["attempts"] == 2 && project.show(&id)["status"] == "waiting"
+    });
+    let out = project.bosun(&["answer", question["id"].as_str().expect("id"), "allow"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let task = project.wait_finished(&id, LIMIT);
+    drop(engine);
+    assert_eq!(task["status"], "succeeded", "{task:#}");
+    let step = Project::step(&task, "work");
+    assert_eq!(step["output"], "touched in a new session");
+    assert_ne!(step["agent"]["session_id"], lost.as_str(), "{step:#}");
+    assert!(project.path("approved.txt").exists());
 }

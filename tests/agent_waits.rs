@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::Project;
-use support::agents::{FakeModel, agent_workflow, configure_claude};
+use support::agents::{
+    FakeModel, agent_running, agent_workflow, configure_claude, inbox, wait_for_question,
+};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -20,28 +22,6 @@ fn ask_about_touch(project: &Project) {
         "rules:\n  - id: ask-touch\n    reason: the test asks about this one\n    \
          match: { command: \"touch approved.txt\" }\n    action: escalate\n",
     );
-}
-
-/// The open escalations of the project.
-fn inbox(project: &Project) -> Vec<Value> {
-    let out = project.bosun(&["inbox", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("inbox --json")
-}
-
-fn wait_for_question(project: &Project) -> Value {
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(first) = inbox(project).into_iter().next() {
-            return first;
-        }
-        assert!(start.elapsed() < LIMIT, "no question reached the inbox");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn decisions(project: &Project, task: &str) -> Vec<Value> {
@@ -69,7 +49,7 @@ fn an_asked_call_waits_for_the_answer_while_a_sibling_task_runs() {
     agent_workflow(&project, "touch the file");
     let engine = project.start_engine(&[]);
     let id = project.submit(&["--workflow", "agent", "touch it"]);
-    let question = wait_for_question(&project);
+    let question = wait_for_question(&project, LIMIT);
     assert_eq!(question["task_id"], id.as_str());
     assert_eq!(
         question["question"],
@@ -145,7 +125,7 @@ fn cancel_ends_a_waiting_agent_and_its_process() {
     agent_workflow(&project, "touch the file");
     let engine = project.start_engine(&[]);
     let id = project.submit(&["--workflow", "agent", "touch it"]);
-    wait_for_question(&project);
+    wait_for_question(&project, LIMIT);
     let session = project.show(&id)["steps"][0]["agent"]["session_id"]
         .as_str()
         .expect("session id committed")
@@ -166,29 +146,4 @@ fn cancel_ends_a_waiting_agent_and_its_process() {
     assert!(inbox(&project).is_empty(), "its question is withdrawn");
     assert!(!project.path("approved.txt").exists());
     drop(engine);
-}
-
-/// Whether a `claude` process of this session is alive.
-fn agent_running(session: &str) -> bool {
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.parse::<u32>().is_ok())
-        })
-        .any(|e| {
-            let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-            let alive = std::fs::read_to_string(e.path().join("stat"))
-                .map(|s| {
-                    !s.rsplit(')')
-                        .next()
-                        .unwrap_or("")
-                        .trim_start()
-                        .starts_with('Z')
-                })
-                .unwrap_or(false);
-            alive && String::from_utf8_lossy(&cmdline).contains(session)
-        })
 }

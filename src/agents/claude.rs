@@ -43,6 +43,11 @@ impl Conversation for Claude {
         if let Some(schema) = &l.schema {
             line.extend(["--json-schema".to_string(), schema.to_string()]);
         }
+        if let Some(usd) = l.max_budget_usd {
+            // Rounded up to a hundredth of a cent: never below what is left.
+            let usd = (usd * 10_000.0).ceil() / 10_000.0;
+            line.extend(["--max-budget-usd".to_string(), format!("{usd:.4}")]);
+        }
         line
     }
 
@@ -263,6 +268,12 @@ fn finished(msg: &Value) -> Finished {
         denied: msg["permission_denials"]
             .as_array()
             .map_or(0, |d| d.len() as u32),
+        session_lost: msg["errors"].as_array().is_some_and(|errors| {
+            errors.iter().any(|e| {
+                e.as_str()
+                    .is_some_and(|e| e.starts_with("No conversation found"))
+            })
+        }),
     }
 }
 

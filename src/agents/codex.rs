@@ -155,6 +155,7 @@ impl Codex {
                     result: format!("codex answered {method} with an error: {why}"),
                     session_id: self.thread.clone(),
                     stop_reason: Some("rpc_error".into()),
+                    session_lost: method == "thread/resume" && why.contains("no rollout found"),
                     ..Finished::default()
                 })]
                 .into()
@@ -347,6 +348,7 @@ impl Codex {
             turns: self.turns,
             stop_reason: Some(status),
             denied: self.denied,
+            session_lost: false,
         }
     }
 }

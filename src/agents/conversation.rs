@@ -26,6 +26,9 @@ pub struct Launch {
     pub max_turns: Option<u32>,
     /// A JSON schema the final answer must follow.
     pub schema: Option<Value>,
+    /// Dollars the agent may spend before it stops (the budgets' remainder), where the
+    /// agent can be told.
+    pub max_budget_usd: Option<f64>,
     /// The directory the agent works in.
     pub cwd: String,
 }

@@ -81,6 +81,8 @@ pub struct Finished {
     /// The HTTP status of the API error that ended the session (429, 529, …).
     pub error_status: Option<u16>,
     pub session_id: Option<String>,
+    /// What the session has cost in all, every process of it: Claude Code counts a resumed
+    /// session's earlier spending in again (its tokens and turns are this process's only).
     pub cost_usd: Option<f64>,
     pub input_tokens: u64,
     pub output_tokens: u64,
@@ -89,4 +91,7 @@ pub struct Finished {
     pub stop_reason: Option<String>,
     /// Tool calls refused during the session.
     pub denied: u32,
+    /// The session asked to be resumed is not known to the agent (it was killed before it
+    /// wrote it down): start a new one.
+    pub session_lost: bool,
 }

@@ -3,9 +3,11 @@
 //! dollars a task and a day may spend before Bosun asks.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::duration::DurationSpec;
 use super::environment::{EnvName, EnvValue};
 
 /// The adapters Bosun speaks, by the name a skill's `adapter:` uses.
@@ -21,7 +23,16 @@ pub struct AgentSettings {
     pub model: Option<String>,
     /// Added to the environment the agent inherits from the engine.
     pub env: BTreeMap<String, String>,
+    /// How long this adapter's agent steps pause once an agent's own API retries ran out
+    /// (429, 529, 5xx), doubling while it keeps failing, up to [`MAX_PAUSE_DOUBLINGS`] times.
+    pub pause: DurationSpec,
 }
+
+/// A pause doubles at most this many times (60 s → 16 min).
+pub const MAX_PAUSE_DOUBLINGS: u32 = 4;
+
+/// The default `agents.<adapter>.pause`.
+pub const DEFAULT_PAUSE: Duration = Duration::from_secs(60);
 
 impl AgentSettings {
     fn named(command: &str) -> AgentSettings {
@@ -30,6 +41,7 @@ impl AgentSettings {
             args: Vec::new(),
             model: None,
             env: BTreeMap::new(),
+            pause: DurationSpec(DEFAULT_PAUSE),
         }
     }
 }
@@ -56,6 +68,7 @@ pub(super) struct PartialAgent {
     pub args: Option<Vec<String>>,
     pub model: Option<String>,
     pub env: Option<BTreeMap<EnvName, EnvValue>>,
+    pub pause: Option<DurationSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,6 +98,9 @@ pub(super) fn apply_agents(
         }
         if let Some(env) = partial.env {
             entry.env.extend(env.into_iter().map(|(k, v)| (k.0, v.0)));
+        }
+        if let Some(pause) = partial.pause {
+            entry.pause = pause;
         }
     }
 }

@@ -158,6 +158,7 @@ impl Engine {
             inbox_open: tokio::sync::Mutex::new(()),
             session,
             audit: audit.clone(),
+            agent_pauses: Default::default(),
         });
         let changes = ctx.changes.subscribe();
         let problems = ctx.problems.clone();

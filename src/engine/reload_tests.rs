@@ -44,6 +44,7 @@ async fn project(config: &str, overrides: Overrides) -> Project {
         inbox_open: tokio::sync::Mutex::new(()),
         session: "s-test".into(),
         audit,
+        agent_pauses: Default::default(),
     };
     Project { _dir: dir, ctx }
 }

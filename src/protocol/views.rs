@@ -74,6 +74,33 @@ pub struct AgentView {
     /// Why it is paused (its API's retries ran out), while it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused: Option<String>,
+    /// What the current session had cost when it last reported (an agent reports a resumed
+    /// session's total, so only the difference is new spending).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub session_cost_usd: f64,
+    /// API calls the agent retried (429, 529, …), over every session of the step.
+    #[serde(default)]
+    pub retries: u32,
+    /// How far the user let agents spend past a budget when this step asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<BudgetGrant>,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+/// Spending the user allowed past `budget.task_usd` or `budget.day_usd`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BudgetGrant {
+    /// The task's agents may spend up to this much.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_usd: Option<f64>,
+    /// Agents may spend up to this much on `day` (a UTC date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<String>,
 }
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionView {

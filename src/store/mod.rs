@@ -17,6 +17,7 @@ mod open;
 mod probe;
 pub mod read;
 mod rows;
+pub mod spend;
 pub mod summary;
 mod write_ops;
 mod writer;

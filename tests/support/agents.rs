@@ -138,3 +138,51 @@ pub fn agent_workflow(project: &Project, prompt: &str) {
         ),
     );
 }
+
+/// The project's open escalations (`bosun inbox --json`).
+pub fn inbox(project: &Project) -> Vec<serde_json::Value> {
+    let out = project.bosun(&["inbox", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("inbox --json")
+}
+
+/// The first open escalation, once one is there.
+pub fn wait_for_question(project: &Project, limit: std::time::Duration) -> serde_json::Value {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(first) = inbox(project).into_iter().next() {
+            return first;
+        }
+        assert!(start.elapsed() < limit, "no question reached the inbox");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Whether a live process has `session` (an agent's session id) on its command line.
+pub fn agent_running(session: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+        .any(|e| {
+            let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            let live = std::fs::read_to_string(e.path().join("stat"))
+                .map(|s| {
+                    !s.rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
+                .unwrap_or(false);
+            live && String::from_utf8_lossy(&cmdline).contains(session)
+        })
+}

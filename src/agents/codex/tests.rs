@@ -31,6 +31,7 @@ fn launch(session: Session, schema: Option<Value>) -> Launch {
         session,
         max_turns: None,
         schema,
+        max_budget_usd: None,
         cwd: "/work".into(),
     }
 }

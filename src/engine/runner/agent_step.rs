@@ -5,34 +5,35 @@
 //! Durability: the session id is committed before the agent starts; a step that runs again
 //! after a restart resumes that session, and the tool call it was waiting on asks the same
 //! question again, so it finds the escalation still open (or answered) in the store.
+//!
+//! An attempt may take several sessions of one conversation: the adapter pauses when its API
+//! gave up ([`super::agent_pause`]), the budgets ask before more is spent
+//! ([`super::agent_budget`]), and a session the agent lost is started over. One session's
+//! talk is [`super::agent_converse`].
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio_util::sync::CancellationToken;
 
-use super::agent_io::{
-    Transcript, new_session_id, one_line, tool_question, tool_summary, write_lines,
-};
+use super::agent_budget::BudgetGate;
+use super::agent_converse::Ending;
+use super::agent_io::{new_session_id, tool_question, tool_summary};
+use super::agent_notes::api_trouble;
 use super::ask::Question;
 use super::checks::Gate;
 use super::skill_step::Attempt;
 use super::{Halt, Run};
-use crate::agents::{
-    Access, AgentEvent, Conversation, Finished, Launch, PermissionRequest, Reply, Session,
-};
+use crate::agents::{Access, Finished, Launch, PermissionRequest, Reply, Session};
 use crate::definitions::skills::Skill;
 use crate::definitions::workflow::Step;
-use crate::engine::process::{self, ProcessSpec};
+use crate::engine::process::ProcessSpec;
 use crate::protocol::{AgentView, DecisionKind, EngineEvent, Risk, StepStatus};
 use crate::store::{StepRow, StoreError, WriteOp};
 use crate::time::now_rfc3339;
 
 /// How long an agent has to write its session down once its engine died, or once asked to
 /// stop its turn.
-const AGENT_GRACE: Duration = Duration::from_secs(3);
+pub(super) const AGENT_GRACE: Duration = Duration::from_secs(3);
 
 /// The first line of a resumed session: the agent was cut off, maybe mid tool call.
 const RESUMED: &str = "Bosun was restarted while you worked on this task; a tool call you \
@@ -41,16 +42,35 @@ const RESUMED: &str = "Bosun was restarted while you worked on this task; a tool
 /// The task an agent is given when a schema is asked for and its answer did not follow it.
 const SCHEMA_NOTE: &str = "Your final answer must be JSON that follows the schema you were given.";
 
-/// How an agent process ended, as the step sees it.
-enum Ending {
-    Finished(Finished),
-    /// It ended without a result line.
-    Vanished(String),
-    Halted(Halt),
+/// The first line of a session taken up after the adapter's pause.
+const PAUSED: &str = "The model's API was unavailable for a while and your work was cut off; \
+    go on with the task.";
+
+/// The first line of a session taken up after the user let agents spend more.
+const GRANTED: &str = "The spending limit was raised; go on with the task.";
+
+/// How the next session of a step opens.
+#[derive(Clone, Copy)]
+enum Opening {
+    /// A new session, given the step's prompt.
+    Prompt,
+    /// The session cut off by a restart of the engine.
+    Restarted,
+    AfterPause,
+    AfterGrant,
+}
+
+/// Whether an API status means the agent retried and gave up on a passing trouble (rate
+/// limits, overload, server errors), as opposed to a request that can never succeed.
+fn gave_up_retrying(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500..=599)
 }
 
 impl Run<'_> {
-    /// Runs the agent once (resuming its session when the row has one) and reads the result.
+    /// Runs the agent (resuming its session when the row has one) until it gives its result.
+    /// One attempt may be several sessions of the same conversation: after the adapter's
+    /// pause when its API gave up, after the user let it spend more, or a new one when the
+    /// session to resume was lost.
     pub(super) async fn agent_attempt(
         &self,
         step: &Step,
@@ -58,8 +78,7 @@ impl Run<'_> {
         row: &mut StepRow,
         cv: &minijinja::Value,
     ) -> Result<Attempt, StoreError> {
-        let prepared = self.prepare_agent(step, skill, cv);
-        let (spec, prompt, schema) = match prepared {
+        let (spec, prompt, schema) = match self.prepare_agent(step, skill, cv) {
             Ok(p) => p,
             Err(e) => {
                 self.close_step(row, StepStatus::Failed, Some(e)).await?;
@@ -67,44 +86,140 @@ impl Run<'_> {
             }
         };
         let adapter = skill.adapter.clone().unwrap_or_default();
-        let settings = self.ctx.settings.current();
-        let Some(agent) = settings.agents.get(&adapter).cloned() else {
+        let Some(agent) = self.ctx.settings.current().agents.get(&adapter).cloned() else {
             let e = format!("no settings for adapter `{adapter}`");
             self.close_step(row, StepStatus::Failed, Some(e)).await?;
             return Ok(Attempt::Ended(None));
         };
-        let permit = tokio::select! {
-            permit = self.ctx.skill_slots.acquire() => permit,
-            () = self.stop.cancelled() => None,
-        };
-        let Some(_permit) = permit else {
-            let halt = self.halt().unwrap_or(Halt::Cancelled);
-            let (r, halt) = self.halt_step(row.clone(), halt).await?;
-            *row = r;
-            return Ok(Attempt::Ended(halt));
-        };
-        let mut view = row.agent.clone().unwrap_or_else(|| AgentView {
+        let view = row.agent.get_or_insert_with(|| AgentView {
             adapter: adapter.clone(),
             model: agent.model.clone(),
             ..AgentView::default()
         });
-        // A session that was cut off is taken up again; otherwise a new one, whose id is
-        // committed with the step's start, before the agent runs.
-        let (session, opening) = match view.session_id.clone() {
-            Some(id) if row.attempts > 0 && view.paused.is_none() => {
-                (Session::Resume(id), RESUMED.to_string())
-            }
-            Some(id) if view.paused.is_some() => (Session::Resume(id), prompt.clone()),
-            _ => {
-                let id = new_session_id();
-                view.session_id = Some(id.clone());
-                (Session::New(id), prompt.clone())
-            }
+        let mut next = match (&view.session_id, &view.paused) {
+            (Some(_), Some(_)) => Opening::AfterPause,
+            (Some(_), None) if row.attempts > 0 => Opening::Restarted,
+            _ => Opening::Prompt,
         };
-        view.paused = None;
-        row.agent = Some(view);
+        let mut first = true;
+        loop {
+            if let Some(halt) = self.sit_out_pause(&adapter).await {
+                return self.halted(row, halt).await;
+            }
+            let max_budget_usd = match self.budget_gate(row).await? {
+                BudgetGate::Go(left) => left,
+                BudgetGate::Stop(reason) => return Ok(Attempt::Failed(reason)),
+                BudgetGate::Halted(halt) => return self.halted(row, halt).await,
+            };
+            let permit = tokio::select! {
+                permit = self.ctx.skill_slots.acquire() => permit,
+                () = self.stop.cancelled() => None,
+            };
+            let Some(_permit) = permit else {
+                let halt = self.halt().unwrap_or(Halt::Cancelled);
+                return self.halted(row, halt).await;
+            };
+            let view = row.agent.get_or_insert_with(AgentView::default);
+            let (session, opening) = match (next, view.session_id.clone()) {
+                (Opening::Restarted, Some(id)) => (Session::Resume(id), RESUMED.to_string()),
+                (Opening::AfterPause, Some(id)) => (Session::Resume(id), PAUSED.to_string()),
+                (Opening::AfterGrant, Some(id)) => (Session::Resume(id), GRANTED.to_string()),
+                // A new session's id is committed with the step's start, before it runs.
+                _ => {
+                    let id = new_session_id();
+                    view.session_id = Some(id.clone());
+                    view.session_cost_usd = 0.0;
+                    (Session::New(id), prompt.clone())
+                }
+            };
+            let resumed = matches!(session, Session::Resume(_));
+            view.paused = None;
+            self.start_session(row, std::mem::take(&mut first)).await?;
+            let launch = Launch {
+                command: agent.command.clone(),
+                args: agent.args.clone(),
+                model: agent.model.clone(),
+                session,
+                max_turns: skill.max_turns,
+                schema: schema.clone(),
+                max_budget_usd,
+                cwd: spec.cwd.display().to_string(),
+            };
+            let Some(mut talk) = crate::agents::conversation(&adapter, launch) else {
+                let e = format!("this build of Bosun does not speak adapter `{adapter}`");
+                self.close_step(row, StepStatus::Failed, Some(e)).await?;
+                return Ok(Attempt::Ended(None));
+            };
+            let mut spec = spec.clone();
+            spec.argv = talk.argv();
+            spec.env.extend(agent.env.clone());
+            spec.protocol = Some(AGENT_GRACE);
+            let end = match self
+                .converse(step, skill, row, spec, talk.as_mut(), &opening)
+                .await?
+            {
+                Ending::Halted(halt) => return self.halted(row, halt).await,
+                Ending::Vanished(error) => {
+                    self.forget_session(row);
+                    return Ok(Attempt::Failed(error));
+                }
+                Ending::Finished(end) => end,
+            };
+            self.account(row, &end);
+            // What it spent is committed before the budgets are looked at again.
+            self.save(row, vec![]).await?;
+            if end.session_lost && resumed {
+                self.forget_session(row);
+                self.note(
+                    row,
+                    "warn",
+                    "the agent's session was lost; starting it over",
+                )
+                .await;
+                next = Opening::Prompt;
+                continue;
+            }
+            if !end.ok && end.error_status.is_some_and(gave_up_retrying) {
+                let wait = self.ctx.agent_pauses.pause(&adapter, agent.pause.0);
+                let why = format!(
+                    "the agent's API is {} and its retries ran out; agent steps of `{adapter}` \
+                     pause for {}",
+                    api_trouble(end.error_status),
+                    humantime::format_duration(wait)
+                );
+                if let Some(view) = row.agent.as_mut() {
+                    view.paused = Some(why.clone());
+                }
+                self.save(row, vec![]).await?;
+                self.note(row, "warn", &why).await;
+                next = Opening::AfterPause;
+                continue;
+            }
+            if !end.ok && end.stop_reason.as_deref() == Some("budget_exhausted") {
+                // The gate asks before the session goes on.
+                next = Opening::AfterGrant;
+                continue;
+            }
+            if end.ok {
+                self.ctx.agent_pauses.clear(&adapter);
+            }
+            let attempt = self.agent_result(row, end, schema.is_some()).await?;
+            if let Attempt::Failed(_) = attempt {
+                // A retry starts a new conversation rather than take up a failed one.
+                self.forget_session(row);
+            }
+            return Ok(attempt);
+        }
+    }
+
+    /// Commits the step as running before its agent starts: its session id with it. The
+    /// first session of an attempt counts as an attempt; the sessions that go on from it
+    /// (after a pause, a grant, a lost session) do not.
+    async fn start_session(&self, row: &mut StepRow, first: bool) -> Result<(), StoreError> {
         row.status = StepStatus::Running;
-        row.attempts += 1;
+        if first {
+            row.attempts += 1;
+        }
         row.started_at.get_or_insert_with(now_rfc3339);
         row.finished_at = None;
         row.exit_code = None;
@@ -118,37 +233,52 @@ impl Run<'_> {
                 WriteOp::UpsertStep(row.clone()),
                 WriteOp::Event(started),
             ])
-            .await?;
-        let launch = Launch {
-            command: agent.command.clone(),
-            args: agent.args.clone(),
-            model: agent.model.clone(),
-            session,
-            max_turns: skill.max_turns,
-            schema: schema.clone(),
-            cwd: spec.cwd.display().to_string(),
-        };
-        let Some(mut talk) = crate::agents::conversation(&adapter, launch) else {
-            let e = format!("this build of Bosun does not speak adapter `{adapter}`");
-            self.close_step(row, StepStatus::Failed, Some(e)).await?;
-            return Ok(Attempt::Ended(None));
-        };
-        let mut spec = spec;
-        spec.argv = talk.argv();
-        spec.env.extend(agent.env.clone());
-        spec.protocol = Some(AGENT_GRACE);
-        let ending = self
-            .converse(step, skill, row, spec, talk.as_mut(), &opening)
-            .await?;
-        Ok(match ending {
-            Ending::Halted(halt) => {
-                let (r, halt) = self.halt_step(row.clone(), halt).await?;
-                *row = r;
-                Attempt::Ended(halt)
+            .await
+    }
+
+    /// Waits while the adapter is paused; `Some` when the step was stopped meanwhile.
+    async fn sit_out_pause(&self, adapter: &str) -> Option<Halt> {
+        while let Some(until) = self.ctx.agent_pauses.until(adapter) {
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => {}
+                () = self.stop.cancelled() => return Some(self.halt().unwrap_or(Halt::Cancelled)),
             }
-            Ending::Vanished(error) => Attempt::Failed(error),
-            Ending::Finished(end) => self.agent_result(row, end, schema.is_some()).await?,
-        })
+        }
+        None
+    }
+
+    async fn halted(&self, row: &mut StepRow, halt: Halt) -> Result<Attempt, StoreError> {
+        let (r, halt) = self.halt_step(row.clone(), halt).await?;
+        *row = r;
+        Ok(Attempt::Ended(halt))
+    }
+
+    fn forget_session(&self, row: &mut StepRow) {
+        if let Some(view) = row.agent.as_mut() {
+            view.session_id = None;
+        }
+    }
+
+    /// Adds what a session spent and did to the step's totals.
+    fn account(&self, row: &mut StepRow, end: &Finished) {
+        let Some(view) = row.agent.as_mut() else {
+            return;
+        };
+        view.turns += end.turns;
+        if let Some(total) = end.cost_usd {
+            view.cost_usd += (total - view.session_cost_usd).max(0.0);
+            view.session_cost_usd = total;
+        }
+        view.input_tokens += end.input_tokens;
+        view.output_tokens += end.output_tokens;
+        view.denied = view.denied.max(end.denied);
+        view.tool = None;
+        if let Some(id) = &end.session_id
+            && !id.is_empty()
+            && !end.session_lost
+        {
+            view.session_id = Some(id.clone());
+        }
     }
 
     /// The rendered step: its process settings, the prompt, and the schema when one is given.
@@ -184,19 +314,6 @@ impl Run<'_> {
         end: Finished,
         wants_json: bool,
     ) -> Result<Attempt, StoreError> {
-        if let Some(view) = row.agent.as_mut() {
-            view.turns += end.turns;
-            view.cost_usd += end.cost_usd.unwrap_or(0.0);
-            view.input_tokens += end.input_tokens;
-            view.output_tokens += end.output_tokens;
-            view.denied = view.denied.max(end.denied);
-            view.tool = None;
-            if let Some(id) = &end.session_id
-                && !id.is_empty()
-            {
-                view.session_id = Some(id.clone());
-            }
-        }
         let stop = end.stop_reason.clone().unwrap_or_default();
         if !end.ok {
             let error = match (end.error_status, stop.as_str()) {
@@ -236,260 +353,8 @@ impl Run<'_> {
         Ok(Attempt::Ended(None))
     }
 
-    /// Starts the agent, talks with it until it ends, and answers its permission requests.
-    async fn converse(
-        &self,
-        step: &Step,
-        skill: &Skill,
-        row: &mut StepRow,
-        spec: ProcessSpec,
-        talk: &mut dyn Conversation,
-        opening: &str,
-    ) -> Result<Ending, StoreError> {
-        let program = spec.argv.first().cloned().unwrap_or_default();
-        self.audit_start(row, &spec);
-        let decide_spec = spec.clone();
-        let mut running = match process::spawn(spec) {
-            Ok(running) => running,
-            Err(e) => {
-                return Ok(Ending::Vanished(format!(
-                    "cannot start the agent `{program}`: {e} (set `agents.{}.command` in the settings)",
-                    row.agent
-                        .as_ref()
-                        .map(|a| a.adapter.as_str())
-                        .unwrap_or("…")
-                )));
-            }
-        };
-        let kill = CancellationToken::new();
-        let recorded = self.record_process(row, &running).await;
-        let Some((stdin, stdout)) = running.take_pipes() else {
-            kill.cancel();
-            let _ = running.wait(&kill).await;
-            return Ok(Ending::Vanished(
-                "the agent's pipes could not be opened".into(),
-            ));
-        };
-        if let Err(e) = recorded {
-            kill.cancel();
-            let _ = running.wait(&kill).await;
-            return Err(e);
-        }
-        let probe = running.output_probe();
-        let wait = running.wait(&kill);
-        tokio::pin!(wait);
-        let mut stdin = Some(stdin);
-        let mut lines = BufReader::new(stdout).lines();
-        write_lines(&mut stdin, talk.opening(opening)).await;
-        let mut transcript = Transcript::open(self, row);
-        let mut decided: HashMap<String, Reply> = HashMap::new();
-        let mut finished = None;
-        let mut interrupted = false;
-        let mut ended = None;
-        loop {
-            tokio::select! {
-                biased;
-                line = lines.next_line() => {
-                    let Ok(Some(line)) = line else {
-                        // Its stdout closed: it is ending; the wait below says how.
-                        break;
-                    };
-                    transcript.raw(&line);
-                    let heard = talk.read(&line);
-                    write_lines(&mut stdin, heard.replies).await;
-                    for event in heard.events {
-                        match event {
-                            AgentEvent::PermissionAsked(request) => {
-                                let reply = match decided.get(&request.call_id) {
-                                    Some(reply) => Ok(reply.clone()),
-                                    None => self.decide_tool(step, skill, row, &decide_spec, &request).await?,
-                                };
-                                match reply {
-                                    Ok(reply) => {
-                                        if let Reply::Deny(_) = reply
-                                            && let Some(view) = row.agent.as_mut()
-                                        {
-                                            view.denied += 1;
-                                        }
-                                        if !request.call_id.is_empty() {
-                                            decided.insert(request.call_id.clone(), reply.clone());
-                                        }
-                                        write_lines(&mut stdin, talk.answer(&request, &reply)).await;
-                                    }
-                                    Err(_) => {
-                                        // Stopped while asking: ask the agent to stop its turn.
-                                        write_lines(&mut stdin, talk.interrupt()).await;
-                                        interrupted = true;
-                                        break;
-                                    }
-                                }
-                            }
-                            AgentEvent::Finished(end) => {
-                                finished = Some(end);
-                                // The session is over: closing stdin lets the agent exit.
-                                stdin = None;
-                            }
-                            other => self.note_event(row, other).await,
-                        }
-                    }
-                }
-                outcome = &mut wait => {
-                    ended = Some(outcome);
-                    break;
-                }
-                () = self.stop.cancelled(), if !interrupted => {
-                    write_lines(&mut stdin, talk.interrupt()).await;
-                    interrupted = true;
-                    break;
-                }
-            }
-        }
-        if interrupted {
-            // Give it a moment to stop its turn and write its session down, then end its group.
-            let _ = tokio::time::timeout(AGENT_GRACE, async {
-                while let Ok(Some(line)) = lines.next_line().await {
-                    transcript.raw(&line);
-                }
-            })
-            .await;
-            kill.cancel();
-        }
-        drop(stdin);
-        // What it printed before it ended is still in the pipe: its result line may be there.
-        if finished.is_none() && !interrupted {
-            let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                while let Ok(Some(line)) = lines.next_line().await {
-                    transcript.raw(&line);
-                    for event in talk.read(&line).events {
-                        if let AgentEvent::Finished(end) = event {
-                            finished = Some(end);
-                        }
-                    }
-                }
-            })
-            .await;
-        }
-        let outcome = match ended {
-            Some(outcome) => outcome,
-            None => wait.await,
-        };
-        transcript.close();
-        let (stderr, _) = probe.stderr();
-        row.stderr = Some(stderr.clone());
-        if interrupted || self.stop.is_cancelled() {
-            return Ok(Ending::Halted(self.halt().unwrap_or(Halt::Cancelled)));
-        }
-        Ok(match finished {
-            Some(end) => Ending::Finished(end),
-            None => {
-                let how = match outcome {
-                    Ok(o) => match (o.exit_code, o.signal) {
-                        (Some(code), _) => format!("exited with code {code}"),
-                        (None, Some(signal)) => format!("killed by signal {signal}"),
-                        _ => "ended".to_string(),
-                    },
-                    Err(e) => format!("was lost: {e}"),
-                };
-                let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
-                Ending::Vanished(match last {
-                    Some(line) => format!("the agent {how} without a result — {}", line.trim()),
-                    None => format!("the agent {how} without a result"),
-                })
-            }
-        })
-    }
-
-    fn audit_start(&self, row: &StepRow, spec: &ProcessSpec) {
-        if let Value::Object(entry) = serde_json::json!({
-            "kind": "agent",
-            "task_id": self.task.id,
-            "run_id": self.run_id,
-            "step_id": row.id,
-            "attempt": row.attempts,
-            "argv": spec.argv,
-            "cwd": spec.cwd,
-            "session_id": row.agent.as_ref().and_then(|a| a.session_id.clone()),
-        }) {
-            self.ctx.audit.record(entry);
-        }
-    }
-
-    /// Records what the agent did: the transcript, and the step's live view of it.
-    async fn note_event(&self, row: &mut StepRow, event: AgentEvent) {
-        let mut save = false;
-        let message = match &event {
-            AgentEvent::SessionStarted { session_id, model } => {
-                if let Some(view) = row.agent.as_mut() {
-                    if !session_id.is_empty() && view.session_id.as_ref() != Some(session_id) {
-                        view.session_id = Some(session_id.clone());
-                        save = true;
-                    }
-                    if model.is_some() && view.model != *model {
-                        view.model = model.clone();
-                        save = true;
-                    }
-                }
-                None
-            }
-            AgentEvent::Text(text) if !text.trim().is_empty() => {
-                Some(("info", format!("agent: {}", one_line(text))))
-            }
-            AgentEvent::ToolRequested { tool, input, .. } => {
-                if let Some(view) = row.agent.as_mut() {
-                    view.tool_calls += 1;
-                    view.tool = Some(tool_summary(tool, input));
-                    save = true;
-                }
-                Some(("info", format!("agent → {}", tool_summary(tool, input))))
-            }
-            AgentEvent::ToolFinished { ok, output, .. } => {
-                if let Some(view) = row.agent.as_mut() {
-                    view.tool = None;
-                    save = true;
-                }
-                let mark = if *ok { "ok" } else { "failed" };
-                Some(("info", format!("agent ← {mark}: {}", one_line(output))))
-            }
-            AgentEvent::Retrying {
-                attempt,
-                max,
-                delay_ms,
-                status,
-            } => Some((
-                "warn",
-                format!(
-                    "agent API {}: retry {attempt}/{max} in {}",
-                    match status {
-                        Some(529) => "overloaded (529)".to_string(),
-                        Some(429) => "rate limited (429)".to_string(),
-                        Some(s) => format!("error ({s})"),
-                        None => "error".to_string(),
-                    },
-                    humantime::format_duration(Duration::from_millis(*delay_ms))
-                ),
-            )),
-            _ => None,
-        };
-        let mut ops = Vec::new();
-        if save {
-            ops.push(WriteOp::UpsertStep(row.clone()));
-        }
-        if let Some((level, message)) = message {
-            ops.push(WriteOp::Log {
-                level,
-                task_id: Some(self.task.id.clone()),
-                step_id: Some(row.id.clone()),
-                message,
-            });
-        }
-        if !ops.is_empty() {
-            // Best effort: the agent is not stopped because its transcript could not be saved.
-            let _ = self.ctx.write(ops).await;
-        }
-    }
-
     /// The policy's answer to one tool call; `Err` when the step was stopped while asking.
-    async fn decide_tool(
+    pub(super) async fn decide_tool(
         &self,
         step: &Step,
         skill: &Skill,

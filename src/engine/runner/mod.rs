@@ -6,7 +6,11 @@
 //! finished (succeeded/failed), it was cancelled, or the engine is stopping and the task goes
 //! back to the queue.
 
+mod agent_budget;
+mod agent_converse;
 mod agent_io;
+mod agent_notes;
+mod agent_pause;
 mod agent_step;
 mod ask;
 mod checks;
@@ -29,6 +33,7 @@ use crate::engine::reload::LiveSettings;
 use crate::protocol::{EngineEvent, StepStatus, TaskId, TaskStatus};
 use crate::store::{StepRow, Store, StoreError, TaskRecord, WriteOp};
 
+pub use agent_pause::AgentPauses;
 pub use slots::SkillSlots;
 pub(crate) use steps::initial_rows;
 
@@ -60,6 +65,8 @@ pub struct RunContext {
     pub session: String,
     /// `.bosun/audit.jsonl`: every decision and every command run, hash-chained.
     pub audit: crate::store::audit::AuditHandle,
+    /// Adapters whose API gave up: their agent steps wait before they go on.
+    pub agent_pauses: AgentPauses,
 }
 
 impl RunContext {

@@ -1,0 +1,128 @@
+//! What an agent step records as its agent works: the audit entry of its start, and each
+//! event it says — text, tool calls, results and API retries — as a log line for the Logs pane
+//! and the step's live view (`agent.tool`, `agent.retries`, the session id and model).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::Run;
+use super::agent_io::{one_line, tool_summary};
+use crate::agents::AgentEvent;
+use crate::engine::process::ProcessSpec;
+use crate::store::{StepRow, WriteOp};
+
+impl Run<'_> {
+    /// A line in the Logs pane about this step. Best effort, like the transcript.
+    pub(super) async fn note(&self, row: &StepRow, level: &'static str, message: &str) {
+        let _ = self
+            .ctx
+            .write(vec![WriteOp::Log {
+                level,
+                task_id: Some(self.task.id.clone()),
+                step_id: Some(row.id.clone()),
+                message: message.to_string(),
+            }])
+            .await;
+    }
+
+    pub(super) fn audit_start(&self, row: &StepRow, spec: &ProcessSpec) {
+        if let Value::Object(entry) = serde_json::json!({
+            "kind": "agent",
+            "task_id": self.task.id,
+            "run_id": self.run_id,
+            "step_id": row.id,
+            "attempt": row.attempts,
+            "argv": spec.argv,
+            "cwd": spec.cwd,
+            "session_id": row.agent.as_ref().and_then(|a| a.session_id.clone()),
+        }) {
+            self.ctx.audit.record(entry);
+        }
+    }
+
+    /// Records what the agent did: the transcript, and the step's live view of it.
+    pub(super) async fn note_event(&self, row: &mut StepRow, event: AgentEvent) {
+        let mut save = false;
+        let message = match &event {
+            AgentEvent::SessionStarted { session_id, model } => {
+                if let Some(view) = row.agent.as_mut() {
+                    if !session_id.is_empty() && view.session_id.as_ref() != Some(session_id) {
+                        view.session_id = Some(session_id.clone());
+                        save = true;
+                    }
+                    if model.is_some() && view.model != *model {
+                        view.model = model.clone();
+                        save = true;
+                    }
+                }
+                None
+            }
+            AgentEvent::Text(text) if !text.trim().is_empty() => {
+                Some(("info", format!("agent: {}", one_line(text))))
+            }
+            AgentEvent::ToolRequested { tool, input, .. } => {
+                if let Some(view) = row.agent.as_mut() {
+                    view.tool_calls += 1;
+                    view.tool = Some(tool_summary(tool, input));
+                    save = true;
+                }
+                Some(("info", format!("agent → {}", tool_summary(tool, input))))
+            }
+            AgentEvent::ToolFinished { ok, output, .. } => {
+                if let Some(view) = row.agent.as_mut() {
+                    view.tool = None;
+                    save = true;
+                }
+                let mark = if *ok { "ok" } else { "failed" };
+                Some(("info", format!("agent ← {mark}: {}", one_line(output))))
+            }
+            AgentEvent::Retrying {
+                attempt,
+                max,
+                delay_ms,
+                status,
+            } => {
+                if let Some(view) = row.agent.as_mut() {
+                    view.retries += 1;
+                    save = true;
+                }
+                Some((
+                    "warn",
+                    format!(
+                        "agent API {}: retry {attempt}/{max} in {}",
+                        api_trouble(*status),
+                        humantime::format_duration(Duration::from_millis(*delay_ms))
+                    ),
+                ))
+            }
+            _ => None,
+        };
+        let mut ops = Vec::new();
+        if save {
+            ops.push(WriteOp::UpsertStep(row.clone()));
+        }
+        if let Some((level, message)) = message {
+            ops.push(WriteOp::Log {
+                level,
+                task_id: Some(self.task.id.clone()),
+                step_id: Some(row.id.clone()),
+                message,
+            });
+        }
+        if !ops.is_empty() {
+            // Best effort: the agent is not stopped because its transcript could not be saved.
+            let _ = self.ctx.write(ops).await;
+        }
+    }
+}
+
+/// An API failure as people say it: `overloaded (529)`, `rate limited (429)`.
+pub(super) fn api_trouble(status: Option<u16>) -> String {
+    match status {
+        Some(529) => "overloaded (529)".to_string(),
+        Some(429) => "rate limited (429)".to_string(),
+        Some(s) => format!("error ({s})"),
+        None => "error".to_string(),
+    }
+}
