@@ -135,7 +135,10 @@ impl Run<'_> {
         };
         let mut spec = spec;
         spec.argv = talk.argv();
-        spec.env.extend(agent.env.clone());
+        match super::agent_home::agent_env(&self.ctx.paths, &adapter, &agent, &spec) {
+            Ok(env) => spec.env.extend(env),
+            Err(e) => return Ok(Attempt::Failed(e)),
+        }
         spec.protocol = Some(AGENT_GRACE);
         let ending = self
             .converse(step, skill, row, spec, talk.as_mut(), &opening)

@@ -6,6 +6,7 @@
 //! finished (succeeded/failed), it was cancelled, or the engine is stopping and the task goes
 //! back to the queue.
 
+mod agent_home;
 mod agent_io;
 mod agent_step;
 mod ask;
