@@ -509,7 +509,12 @@ impl Run<'_> {
                 let question = tool_question(&request.tool, &request.input, &argv);
                 (argv, question)
             }
-            Access::Ask(why) => return self.escalate_tool(skill, row, request, why).await,
+            Access::Ask(why) => {
+                if let Some(reply) = self.judge_tool(step, skill, row, request).await? {
+                    return Ok(Ok(reply));
+                }
+                return self.escalate_tool(skill, row, request, why).await;
+            }
         };
         let gate = self.judge(step, skill, spec, &argv, question, row).await?;
         Ok(match gate {
