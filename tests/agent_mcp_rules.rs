@@ -52,10 +52,10 @@ fn run(policy: &str, answer: &str) -> (Project, Value, Vec<Value>) {
     project.write(".mcp-server.py", SERVER);
     let mcp = json!({ "mcpServers": { "notes": {
         "command": "python3", "args": [project.path(".mcp-server.py")] } } });
-    project.write(".mcp.json", &mcp.to_string());
+    project.write(".notes-mcp.json", &mcp.to_string());
     let args = format!(
         "    args: [\"--mcp-config\", {:?}]\n",
-        project.path(".mcp.json").display().to_string()
+        project.path(".notes-mcp.json").display().to_string()
     );
     configure_claude(&project, &fake, None, "");
     // The args go under `agents.claude-code`, before the `env` block ends the file.
