@@ -2,7 +2,8 @@
 //! thing, so every rule, the safety floor and the project boundary apply to it as to a step's
 //! command. A Bash call is its command; a file edit is a write to its paths (`tee`), a read a
 //! read (`cat`, `grep`, `ls`), a web fetch a download (`curl`). A tool with no such reading —
-//! web search, an MCP server's tool, one this adapter does not know — is asked about.
+//! web search, an MCP server's tool, one this adapter does not know — is judged by its name
+//! (`tool:` rules of the policy), and asked about when no rule names it.
 
 use serde_json::Value;
 

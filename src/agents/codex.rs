@@ -16,9 +16,11 @@
 //!
 //! Not closed here: an allow rule in `$CODEX_HOME/rules/*.rules` (or a project's
 //! `.codex/rules`) runs a matching command without asking — measured with `touch` — so the
-//! engine must give Codex a home whose rules it controls. Any other request Codex sends (user
-//! input, MCP elicitation, more sandbox permissions) is refused at once, so it never waits.
+//! engine gives Codex a home whose config and rules it controls ([`home`]). Any other request
+//! Codex sends (user input, MCP elicitation, more sandbox permissions) is refused at once, so
+//! it never waits.
 
+pub mod home;
 mod items;
 mod shell;
 
@@ -110,7 +112,10 @@ impl Codex {
     fn thread_request(&mut self) -> String {
         let mut params = Map::new();
         params.insert("cwd".into(), json!(self.launch.cwd));
+        // Every command and patch asks, and asks us: a config's `approvals_reviewer` could
+        // otherwise send the question to Codex's own reviewing subagent.
         params.insert("approvalPolicy".into(), json!("untrusted"));
+        params.insert("approvalsReviewer".into(), json!("user"));
         params.insert("sandbox".into(), json!("workspace-write"));
         if let Some(model) = &self.launch.model {
             params.insert("model".into(), json!(model));

@@ -72,7 +72,7 @@ pub struct PartVerdict {
     pub verdict: Verdict,
 }
 
-fn by_rule(rule: &Rule, outcome: Outcome, what: &str) -> Verdict {
+pub(super) fn by_rule(rule: &Rule, outcome: Outcome, what: &str) -> Verdict {
     let source = match rule.origin {
         Origin::Builtin => "built-in rule",
         Origin::Project => "rule",
@@ -88,7 +88,7 @@ fn by_rule(rule: &Rule, outcome: Outcome, what: &str) -> Verdict {
     }
 }
 
-fn matches_common(m: &Matcher, q: &Query) -> bool {
+pub(super) fn matches_common(m: &Matcher, q: &Query) -> bool {
     (m.kind.is_none() || m.kind == Some(q.kind))
         && (m.skills.is_empty() || m.skills.iter().any(|s| s == q.skill))
         && (m.workflows.is_empty()
@@ -102,6 +102,7 @@ fn matches_common(m: &Matcher, q: &Query) -> bool {
 /// touches `paths`.
 pub(super) fn matches_command(m: &Matcher, cmd: &SimpleCommand, paths: &[String]) -> bool {
     m.questions.is_empty()
+        && m.tools.is_empty()
         && (m.commands.is_empty()
             || m.commands
                 .iter()
@@ -376,6 +377,7 @@ pub fn decision(
         matches_common(&r.matcher, q)
             && r.matcher.commands.is_empty()
             && r.matcher.paths.is_empty()
+            && r.matcher.tools.is_empty()
             && (r.matcher.questions.is_empty()
                 || r.matcher.questions.iter().any(|p| p.is_match(question)))
             && match &r.action {

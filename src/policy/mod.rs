@@ -11,6 +11,7 @@ mod evaluate;
 pub mod key;
 mod rules;
 pub mod shell;
+mod tools;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -202,6 +203,12 @@ impl Policy {
         default: &str,
     ) -> Verdict {
         evaluate::decision(&self.rules, query, question, options, default)
+    }
+
+    /// Judges an agent's tool call that no command stands for, by its name (an MCP tool's
+    /// `mcp__server__tool`): a rule with `tool:` decides, else the user.
+    pub fn check_tool(&self, tool: &str, query: &Query) -> Verdict {
+        tools::tool(&self.rules, query, tool)
     }
 }
 

@@ -90,6 +90,9 @@ pub struct Matcher {
     pub paths: Vec<Pattern>,
     /// Matched against a decision's question.
     pub questions: Vec<Pattern>,
+    /// Matched against the name of an agent's tool that no command stands for (an MCP
+    /// server's `mcp__server__tool`, a web search); such a rule judges nothing else.
+    pub tools: Vec<Pattern>,
 }
 
 impl Matcher {
@@ -103,6 +106,7 @@ impl Matcher {
             + usize::from(!self.commands.is_empty())
             + usize::from(!self.paths.is_empty())
             + usize::from(!self.questions.is_empty())
+            + usize::from(!self.tools.is_empty())
     }
 }
 
@@ -145,6 +149,7 @@ struct RawMatch {
     command: Option<OneOrMany<String>>,
     path: Option<OneOrMany<String>>,
     question: Option<OneOrMany<String>>,
+    tool: Option<OneOrMany<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,6 +279,18 @@ pub(super) fn check_rules(
                 format!("rule `{id}`: a `choice` answers decisions, which have no command or path; use `action` for commands"),
             ));
         }
+        if !matcher.tools.is_empty()
+            && (matches!(action, Action::Choose(_))
+                || !matcher.commands.is_empty()
+                || !matcher.paths.is_empty()
+                || !matcher.questions.is_empty())
+        {
+            problems.push(Diagnostic::at(
+                file,
+                at,
+                format!("rule `{id}`: a `tool` rule judges an agent's tool calls that are no command (MCP tools, web search) and takes no `command`, `path`, `question` or `choice`"),
+            ));
+        }
         let has_examples = !raw.examples.matching.is_empty() || !raw.examples.not_match.is_empty();
         if has_examples && matcher.commands.is_empty() && matcher.paths.is_empty() {
             problems.push(Diagnostic::at(
@@ -339,5 +356,6 @@ fn matcher(raw: RawMatch) -> Result<Matcher, String> {
         commands: patterns(raw.command)?,
         paths: patterns(raw.path)?,
         questions: patterns(raw.question)?,
+        tools: patterns(raw.tool)?,
     })
 }

@@ -186,3 +186,46 @@ pub fn agent_running(session: &str) -> bool {
             live && String::from_utf8_lossy(&cmdline).contains(session)
         })
 }
+
+/// The user's Codex home of a test: `HOME/.codex` under the project, its `config.toml`
+/// pointing at `fake` as the kit's `codex_config()` does. Bosun derives the home it gives
+/// Codex from this one, so an allow rule or approval setting put here must not count.
+pub fn codex_user_home(project: &Project, fake: &FakeModel) -> PathBuf {
+    let home = project.path(".agent-home");
+    let codex = home.join(".codex");
+    std::fs::create_dir_all(&codex).expect("~/.codex");
+    let config = format!(
+        "model = \"gpt-5.5\"\nmodel_provider = \"fake\"\ncheck_for_update_on_startup = false\n\n\
+         [model_providers.fake]\nname = \"fake\"\nbase_url = \"http://127.0.0.1:{port}/v1\"\n\
+         wire_api = \"responses\"\nenv_key = \"FAKE_OPENAI_KEY\"\nrequest_max_retries = 0\n\
+         stream_max_retries = 0\nsupports_websockets = false\n\n[analytics]\nenabled = false\n\n\
+         [features]\nplugins = false\nremote_plugin = false\napps = false\n",
+        port = fake.port,
+    );
+    std::fs::write(codex.join("config.toml"), config).expect("config.toml");
+    home
+}
+
+/// Writes `.bosun/config.yaml` so that the `codex` adapter runs the real CLI with `HOME` set
+/// to [`codex_user_home`] (against `fake`); `extra` is appended to the file.
+pub fn configure_codex(project: &Project, fake: &FakeModel, extra: &str) {
+    let home = codex_user_home(project, fake);
+    let config = format!(
+        "agents:\n  codex:\n    command: {command:?}\n    env:\n      HOME: {home:?}\n      \
+         FAKE_OPENAI_KEY: fake\n{extra}",
+        command = codex().display().to_string(),
+        home = home.display().to_string(),
+    );
+    project.write(".bosun/config.yaml", &config);
+}
+
+/// A workflow `agent` of one `codex` step given `prompt`.
+pub fn codex_workflow(project: &Project, prompt: &str) {
+    project.write(
+        ".bosun/workflows/agent.yaml",
+        &format!(
+            "name: agent\ndescription: one agent step\nsteps:\n  - id: work\n    skill: codex\n    \
+             with: {{ prompt: {prompt:?} }}\n"
+        ),
+    );
+}

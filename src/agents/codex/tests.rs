@@ -101,7 +101,7 @@ fn the_handshake_follows_from_what_codex_answers() {
     assert_eq!(replies[1]["method"], "thread/start");
     assert_eq!(
         replies[1]["params"],
-        json!({ "cwd": "/work", "approvalPolicy": "untrusted",
+        json!({ "cwd": "/work", "approvalPolicy": "untrusted", "approvalsReviewer": "user",
                 "sandbox": "workspace-write", "model": "gpt-5.5" })
     );
 

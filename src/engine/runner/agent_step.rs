@@ -152,7 +152,10 @@ impl Run<'_> {
             };
             let mut spec = spec.clone();
             spec.argv = talk.argv();
-            spec.env.extend(agent.env.clone());
+            match super::agent_home::agent_env(&self.ctx.paths, &adapter, &agent, &spec) {
+                Ok(env) => spec.env.extend(env),
+                Err(e) => return Ok(Attempt::Failed(e)),
+            }
             spec.protocol = Some(AGENT_GRACE);
             let end = match self
                 .converse(step, skill, row, spec, talk.as_mut(), &opening)
@@ -371,7 +374,12 @@ impl Run<'_> {
                 let question = tool_question(&request.tool, &request.input, &argv);
                 (argv, question)
             }
-            Access::Ask(why) => return self.escalate_tool(skill, row, request, why).await,
+            Access::Ask(why) => {
+                if let Some(reply) = self.judge_tool(step, skill, row, request).await? {
+                    return Ok(Ok(reply));
+                }
+                return self.escalate_tool(skill, row, request, why).await;
+            }
         };
         let gate = self.judge(step, skill, spec, &argv, question, row).await?;
         Ok(match gate {

@@ -1,14 +1,16 @@
 //! The policy around a skill step: its command is judged before it runs (allowed, denied with
 //! the reason, or asked about), and a step that failed its last attempt is retried, skipped or
-//! aborted as its skill's risk, a rule, `on_failure` or the user says. Every verdict is a
-//! decision in the ledger.
+//! aborted as its skill's risk, a rule, `on_failure` or the user says; an agent's tool call
+//! that is no command is judged by its name. Every verdict is a decision in the ledger.
 
 use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use super::agent_io::tool_summary;
 use super::ask::{Answer, Question};
 use super::{Halt, Run};
+use crate::agents::{PermissionRequest, Reply};
 use crate::definitions::skills::Skill;
 use crate::definitions::workflow::{OnFailure, Step};
 use crate::engine::process::ProcessSpec;
@@ -204,6 +206,46 @@ impl Run<'_> {
                 })
             }
         }
+    }
+
+    /// Judges an agent's tool call that no command stands for (an MCP tool, a web search) by
+    /// its name: the reply when a `tool:` rule allows or denies it (a decision in the
+    /// ledger), `None` when the user must be asked.
+    pub(crate) async fn judge_tool(
+        &self,
+        step: &Step,
+        skill: &Skill,
+        row: &StepRow,
+        request: &PermissionRequest,
+    ) -> Result<Option<Reply>, StoreError> {
+        let policy = self.ctx.policy.current(&self.ctx.problems);
+        let query = self.query(DecisionKind::Command, &skill.name, &step.id, skill.risk);
+        let verdict = policy.check_tool(&request.tool, &query);
+        let (choice, reply) = match verdict.outcome {
+            Outcome::Allow | Outcome::Choose(_) => ("allow", Reply::Allow),
+            Outcome::Deny => (
+                "deny",
+                Reply::Deny(format!("Bosun's policy: {}", verdict.reason)),
+            ),
+            Outcome::Escalate => return Ok(None),
+        };
+        let question = format!(
+            "Let the agent use `{}`?",
+            tool_summary(&request.tool, &request.input)
+        );
+        let options = strings(&COMMAND_OPTIONS);
+        self.record_decision(
+            row,
+            DecisionKind::Command,
+            &question,
+            &options,
+            choice,
+            &verdict.decided_by,
+            &verdict.reason,
+            skill.risk,
+        )
+        .await?;
+        Ok(Some(reply))
     }
 
     pub(crate) async fn consume(&self, answer: &Answer) -> Result<(), StoreError> {

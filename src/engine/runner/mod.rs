@@ -8,6 +8,7 @@
 
 mod agent_budget;
 mod agent_converse;
+mod agent_home;
 mod agent_io;
 mod agent_notes;
 mod agent_pause;
