@@ -66,7 +66,7 @@ pub async fn submit(
         SubmitError::Invalid(m) => CliError::bad_input(m),
         SubmitError::Store(e) => e.into(),
     };
-    let task = prepare(&project.paths, &project.settings.path, &request).map_err(failed)?;
+    let task = prepare(&project.paths, &project.settings, &request).map_err(failed)?;
     // What was chosen goes to stderr: stdout stays the id alone, for scripts.
     if request.workflow.is_none() {
         eprintln!("workflow {}: {}", task.workflow, task.workflow_reason);

@@ -1,6 +1,7 @@
 //! Workflows (DESIGN.md §4): the checked model, parsing and validation with positions, the
 //! bundled set, choosing one for a description, and the plan frozen into each task.
 
+pub mod agents;
 mod bundled;
 mod model;
 mod parse;
