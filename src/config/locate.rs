@@ -15,7 +15,8 @@ use super::environment::{PathEntry, StepEnv};
 /// process's `PATH` when `None`), or why it is not there, in words that end a sentence.
 pub fn find_program(program: &str, cwd: &Path, path: Option<&str>) -> Result<PathBuf, String> {
     if program.contains('/') {
-        let file = cwd.join(program);
+        // Without its `./`: `/project/./bin/x` says nothing more than `/project/bin/x`.
+        let file: PathBuf = cwd.join(program).components().collect();
         return match std::fs::metadata(&file) {
             Err(_) => Err(format!("{} does not exist", file.display())),
             Ok(_) if !is_executable(&file) => {
@@ -150,7 +151,7 @@ mod tests {
         );
         assert_eq!(
             find_program("./bin/agent", root, Some("")),
-            Ok(root.join("./bin/agent"))
+            Ok(root.join("bin/agent"))
         );
         let err = find_program("./plain", root, None).expect_err("not executable");
         assert!(err.ends_with("is not an executable file"), "{err}");
