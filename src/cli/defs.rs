@@ -6,9 +6,11 @@ use serde::Serialize;
 
 use super::format::print_json;
 use super::{CliError, CliResult, Project};
-use crate::definitions::catalog::{Catalog, yaml_files};
+use crate::definitions::catalog::{Catalog, Source, yaml_files};
 use crate::definitions::skills::{SkillCatalog, load_skills, parse_skill, skill};
-use crate::definitions::workflow::{WorkflowCatalog, load_workflows, parse_workflow};
+use crate::definitions::workflow::{
+    Workflow, WorkflowCatalog, agents, load_workflows, parse_workflow,
+};
 use crate::diagnostic::Diagnostic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,13 +47,35 @@ fn kind_of(path: &Path, text: &str) -> Option<Kind> {
     }
 }
 
-fn check_file(path: &Path, skills: &SkillCatalog) -> Vec<Diagnostic> {
+/// The agent steps of a parsed workflow whose agent binary cannot be found here.
+fn missing_agents(
+    project: &Project,
+    path: &Path,
+    text: &str,
+    workflow: &Workflow,
+    skills: &SkillCatalog,
+) -> Vec<Diagnostic> {
+    let skill_of = |name: &str| skill(skills, name).and_then(|r| r.as_ref().ok());
+    agents::missing_agents(
+        path,
+        text,
+        workflow,
+        skill_of,
+        &project.settings,
+        &project.paths.root,
+    )
+}
+
+fn check_file(project: &Project, path: &Path, skills: &SkillCatalog) -> Vec<Diagnostic> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => return vec![Diagnostic::whole_file(path, format!("cannot be read: {e}"))],
     };
     let result = match kind_of(path, &text) {
-        Some(Kind::Workflow) => parse_workflow(path, &text, skills).map(|_| ()),
+        Some(Kind::Workflow) => parse_workflow(path, &text, skills).and_then(|w| {
+            let missing = missing_agents(project, path, &text, &w, skills);
+            crate::diagnostic::Diagnostics(missing).into_result(())
+        }),
         Some(Kind::Skill) => parse_skill(path, &text).map(|_| ()),
         Some(Kind::Config) => crate::config::load_settings_from_file(path)
             .map(|_| ())
@@ -72,7 +96,14 @@ fn check_file(path: &Path, skills: &SkillCatalog) -> Vec<Diagnostic> {
     result.err().map(|d| d.0).unwrap_or_default()
 }
 
-fn check_catalogs(skills: &SkillCatalog, workflows: &WorkflowCatalog) -> (usize, Vec<Diagnostic>) {
+/// Every problem of the catalogs. A project workflow whose agent cannot be found here is one;
+/// a bundled one is not (it ships with Bosun whether or not its agent is installed, and
+/// `bosun doctor` says which agents are missing).
+fn check_catalogs(
+    project: &Project,
+    skills: &SkillCatalog,
+    workflows: &WorkflowCatalog,
+) -> (usize, Vec<Diagnostic>) {
     let mut problems: Vec<Diagnostic> = skills
         .problems
         .iter()
@@ -85,8 +116,13 @@ fn check_catalogs(skills: &SkillCatalog, workflows: &WorkflowCatalog) -> (usize,
         }
     }
     for entry in workflows.entries.values() {
-        if let Err(d) = entry.get_or_parse(|p, t| parse_workflow(p, t, skills)) {
-            problems.extend(d.0.iter().cloned());
+        match entry.get_or_parse(|p, t| parse_workflow(p, t, skills)) {
+            Err(d) => problems.extend(d.0.iter().cloned()),
+            Ok(w) if matches!(entry.source, Source::Project(_)) => {
+                let path = entry.source.path();
+                problems.extend(missing_agents(project, path, &entry.text, w, skills));
+            }
+            Ok(_) => {}
         }
     }
     (skills.entries.len() + workflows.entries.len(), problems)
@@ -96,11 +132,11 @@ pub fn validate(project: &Project, paths: &[PathBuf]) -> CliResult {
     let skills = load_skills(&project.paths);
     let (checked, problems) = if paths.is_empty() {
         let workflows = load_workflows(&project.paths);
-        let (n, mut problems) = check_catalogs(&skills, &workflows);
+        let (n, mut problems) = check_catalogs(project, &skills, &workflows);
         let mut n = n;
         for file in [project.paths.config_file(), project.paths.policy_file()] {
             if file.exists() {
-                problems.extend(check_file(&file, &skills));
+                problems.extend(check_file(project, &file, &skills));
                 n += 1;
             }
         }
@@ -114,7 +150,10 @@ pub fn validate(project: &Project, paths: &[PathBuf]) -> CliResult {
                 files.push(path.clone());
             }
         }
-        let problems = files.iter().flat_map(|f| check_file(f, &skills)).collect();
+        let problems = files
+            .iter()
+            .flat_map(|f| check_file(project, f, &skills))
+            .collect();
         (files.len(), problems)
     };
     for problem in &problems {

@@ -1,4 +1,8 @@
 //! `bosun doctor`: checks each part Bosun depends on and says what works and what does not.
+//! A check that is not `required` (Redis, an agent no project workflow uses) only warns: its
+//! failure does not fail the doctor.
+
+mod agents;
 
 use std::time::Duration;
 
@@ -11,23 +15,28 @@ use crate::store::Store;
 
 #[derive(Debug, Serialize)]
 struct Check {
-    name: &'static str,
+    name: String,
     ok: bool,
+    /// Whether its failure fails the doctor (exit 1); otherwise it is a warning.
+    required: bool,
     detail: String,
+    /// An agent check's findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<agents::AgentReport>,
 }
 
-fn check(name: &'static str, result: Result<String, String>) -> Check {
-    match result {
-        Ok(detail) => Check {
-            name,
-            ok: true,
-            detail,
-        },
-        Err(detail) => Check {
-            name,
-            ok: false,
-            detail,
-        },
+fn check(name: &str, result: Result<String, String>) -> Check {
+    let (ok, detail) = match result {
+        Ok(detail) => (true, detail),
+        Err(detail) => (false, detail),
+    };
+    Check {
+        name: name.to_string(),
+        ok,
+        // Bosun works without Redis, from SQLite alone.
+        required: name != "redis",
+        detail,
+        agent: None,
     }
 }
 
@@ -143,7 +152,7 @@ fn definitions(project: &Project) -> Result<String, String> {
 }
 
 pub async fn doctor(project: &Project, json: bool) -> CliResult {
-    let checks = vec![
+    let mut checks = vec![
         check("paths", paths(project)),
         check("sqlite", sqlite(project).await),
         check("engine", engine(project).await),
@@ -151,22 +160,23 @@ pub async fn doctor(project: &Project, json: bool) -> CliResult {
         check("watcher", watcher(project)),
         check("definitions", definitions(project)),
     ];
+    checks.extend(agents::agents(project).await);
     if json {
         print_json(&checks)?;
     } else {
         for c in &checks {
-            println!(
-                "{} {:<12} {}",
-                if c.ok { "ok  " } else { "FAIL" },
-                c.name,
-                c.detail
-            );
+            let status = match (c.ok, c.required) {
+                (true, _) => "ok  ",
+                (false, true) => "FAIL",
+                (false, false) => "warn",
+            };
+            println!("{status} {:<12} {}", c.name, c.detail);
         }
     }
     let failed: Vec<&str> = checks
         .iter()
-        .filter(|c| !c.ok && c.name != "redis")
-        .map(|c| c.name)
+        .filter(|c| !c.ok && c.required)
+        .map(|c| c.name.as_str())
         .collect();
     if failed.is_empty() {
         Ok(())

@@ -6,6 +6,25 @@ use super::{CliError, CliResult};
 use crate::protocol::{DecisionView, StepStatus, TaskView};
 
 /// Pretty JSON on stdout.
+/// A task as `show --json` and `tasks --json` print it: its view, with `agent` (what its agent
+/// steps spent, with their tokens, turns and tool calls) when it has agent steps.
+#[derive(serde::Serialize)]
+pub struct TaskJson<'a> {
+    #[serde(flatten)]
+    task: &'a TaskView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<crate::protocol::AgentTotals>,
+}
+
+impl<'a> TaskJson<'a> {
+    pub fn new(task: &'a TaskView) -> TaskJson<'a> {
+        TaskJson {
+            task,
+            agent: task.agent_totals(),
+        }
+    }
+}
+
 pub fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
     let text = serde_json::to_string_pretty(value).map_err(CliError::failed)?;
     println!("{text}");
@@ -155,6 +174,9 @@ pub fn task_detail(t: &TaskView, lines: Lines) -> CliResult {
     if let Some(e) = &t.error {
         let _ = writeln!(out, "  error     {e}");
     }
+    if let Some(agents) = t.agent_totals() {
+        let _ = writeln!(out, "  agents    {}", super::stats::spent(&agents));
+    }
     let _ = writeln!(out, "  steps");
     for s in &t.steps {
         let indent = if s.parent.is_some() { "    " } else { "" };
@@ -175,6 +197,13 @@ pub fn task_detail(t: &TaskView, lines: Lines) -> CliResult {
         }
         if let Some(choice) = &s.choice {
             facts.push(format!("chose {choice}"));
+        }
+        if let Some(agent) = &s.agent {
+            facts.push(format!(
+                "{} in {}",
+                super::stats::dollars(agent.cost_usd),
+                crate::text::count(agent.turns, "turn")
+            ));
         }
         let _ = writeln!(
             out,

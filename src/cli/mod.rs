@@ -10,6 +10,7 @@ mod inbox;
 mod interface;
 mod policy;
 mod run;
+mod stats;
 mod tail;
 mod tasks;
 mod watch;
@@ -220,7 +221,7 @@ async fn dispatch(cli: Cli) -> CliResult {
             remember,
             all,
         } => inbox::answer(&project, &escalation, &choice, remember, all).await,
-        Verb::Stats { json } => policy::stats(&project, json).await,
+        Verb::Stats { json } => stats::stats(&project, json).await,
         Verb::Policy {
             action:
                 PolicyAction::Check {

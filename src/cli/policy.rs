@@ -1,16 +1,14 @@
-//! `bosun policy check` and `bosun stats`: what the policy would do with a command, and how
-//! often Bosun settled a choice without the user (routine checks counted apart).
+//! `bosun policy check`: what the policy would do with a command, and which rule decides.
 
 use std::io::Write;
 
 use serde::Serialize;
 
 use super::format::print_json;
-use super::tasks::open_store;
 use super::{CliError, CliResult, Project};
 use crate::definitions::skills::{load_skills, skill};
 use crate::policy::{Policy, Query, shell_command};
-use crate::protocol::{DecisionCounts, DecisionKind};
+use crate::protocol::DecisionKind;
 
 #[derive(Serialize)]
 struct Finding<'a> {
@@ -159,62 +157,5 @@ pub fn check(
     for p in &report.paths {
         let _ = writeln!(out, "  path: {p}");
     }
-    Ok(())
-}
-
-/// The rate over choices, then the routine checks kept out of it.
-fn rate(c: &DecisionCounts) -> String {
-    let rate = match c.autonomy_rate {
-        Some(r) => format!(
-            "{:.1}% of choices ({} of {} settled without you)",
-            r * 100.0,
-            c.autonomous,
-            c.choices
-        ),
-        None => "no choices yet".into(),
-    };
-    format!("{rate}; {} apart", routine(c.routine))
-}
-
-fn routine(n: i64) -> String {
-    match n {
-        1 => "1 routine check".into(),
-        n => format!("{n} routine checks"),
-    }
-}
-
-fn tallies(by: &std::collections::BTreeMap<String, i64>) -> String {
-    let list: Vec<String> = by.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    if list.is_empty() {
-        "none".into()
-    } else {
-        list.join(", ")
-    }
-}
-
-/// The autonomy rate today and over all time, and other counts. The rate counts choices a
-/// person would otherwise have made; routine checks are shown apart.
-pub async fn stats(project: &Project, json: bool) -> CliResult {
-    let store = open_store(project).await?;
-    let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
-    let stats =
-        crate::store::ledger::stats(&store.reader, &crate::time::format_rfc3339(today)).await;
-    store.close().await;
-    let stats = stats?;
-    if json {
-        return print_json(&stats);
-    }
-    let mut out = std::io::stdout().lock();
-    let all = &stats.all_time;
-    let _ = writeln!(out, "autonomy today:    {}", rate(&stats.today));
-    let _ = writeln!(out, "autonomy all time: {}", rate(all));
-    let _ = writeln!(out, "choices by:        {}", tallies(&all.choices_by));
-    let _ = writeln!(
-        out,
-        "routine checks:    {}: commands the policy allowed by default, not in the rate",
-        all.routine
-    );
-    let _ = writeln!(out, "open questions:    {}", stats.open_escalations);
-    let _ = writeln!(out, "tasks:             {}", tallies(&stats.tasks));
     Ok(())
 }

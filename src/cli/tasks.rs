@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::format::{Lines, decisions_table, print_json, task_detail, task_table};
+use super::format::{Lines, TaskJson, decisions_table, print_json, task_detail, task_table};
 use super::{CliError, CliResult, Project};
 use crate::engine::cached_task;
 use crate::engine::cancel::{CancelOutcome, close_cancelled, request_cancel};
@@ -66,7 +66,7 @@ pub async fn submit(
         SubmitError::Invalid(m) => CliError::bad_input(m),
         SubmitError::Store(e) => e.into(),
     };
-    let task = prepare(&project.paths, &project.settings.path, &request).map_err(failed)?;
+    let task = prepare(&project.paths, &project.settings, &request).map_err(failed)?;
     // What was chosen goes to stderr: stdout stays the id alone, for scripts.
     if request.workflow.is_none() {
         eprintln!("workflow {}: {}", task.workflow, task.workflow_reason);
@@ -93,7 +93,7 @@ pub async fn list(
     let tasks = read::list_tasks(&store.reader, status, limit).await?;
     store.close().await;
     if json {
-        print_json(&tasks)
+        print_json(&tasks.iter().map(TaskJson::new).collect::<Vec<_>>())
     } else {
         task_table(&tasks)
     }
@@ -129,7 +129,7 @@ pub async fn show(
         view.steps.retain(|s| s.id == step);
     }
     if json {
-        print_json(&view)
+        print_json(&TaskJson::new(&view))
     } else {
         task_detail(&view, if full { Lines::All } else { Lines::Last(5) })
     }

@@ -2,12 +2,14 @@
 //! `.bosun/config.yaml` → `BOSUN_*` environment → command-line flags; each layer sets only what
 //! it names. Unknown keys and wrong types are errors naming the file, line and key.
 //! [`environment`] composes what a step's process gets from the settings, its workflow and its
-//! skill; [`agents`] where the coding agents are and what they may spend.
+//! skill; [`agents`] where the coding agents are and what they may spend; [`locate`] finds the
+//! program a step would start, as its process would.
 
 pub mod agents;
 mod duration;
 pub mod environment;
 mod layers;
+pub mod locate;
 mod paths;
 mod settings;
 

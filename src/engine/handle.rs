@@ -35,8 +35,9 @@ pub struct EngineHandle {
     pub(super) problems: crate::definitions::problems::DefinitionProblems,
     /// The engine's context, when it runs in this process (for its live settings).
     pub(super) run: Option<Arc<RunContext>>,
-    /// Attached: the project's `path` directories, where a submitted command's program may be.
-    pub(super) tools: Vec<crate::config::environment::PathEntry>,
+    /// Attached: the project's settings, which a submission is checked against (its `path`
+    /// directories, where a command's program may be; its agents).
+    pub(super) settings: Arc<crate::config::Settings>,
 }
 
 /// The running engine; [`Engine::shutdown`] stops it cleanly.
@@ -196,7 +197,7 @@ impl Engine {
             mirror,
             problems,
             run: Some(dispatch_ctx.clone()),
-            tools: Vec::new(),
+            settings: Arc::default(),
         };
         let watcher = start_watcher(dispatch_ctx, handle.clone());
         Ok(Engine {
@@ -260,7 +261,7 @@ impl EngineHandle {
             mirror,
             problems: Default::default(),
             run: None,
-            tools: Vec::new(),
+            settings: Arc::default(),
         }
     }
 

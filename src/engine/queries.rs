@@ -13,9 +13,9 @@ use crate::definitions::problems::DefinitionProblems;
 use crate::definitions::workflow::{load_workflows, parse_workflow};
 use crate::mirror::Mirror;
 use crate::protocol::{
-    ATTENTION_WINDOW_SECS, AnswerRequest, Changes, EngineEvent, Health, InputInfo, Snapshot,
-    StatsView, StepOutput, StoreHealth, SubmitRequest, TaskCursor, TaskId, TaskPage, TaskSummary,
-    TaskView, WorkflowInfo,
+    ATTENTION_WINDOW_SECS, AgentStatsView, AnswerRequest, Changes, EngineEvent, Health, InputInfo,
+    Snapshot, StatsView, StepOutput, StoreHealth, SubmitRequest, TaskCursor, TaskId, TaskPage,
+    TaskSummary, TaskView, WorkflowInfo,
 };
 use crate::store::escalations::read as inbox;
 use crate::store::{StoreError, history, ledger, read, summary};
@@ -116,6 +116,13 @@ impl EngineHandle {
     pub async fn stats(&self) -> Result<StatsView, StoreError> {
         let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
         crate::store::ledger::stats(&self.store.reader, &crate::time::format_rfc3339(today)).await
+    }
+
+    /// What agent steps spent today (the UTC day) and over all time: a read of running totals.
+    pub async fn agent_stats(&self) -> Result<AgentStatsView, StoreError> {
+        let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
+        let today = crate::time::format_rfc3339(today);
+        crate::store::ledger::agent_stats(&self.store.reader, &today).await
     }
 
     /// The workflows a task can be submitted to, with their inputs. A workflow that does not

@@ -88,8 +88,8 @@ impl Scheduler {
     async fn command(&mut self, command: Command) {
         match command {
             Command::SubmitTask { request, reply } => {
-                let tools = self.ctx.settings.current().path.clone();
-                let result = submit(&self.ctx.paths, &tools, &self.ctx.store, &request).await;
+                let settings = self.ctx.settings.current();
+                let result = submit(&self.ctx.paths, &settings, &self.ctx.store, &request).await;
                 if result.is_ok() {
                     self.refresh().await;
                 }

@@ -2,10 +2,12 @@
 //! process) and the engine's command handler both come through here, so a submission is
 //! validated the same way wherever it comes from.
 
-use crate::config::ProjectPaths;
 use crate::config::environment::PathEntry;
+use crate::config::{ProjectPaths, Settings};
 use crate::definitions::skills::load_skills;
-use crate::definitions::workflow::{Programs, load_workflows, make_plan};
+use crate::definitions::workflow::agents::missing_agents;
+use crate::definitions::workflow::{Plan, Programs, WorkflowCatalog, load_workflows, make_plan};
+use crate::diagnostic::Diagnostics;
 use crate::protocol::{EngineEvent, SubmitRequest, TaskId};
 use crate::store::{NewTask, OneShot, Store, WriteOp};
 
@@ -19,15 +21,15 @@ pub enum SubmitError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// Validates `request` against the project's current workflows and skills and queues it.
-/// `tools` are the project's `path` directories, where a command line's program may be.
+/// Validates `request` against the project's current workflows, skills and `settings` (its
+/// `path` directories, where a command line's program may be; its agents) and queues it.
 pub async fn submit(
     paths: &ProjectPaths,
-    tools: &[PathEntry],
+    settings: &Settings,
     store: &Store,
     request: &SubmitRequest,
 ) -> Result<TaskId, SubmitError> {
-    let task = prepare(paths, tools, request)?;
+    let task = prepare(paths, settings, request)?;
     queue(store, task).await
 }
 
@@ -38,10 +40,12 @@ pub fn programs(paths: &ProjectPaths, tools: &[PathEntry]) -> Programs {
     Programs::from_env(&paths.root, &prefixes)
 }
 
-/// Plans a submission without touching the store: a refused request leaves no trace.
+/// Plans a submission without touching the store: a refused request leaves no trace. A
+/// workflow whose agent steps need an agent binary that cannot be found is refused here, with
+/// the step's place in the workflow file, rather than failing at that step later.
 pub fn prepare(
     paths: &ProjectPaths,
-    tools: &[PathEntry],
+    settings: &Settings,
     request: &SubmitRequest,
 ) -> Result<NewTask, SubmitError> {
     let description = request.description.trim();
@@ -50,9 +54,10 @@ pub fn prepare(
     }
     let skills = load_skills(paths);
     let workflows = load_workflows(paths);
-    let programs = programs(paths, tools);
+    let programs = programs(paths, &settings.path);
     let planned =
         make_plan(&workflows, &skills, request, &programs).map_err(SubmitError::Invalid)?;
+    check_agents(paths, settings, &workflows, &planned.plan)?;
     let plan = serde_json::to_string(&planned.plan)
         .map_err(|e| SubmitError::Invalid(format!("cannot freeze the plan: {e}")))?;
     Ok(NewTask {
@@ -65,6 +70,26 @@ pub fn prepare(
         inputs: serde_json::Value::Object(planned.inputs).to_string(),
         created_at: crate::time::now_rfc3339(),
     })
+}
+
+/// Refuses a plan whose agent steps cannot start their agent here. A look-up on `PATH`, not a
+/// run of the agent: submitting stays fast.
+fn check_agents(
+    paths: &ProjectPaths,
+    settings: &Settings,
+    workflows: &WorkflowCatalog,
+    plan: &Plan,
+) -> Result<(), SubmitError> {
+    let workflow = &plan.workflow;
+    let (file, text) = match workflows.get(&workflow.name) {
+        Some(entry) => (entry.source.path().to_path_buf(), entry.text.as_str()),
+        None => (format!("workflow `{}`", workflow.name).into(), ""),
+    };
+    let skill_of = |name: &str| plan.skills.get(name);
+    let missing = missing_agents(&file, text, workflow, skill_of, settings, &paths.root);
+    Diagnostics(missing)
+        .into_result(())
+        .map_err(|d| SubmitError::Invalid(d.to_string()))
 }
 
 /// Commits a prepared task as queued; returns once it is durable.

@@ -18,6 +18,6 @@ pub use front::{
 pub use ids::{EscalationId, RunId, TaskId, new_decision_id};
 pub use status::{ParseError, Priority, Risk, StepStatus, TaskStatus};
 pub use views::{
-    AgentView, BudgetGrant, DecisionCounts, DecisionKind, DecisionView, EscalationView, StatsView,
-    StepView, TaskView,
+    AgentStatsView, AgentTotals, AgentView, BudgetGrant, DecisionCounts, DecisionKind,
+    DecisionView, EscalationView, StatsView, StepView, TaskView,
 };

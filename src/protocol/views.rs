@@ -102,6 +102,29 @@ pub struct BudgetGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<String>,
 }
+
+/// What agent steps spent (DESIGN.md §8): a task's over its steps, or every task's over a day
+/// or all time (`bosun stats`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentTotals {
+    /// The agent steps counted.
+    pub steps: i64,
+    pub cost_usd: f64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub turns: i64,
+    pub tool_calls: i64,
+    /// Tool calls the policy or the user denied.
+    pub denied: i64,
+}
+
+/// Agent spending today (the UTC day) and over all time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentStatsView {
+    pub today: AgentTotals,
+    pub all_time: AgentTotals,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionView {
     pub id: String,
@@ -140,6 +163,23 @@ impl TaskView {
             .filter_map(|s| s.agent.as_ref())
             .map(|a| a.cost_usd)
             .sum()
+    }
+
+    /// What its agent steps spent, with their tokens, turns and tool calls; `None` when it
+    /// has no agent step that started.
+    pub fn agent_totals(&self) -> Option<AgentTotals> {
+        let mut totals: Option<AgentTotals> = None;
+        for agent in self.steps.iter().filter_map(|s| s.agent.as_ref()) {
+            let t = totals.get_or_insert_with(AgentTotals::default);
+            t.steps += 1;
+            t.cost_usd += agent.cost_usd;
+            t.input_tokens += i64::try_from(agent.input_tokens).unwrap_or(i64::MAX);
+            t.output_tokens += i64::try_from(agent.output_tokens).unwrap_or(i64::MAX);
+            t.turns += i64::from(agent.turns);
+            t.tool_calls += i64::from(agent.tool_calls);
+            t.denied += i64::from(agent.denied);
+        }
+        totals
     }
 }
 

@@ -2,13 +2,17 @@
 //! from it: of the choices a person would otherwise have made, the share settled without
 //! asking them. Routine checks (commands the policy's default allowed) are counted apart, so a
 //! project where nothing was ever in question does not show 100%.
+//!
+//! Also what agent steps spent per day and over all time ([`agent_stats`]), from the running
+//! totals of migration 0010.
 
 use sqlx::{Row, SqlitePool};
 
 use super::StoreError;
 use super::read::corrupt;
 use crate::protocol::{
-    DecisionCounts, DecisionKind, DecisionView, EscalationId, StatsView, TaskId,
+    AgentStatsView, AgentTotals, DecisionCounts, DecisionKind, DecisionView, EscalationId,
+    StatsView, TaskId,
 };
 
 /// Whether a decision was made without asking the user. A question that timed out was asked
@@ -121,5 +125,40 @@ pub async fn stats(pool: &SqlitePool, today_start: &str) -> Result<StatsView, St
         all_time,
         open_escalations: open.0,
         tasks: tasks.into_iter().collect(),
+    })
+}
+
+/// What agent steps spent on the UTC day `today_start` (an RFC 3339 midnight) begins, and over
+/// all time: one row by its key, and a sum over one row per day, whatever the history.
+pub async fn agent_stats(
+    pool: &SqlitePool,
+    today_start: &str,
+) -> Result<AgentStatsView, StoreError> {
+    macro_rules! sums {
+        () => {
+            "SELECT coalesce(sum(steps), 0), total(cost_usd), coalesce(sum(input_tokens), 0), \
+             coalesce(sum(output_tokens), 0), coalesce(sum(turns), 0), \
+             coalesce(sum(tool_calls), 0), coalesce(sum(denied), 0) FROM agent_tally"
+        };
+    }
+    type Sums = (i64, f64, i64, i64, i64, i64, i64);
+    let totals = |row: Sums| AgentTotals {
+        steps: row.0,
+        cost_usd: row.1,
+        input_tokens: row.2,
+        output_tokens: row.3,
+        turns: row.4,
+        tool_calls: row.5,
+        denied: row.6,
+    };
+    let day = today_start.get(..10).unwrap_or(today_start);
+    let today: Sums = sqlx::query_as(concat!(sums!(), " WHERE day = ?1"))
+        .bind(day)
+        .fetch_one(pool)
+        .await?;
+    let all_time: Sums = sqlx::query_as(sums!()).fetch_one(pool).await?;
+    Ok(AgentStatsView {
+        today: totals(today),
+        all_time: totals(all_time),
     })
 }

@@ -1,6 +1,8 @@
 //! Workflows (DESIGN.md §4): the checked model, parsing and validation with positions, the
 //! bundled set, choosing one for a description, and the plan frozen into each task.
+//! [`agents`] says which of a workflow's agent steps could not start their agent here.
 
+pub mod agents;
 mod bundled;
 mod model;
 mod parse;

@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::locate::is_executable;
+
 /// Shell builtins and keywords a command line may start with (POSIX sh and bash's usual ones).
 const BUILTINS: &[&str] = &[
     ".", ":", "[", "[[", "alias", "bg", "break", "case", "cd", "command", "continue", "declare",
@@ -71,11 +73,6 @@ fn is_assignment(word: &str) -> bool {
             && !name.starts_with(|c: char| c.is_ascii_digit())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     })
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(test)]
