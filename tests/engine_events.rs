@@ -129,9 +129,11 @@ async fn work_committed_by_another_connection_is_found_without_a_nudge() {
     // A second store on the same file, as another process has: it commits, never nudges.
     let paths = ProjectPaths::new(dir.path()).expect("paths");
     let other = Store::open(&paths.database()).await.expect("second store");
-    let id = bosun::engine::submit::submit(&paths, &[], &other, &request("echo from elsewhere"))
-        .await
-        .expect("submitted");
+    let programs = bosun::definitions::workflow::Programs::from_env(&paths.root, &[]);
+    let id =
+        bosun::engine::submit::submit(&paths, &programs, &other, &request("echo from elsewhere"))
+            .await
+            .expect("submitted");
     let events = events_until_finished(&mut rx, &id).await;
     assert_eq!(final_status(&events), Some(TaskStatus::Succeeded));
     other.close().await;

@@ -10,7 +10,7 @@ use super::{CliError, CliResult, Project};
 use crate::engine::cached_task;
 use crate::engine::cancel::{CancelOutcome, close_cancelled, request_cancel};
 use crate::engine::lock::live_holder;
-use crate::engine::submit::{SubmitError, prepare, queue_one_shot};
+use crate::engine::submit::{SubmitError, prepare, programs, queue_one_shot};
 use crate::engine::wake::nudge;
 use crate::mirror::Mirror;
 use crate::protocol::{Priority, SubmitRequest, TaskId, TaskStatus};
@@ -66,7 +66,8 @@ pub async fn submit(
         SubmitError::Invalid(m) => CliError::bad_input(m),
         SubmitError::Store(e) => e.into(),
     };
-    let task = prepare(&project.paths, &project.settings.path, &request).map_err(failed)?;
+    let programs = programs(&project.paths, &project.settings);
+    let task = prepare(&project.paths, &programs, &request).map_err(failed)?;
     // What was chosen goes to stderr: stdout stays the id alone, for scripts.
     if request.workflow.is_none() {
         eprintln!("workflow {}: {}", task.workflow, task.workflow_reason);

@@ -67,14 +67,14 @@ impl EngineHandle {
             }
         });
         let mut handle = EngineHandle::new_attached(store, paths, receiver, mirror);
-        handle.tools = settings.path.clone();
+        handle.programs = super::submit::programs(&handle.paths, settings);
         Ok((handle, Attachment { stop }))
     }
 
     /// Queues a task in the store and nudges the engine.
     pub(super) async fn submit_attached(&self, request: SubmitRequest) -> Result<TaskId, String> {
         let describe = |e: SubmitError| e.to_string();
-        let task = prepare(&self.paths, &self.tools, &request).map_err(describe)?;
+        let task = prepare(&self.paths, &self.programs, &request).map_err(describe)?;
         let id = queue(&self.store, task).await.map_err(describe)?;
         nudge(&self.paths);
         Ok(id)

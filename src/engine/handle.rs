@@ -35,8 +35,9 @@ pub struct EngineHandle {
     pub(super) problems: crate::definitions::problems::DefinitionProblems,
     /// The engine's context, when it runs in this process (for its live settings).
     pub(super) run: Option<Arc<RunContext>>,
-    /// Attached: the project's `path` directories, where a submitted command's program may be.
-    pub(super) tools: Vec<crate::config::environment::PathEntry>,
+    /// Attached: where a submitted command's program may be, and whether an agent takes
+    /// requests in words.
+    pub(super) programs: crate::definitions::workflow::Programs,
 }
 
 /// The running engine; [`Engine::shutdown`] stops it cleanly.
@@ -195,7 +196,7 @@ impl Engine {
             mirror,
             problems,
             run: Some(dispatch_ctx.clone()),
-            tools: Vec::new(),
+            programs: Default::default(),
         };
         let watcher = start_watcher(dispatch_ctx, handle.clone());
         Ok(Engine {
@@ -259,7 +260,7 @@ impl EngineHandle {
             mirror,
             problems: Default::default(),
             run: None,
-            tools: Vec::new(),
+            programs: Default::default(),
         }
     }
 

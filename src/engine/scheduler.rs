@@ -19,7 +19,7 @@ use super::cancel::{CancelOutcome, close_cancelled, request_cancel};
 use super::lock::LeaseFence;
 use super::queue::TaskQueue;
 use super::runner::{RunContext, RunTokens, initial_rows, run_task};
-use super::submit::{SubmitError, submit};
+use super::submit::{SubmitError, programs, submit};
 use super::wake::WakeListener;
 use crate::definitions::workflow::Plan;
 use crate::protocol::{Command, EngineEvent, RunId, TaskId, TaskStatus};
@@ -88,8 +88,8 @@ impl Scheduler {
     async fn command(&mut self, command: Command) {
         match command {
             Command::SubmitTask { request, reply } => {
-                let tools = self.ctx.settings.current().path.clone();
-                let result = submit(&self.ctx.paths, &tools, &self.ctx.store, &request).await;
+                let programs = programs(&self.ctx.paths, &self.ctx.settings.current());
+                let result = submit(&self.ctx.paths, &programs, &self.ctx.store, &request).await;
                 if result.is_ok() {
                     self.refresh().await;
                 }

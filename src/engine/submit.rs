@@ -2,10 +2,9 @@
 //! process) and the engine's command handler both come through here, so a submission is
 //! validated the same way wherever it comes from.
 
-use crate::config::ProjectPaths;
-use crate::config::environment::PathEntry;
+use crate::config::{ProjectPaths, Settings};
 use crate::definitions::skills::load_skills;
-use crate::definitions::workflow::{Programs, load_workflows, make_plan};
+use crate::definitions::workflow::{Programs, ROUTED_ADAPTER, load_workflows, make_plan};
 use crate::protocol::{EngineEvent, SubmitRequest, TaskId};
 use crate::store::{NewTask, OneShot, Store, WriteOp};
 
@@ -20,28 +19,34 @@ pub enum SubmitError {
 }
 
 /// Validates `request` against the project's current workflows and skills and queues it.
-/// `tools` are the project's `path` directories, where a command line's program may be.
+/// `programs` tells a command line from a request in words (see [`programs`]).
 pub async fn submit(
     paths: &ProjectPaths,
-    tools: &[PathEntry],
+    programs: &Programs,
     store: &Store,
     request: &SubmitRequest,
 ) -> Result<TaskId, SubmitError> {
-    let task = prepare(paths, tools, request)?;
+    let task = prepare(paths, programs, request)?;
     queue(store, task).await
 }
 
 /// Where a description's first word is looked up: the project's `path` directories (as the
-/// steps get them), then this process's `PATH`.
-pub fn programs(paths: &ProjectPaths, tools: &[PathEntry]) -> Programs {
-    let prefixes: Vec<std::path::PathBuf> = tools.iter().map(|t| t.0.clone().into()).collect();
-    Programs::from_env(&paths.root, &prefixes)
+/// steps get them), then this process's `PATH`; and whether the agent that takes requests in
+/// words (`agents.claude-code.command`) is found there.
+pub fn programs(paths: &ProjectPaths, settings: &Settings) -> Programs {
+    let prefixes: Vec<std::path::PathBuf> =
+        settings.path.iter().map(|t| t.0.clone().into()).collect();
+    let programs = Programs::from_env(&paths.root, &prefixes);
+    match settings.agents.get(ROUTED_ADAPTER) {
+        Some(agent) => programs.with_agent(ROUTED_ADAPTER, &agent.command),
+        None => programs,
+    }
 }
 
 /// Plans a submission without touching the store: a refused request leaves no trace.
 pub fn prepare(
     paths: &ProjectPaths,
-    tools: &[PathEntry],
+    programs: &Programs,
     request: &SubmitRequest,
 ) -> Result<NewTask, SubmitError> {
     let description = request.description.trim();
@@ -50,9 +55,8 @@ pub fn prepare(
     }
     let skills = load_skills(paths);
     let workflows = load_workflows(paths);
-    let programs = programs(paths, tools);
     let planned =
-        make_plan(&workflows, &skills, request, &programs).map_err(SubmitError::Invalid)?;
+        make_plan(&workflows, &skills, request, programs).map_err(SubmitError::Invalid)?;
     let plan = serde_json::to_string(&planned.plan)
         .map_err(|e| SubmitError::Invalid(format!("cannot freeze the plan: {e}")))?;
     Ok(NewTask {
