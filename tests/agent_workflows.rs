@@ -216,10 +216,44 @@ fn tests_still_red_after_three_rounds_fail_the_task_saying_so() {
             .contains("The tests still fail after 3 rounds of fixes"),
         "{task:#}"
     );
+    assert!(
+        task["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("still_failing")),
+        "{task:#}"
+    );
     assert_ne!(step_status(&task, "ask"), Some("waiting"));
     assert_ne!(step_status(&task, "commit"), Some("succeeded"));
     assert_eq!(fake.requests().len(), 3, "one model call per round");
     assert!(inbox(&p).is_empty());
+}
+
+#[test]
+fn tests_that_pass_at_once_need_no_agent_and_no_question() {
+    let p = Project::new();
+    p.write("check.sh", "echo '3 passed'\n");
+    let engine = p.start_engine(&[]);
+    let id = p.submit(&[
+        "--workflow",
+        "fix-tests",
+        "--input",
+        "test=sh check.sh",
+        "fix tests",
+    ]);
+    let task = p.wait_finished(&id, LIMIT);
+    drop(engine);
+    assert_eq!(task["status"], "succeeded", "{task:#}");
+    assert_eq!(text(&task, "test", "output").trim(), "3 passed");
+    for skipped in [
+        "fix1",
+        "retest1",
+        "still_failing",
+        "changes",
+        "ask",
+        "commit",
+    ] {
+        assert_eq!(step_status(&task, skipped), Some("skipped"), "{skipped}");
+    }
 }
 
 #[test]
