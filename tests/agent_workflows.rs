@@ -304,6 +304,7 @@ fn changed_project(p: &Project) {
     p.write("calc.py", "def total(n):\n    return sum(range(n))\n");
     git_repo(p);
     p.write("calc.py", "def total(n):\n    return sum(range(1, n))\n");
+    p.write("notes.py", "# new, not yet added\n");
 }
 
 fn verdict(verdict: &str, issues: Value) -> Value {
@@ -354,6 +355,7 @@ fn review_branches_on_the_structured_verdict_and_fixes_what_it_asks_when_told() 
         review.contains("sum(range(1, n))"),
         "the diff is in the prompt"
     );
+    assert!(review.contains("?? notes.py"), "new files are named");
     assert!(review.contains("StructuredOutput"), "the schema is offered");
 }
 
@@ -382,4 +384,23 @@ fn an_approving_review_offers_to_commit_with_its_message() {
         git_text(&p, &["log", "-1", "--format=%s"]).trim(),
         "Start totals at 1"
     );
+}
+
+#[test]
+fn a_clean_tree_has_nothing_to_review_and_costs_no_agent_call() {
+    let p = Project::new();
+    p.write("calc.py", "x = 1\n");
+    git_repo(&p);
+    let engine = p.start_engine(&[]);
+    let id = p.submit(&["--workflow", "review", "review my changes"]);
+    let task = p.wait_finished(&id, LIMIT);
+    drop(engine);
+    assert_eq!(task["status"], "succeeded", "{task:#}");
+    assert_eq!(
+        text(&task, "nothing", "output").trim(),
+        "No uncommitted changes to review."
+    );
+    for skipped in ["review", "approved", "changes_requested", "not_approved"] {
+        assert_eq!(step_status(&task, skipped), Some("skipped"), "{skipped}");
+    }
 }
