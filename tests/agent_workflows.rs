@@ -330,7 +330,7 @@ fn review_branches_on_the_structured_verdict_and_fixes_what_it_asks_when_told() 
     let engine = p.start_engine(&[]);
     let id = p.submit(&["--workflow", "review", "review my changes"]);
     let q = question(&p, &id);
-    assert_eq!(q["step_id"], "changes_requested", "{q:#}");
+    assert_eq!(q["step_id"], "needs_changes", "{q:#}");
     let asked = q["question"].as_str().unwrap_or_default();
     assert!(
         asked.contains("Claude Code asks for changes: One change to range().")
@@ -379,7 +379,7 @@ fn an_approving_review_offers_to_commit_with_its_message() {
     let task = p.wait_finished(&id, LIMIT);
     drop(engine);
     assert_eq!(task["status"], "succeeded", "{task:#}");
-    assert_eq!(step_status(&task, "changes_requested"), Some("skipped"));
+    assert_eq!(step_status(&task, "needs_changes"), Some("skipped"));
     assert_eq!(
         git_text(&p, &["log", "-1", "--format=%s"]).trim(),
         "Start totals at 1"
@@ -400,7 +400,7 @@ fn a_clean_tree_has_nothing_to_review_and_costs_no_agent_call() {
         text(&task, "nothing", "output").trim(),
         "No uncommitted changes to review."
     );
-    for skipped in ["review", "approved", "changes_requested", "not_approved"] {
+    for skipped in ["review", "approved", "needs_changes", "not_approved"] {
         assert_eq!(step_status(&task, skipped), Some("skipped"), "{skipped}");
     }
 }
