@@ -10,7 +10,8 @@ use bosun::config::ProjectPaths;
 use bosun::definitions::catalog::Source;
 use bosun::definitions::skills::{BUNDLED_SKILLS, SkillCatalog, load_skills, skill};
 use bosun::definitions::workflow::{
-    BUNDLED_WORKFLOWS, DEFAULT_WORKFLOW, WorkflowCatalog, load_workflows, parse_workflow,
+    AGENT_WORKFLOWS, BUNDLED_WORKFLOWS, DEFAULT_WORKFLOW, StepKind, WorkflowCatalog,
+    load_workflows, parse_workflow,
 };
 use tempfile::TempDir;
 
@@ -192,4 +193,24 @@ fn the_bundled_set_has_what_the_design_promises() {
         "at least three bundled workflows, found {:?}",
         workflows.names().collect::<Vec<_>>()
     );
+}
+
+/// Requests in words are routed to these when an agent is available: each must be bundled and
+/// must run the `claude` skill, the agent whose presence the routing checks.
+#[test]
+fn the_agent_workflows_requests_in_words_go_to_are_bundled_and_use_claude() {
+    let (_dir, skills, workflows) = catalogs();
+    for name in AGENT_WORKFLOWS {
+        let entry = workflows
+            .get(name)
+            .unwrap_or_else(|| panic!("agent workflow `{name}` is not bundled"));
+        let workflow = entry
+            .get_or_parse(|path, text| parse_workflow(path, text, &skills))
+            .as_ref()
+            .expect("valid");
+        let uses_claude = workflow.flat_steps().iter().any(
+            |(step, _)| matches!(&step.kind, StepKind::Skill { skill, .. } if skill == "claude"),
+        );
+        assert!(uses_claude, "`{name}` has no `claude` step");
+    }
 }

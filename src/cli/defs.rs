@@ -7,7 +7,8 @@ use serde::Serialize;
 use super::format::print_json;
 use super::{CliError, CliResult, Project};
 use crate::definitions::catalog::{Catalog, Source, yaml_files};
-use crate::definitions::skills::{SkillCatalog, load_skills, parse_skill, skill};
+use crate::definitions::skills::claude_md::{self, is_skill_md};
+use crate::definitions::skills::{SkillCatalog, load_skills, parse_skill_file, skill};
 use crate::definitions::workflow::{
     Workflow, WorkflowCatalog, agents, load_workflows, parse_workflow,
 };
@@ -23,6 +24,9 @@ enum Kind {
 
 /// Tells what a file is from where it lives, else from its top-level keys.
 fn kind_of(path: &Path, text: &str) -> Option<Kind> {
+    if is_skill_md(path) {
+        return Some(Kind::Skill);
+    }
     let parent = path
         .parent()
         .and_then(|p| p.file_name())
@@ -76,7 +80,7 @@ fn check_file(project: &Project, path: &Path, skills: &SkillCatalog) -> Vec<Diag
             let missing = missing_agents(project, path, &text, &w, skills);
             crate::diagnostic::Diagnostics(missing).into_result(())
         }),
-        Some(Kind::Skill) => parse_skill(path, &text).map(|_| ()),
+        Some(Kind::Skill) => parse_skill_file(path, &text).map(|_| ()),
         Some(Kind::Config) => crate::config::load_settings_from_file(path)
             .map(|_| ())
             .map_err(Into::into),
@@ -146,6 +150,8 @@ pub fn validate(project: &Project, paths: &[PathBuf]) -> CliResult {
         for path in paths {
             if path.is_dir() {
                 files.extend(yaml_files(path));
+                // `.claude/skills` holds a folder per skill.
+                files.extend(claude_md::skill_files(path));
             } else {
                 files.push(path.clone());
             }

@@ -44,7 +44,7 @@ pub async fn interface(project: Project) -> CliResult {
         limit: settings.engine.max_concurrent_workflows,
         offset: crate::time::local_offset(),
         attached: false,
-        programs: crate::engine::submit::programs(&paths, &settings.path),
+        programs: crate::engine::submit::programs(&paths, &settings),
     };
     loop {
         let store = Store::open(&paths.database()).await?;

@@ -111,6 +111,13 @@ impl<T> Catalog<T> {
 
     fn add(&mut self, source: Source, text: String) {
         let (name, description) = header(source.path(), &text);
+        self.insert(source, text, name, description);
+    }
+
+    /// Indexes a definition read elsewhere (a Claude Code skill), by the name and description
+    /// its own format gives. A second definition of a name is a problem and is not indexed,
+    /// unless a project file replaces a bundled one.
+    pub fn insert(&mut self, source: Source, text: String, name: String, description: String) {
         let mut overrides_bundled = false;
         if let Some(previous) = self.entries.get(&name) {
             match (&previous.source, &source) {

@@ -2,11 +2,12 @@
 //! process) and the engine's command handler both come through here, so a submission is
 //! validated the same way wherever it comes from.
 
-use crate::config::environment::PathEntry;
 use crate::config::{ProjectPaths, Settings};
 use crate::definitions::skills::load_skills;
 use crate::definitions::workflow::agents::missing_agents;
-use crate::definitions::workflow::{Plan, Programs, WorkflowCatalog, load_workflows, make_plan};
+use crate::definitions::workflow::{
+    Plan, Programs, ROUTED_ADAPTER, WorkflowCatalog, load_workflows, make_plan,
+};
 use crate::diagnostic::Diagnostics;
 use crate::protocol::{EngineEvent, SubmitRequest, TaskId};
 use crate::store::{NewTask, OneShot, Store, WriteOp};
@@ -34,10 +35,16 @@ pub async fn submit(
 }
 
 /// Where a description's first word is looked up: the project's `path` directories (as the
-/// steps get them), then this process's `PATH`.
-pub fn programs(paths: &ProjectPaths, tools: &[PathEntry]) -> Programs {
-    let prefixes: Vec<std::path::PathBuf> = tools.iter().map(|t| t.0.clone().into()).collect();
-    Programs::from_env(&paths.root, &prefixes)
+/// steps get them), then this process's `PATH`; and whether the agent that takes requests in
+/// words (`agents.claude-code.command`) is found there.
+pub fn programs(paths: &ProjectPaths, settings: &Settings) -> Programs {
+    let prefixes: Vec<std::path::PathBuf> =
+        settings.path.iter().map(|t| t.0.clone().into()).collect();
+    let programs = Programs::from_env(&paths.root, &prefixes);
+    match settings.agents.get(ROUTED_ADAPTER) {
+        Some(agent) => programs.with_agent(ROUTED_ADAPTER, &agent.command),
+        None => programs,
+    }
 }
 
 /// Plans a submission without touching the store: a refused request leaves no trace. A
@@ -54,7 +61,7 @@ pub fn prepare(
     }
     let skills = load_skills(paths);
     let workflows = load_workflows(paths);
-    let programs = programs(paths, &settings.path);
+    let programs = programs(paths, settings);
     let planned =
         make_plan(&workflows, &skills, request, &programs).map_err(SubmitError::Invalid)?;
     check_agents(paths, settings, &workflows, &planned.plan)?;

@@ -15,17 +15,28 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// A temporary project with its own (empty) user config dir and Redis off.
+/// A temporary project with its own user config dir and Redis off.
 pub struct Project {
     pub dir: tempfile::TempDir,
     config_home: tempfile::TempDir,
 }
 
 impl Project {
+    /// The user config names a Claude Code binary that does not exist, so a `claude` on the
+    /// developer's PATH never turns requests in words into agent work; a test that wants the
+    /// agent configures it in the project (`agents::configure_claude`), which wins.
     pub fn new() -> Project {
+        let config_home = tempfile::tempdir().expect("config dir");
+        let user = config_home.path().join("bosun");
+        std::fs::create_dir_all(&user).expect("user config dir");
+        std::fs::write(
+            user.join("config.yaml"),
+            "agents:\n  claude-code:\n    command: no-claude-in-tests\n",
+        )
+        .expect("user config");
         Project {
             dir: tempfile::tempdir().expect("project dir"),
-            config_home: tempfile::tempdir().expect("config dir"),
+            config_home,
         }
     }
 

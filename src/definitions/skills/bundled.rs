@@ -49,4 +49,8 @@ pub const BUNDLED_SKILLS: &[(&str, &str)] = &[
     ("pytest.yaml", include_str!("../../../skills/pytest.yaml")),
     ("claude.yaml", include_str!("../../../skills/claude.yaml")),
     ("codex.yaml", include_str!("../../../skills/codex.yaml")),
+    (
+        "test-command.yaml",
+        include_str!("../../../skills/test-command.yaml"),
+    ),
 ];

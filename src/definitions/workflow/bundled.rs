@@ -21,4 +21,16 @@ pub const BUNDLED_WORKFLOWS: &[(&str, &str)] = &[
         "python-ci.yaml",
         include_str!("../../../workflows/python-ci.yaml"),
     ),
+    (
+        "fix-tests.yaml",
+        include_str!("../../../workflows/fix-tests.yaml"),
+    ),
+    (
+        "implement.yaml",
+        include_str!("../../../workflows/implement.yaml"),
+    ),
+    (
+        "review.yaml",
+        include_str!("../../../workflows/review.yaml"),
+    ),
 ];

@@ -1,6 +1,7 @@
 //! Workflows (DESIGN.md §4): the checked model, parsing and validation with positions, the
-//! bundled set, choosing one for a description, and the plan frozen into each task.
-//! [`agents`] says which of a workflow's agent steps could not start their agent here.
+//! bundled set, choosing one for a description (a command, a workflow's words, or an agent's
+//! work), and the plan frozen into each task. [`agents`] says which of a workflow's agent
+//! steps could not start their agent here.
 
 pub mod agents;
 mod bundled;
@@ -8,6 +9,7 @@ mod model;
 mod parse;
 mod plan;
 mod programs;
+mod route;
 mod select;
 
 use crate::config::ProjectPaths;
@@ -20,7 +22,8 @@ pub use model::{
 };
 pub use parse::parse_workflow;
 pub use plan::{Plan, Planned, make_plan};
-pub use programs::Programs;
+pub use programs::{AgentLookup, Programs};
+pub use route::{AGENT_WORKFLOWS, FIX_TESTS, IMPLEMENT, REVIEW, ROUTED_ADAPTER};
 pub use select::{Candidate, Chosen, DEFAULT_WORKFLOW, choose, choose_workflow};
 
 /// Every known workflow.

@@ -1,7 +1,8 @@
 //! Whether a description is a command line: its first word (after any `NAME=value`
 //! assignments) is a shell builtin or keyword, a path to a file, or a program found on the
 //! submitter's `PATH` with the project's own tool directories before it. A command line runs as
-//! written; only a request in words is matched against workflows.
+//! written; only a request in words is matched against workflows. The same lookup tells whether
+//! a coding agent is there to take requests in words (`agents.claude-code.command`).
 
 use std::path::{Path, PathBuf};
 
@@ -16,13 +17,26 @@ const BUILTINS: &[&str] = &[
     "unalias", "unset", "until", "wait", "while", "{", "(", "!",
 ];
 
-/// Where programs are looked for.
+/// Where programs are looked for, and whether an agent was found among them.
 #[derive(Debug, Clone, Default)]
 pub struct Programs {
     /// The project root: relative paths and tool directories are under it.
     root: PathBuf,
     /// Directories searched in order: the project's tool directories, then `PATH`.
     dirs: Vec<PathBuf>,
+    /// The coding agent that takes requests in words, when one was looked for.
+    agent: Option<AgentLookup>,
+}
+
+/// A coding agent's binary as the settings name it, and where it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentLookup {
+    /// The adapter (`claude-code`).
+    pub adapter: String,
+    /// `agents.<adapter>.command` as written.
+    pub command: String,
+    /// The executable it names, when there is one.
+    pub found: Option<PathBuf>,
 }
 
 impl Programs {
@@ -39,7 +53,43 @@ impl Programs {
         Programs {
             root: root.to_path_buf(),
             dirs,
+            agent: None,
         }
+    }
+
+    /// Looks for `command`, the binary of `adapter`'s agent, as a step would run it.
+    pub fn with_agent(mut self, adapter: &str, command: &str) -> Programs {
+        let found = self.locate(command);
+        self.agent = Some(AgentLookup {
+            adapter: adapter.to_string(),
+            command: command.to_string(),
+            found,
+        });
+        self
+    }
+
+    /// The agent looked for with [`Programs::with_agent`], found or not.
+    pub fn agent(&self) -> Option<&AgentLookup> {
+        self.agent.as_ref()
+    }
+
+    /// The agent, when it was looked for and found: requests in words can go to it.
+    pub fn available_agent(&self) -> Option<(&AgentLookup, &Path)> {
+        let agent = self.agent.as_ref()?;
+        agent.found.as_deref().map(|path| (agent, path))
+    }
+
+    /// The executable `program` names: a path (relative to the root) or a name looked up in
+    /// the tool directories and `PATH`.
+    pub fn locate(&self, program: &str) -> Option<PathBuf> {
+        if program.contains('/') {
+            let path = self.root.join(program);
+            return is_executable(&path).then_some(path);
+        }
+        self.dirs
+            .iter()
+            .map(|dir| dir.join(program))
+            .find(|candidate| is_executable(candidate))
     }
 
     /// What the first word of `line` is, when the line is a command: `a shell builtin`, or the
@@ -58,10 +108,7 @@ impl Programs {
                 .is_file()
                 .then(|| (word.to_string(), format!("a file ({})", path.display())));
         }
-        self.dirs
-            .iter()
-            .map(|dir| dir.join(word))
-            .find(|candidate| is_executable(candidate))
+        self.locate(word)
             .map(|found| (word.to_string(), format!("a program ({})", found.display())))
     }
 }
@@ -109,5 +156,30 @@ mod tests {
         assert_eq!(first("./missing.sh"), None);
         let (_, what) = p.command_of("pytest").expect("found");
         assert!(what.contains(".venv/bin/pytest"), "{what}");
+    }
+
+    #[test]
+    fn an_agent_is_found_by_name_or_path_as_a_step_would_run_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = programs(dir.path());
+        assert!(p.agent().is_none() && p.available_agent().is_none());
+        let by_name = p.clone().with_agent("claude-code", "pytest");
+        let (agent, path) = by_name.available_agent().expect("found");
+        assert_eq!(agent.command, "pytest");
+        assert!(path.ends_with(".venv/bin/pytest"), "{}", path.display());
+        let by_path = p.clone().with_agent("claude-code", ".venv/bin/pytest");
+        assert!(by_path.available_agent().is_some());
+        let missing = p.clone().with_agent("claude-code", "no-such-agent-cli");
+        assert!(missing.available_agent().is_none());
+        assert_eq!(
+            missing.agent().map(|a| a.command.as_str()),
+            Some("no-such-agent-cli")
+        );
+        // A file that is not executable is no agent.
+        assert!(
+            p.with_agent("claude-code", "./notes.txt")
+                .available_agent()
+                .is_none()
+        );
     }
 }
