@@ -2,6 +2,7 @@
 //! process) and the engine's command handler both come through here, so a submission is
 //! validated the same way wherever it comes from.
 
+use crate::config::locate::{AgentBinary, StepLayers};
 use crate::config::{ProjectPaths, Settings};
 use crate::definitions::skills::load_skills;
 use crate::definitions::workflow::agents::missing_agents;
@@ -42,7 +43,17 @@ pub fn programs(paths: &ProjectPaths, settings: &Settings) -> Programs {
         settings.path.iter().map(|t| t.0.clone().into()).collect();
     let programs = Programs::from_env(&paths.root, &prefixes);
     match settings.agents.get(ROUTED_ADAPTER) {
-        Some(agent) => programs.with_agent(ROUTED_ADAPTER, &agent.command),
+        Some(agent) => {
+            // Found as submit's own check and the engine find it: the agent's `env` counts.
+            let binary = AgentBinary::locate(
+                ROUTED_ADAPTER,
+                agent,
+                settings,
+                StepLayers::default(),
+                &paths.root,
+            );
+            programs.with_agent_at(ROUTED_ADAPTER, &agent.command, binary.found.ok())
+        }
         None => programs,
     }
 }

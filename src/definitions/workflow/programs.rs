@@ -57,9 +57,20 @@ impl Programs {
         }
     }
 
-    /// Looks for `command`, the binary of `adapter`'s agent, as a step would run it.
-    pub fn with_agent(mut self, adapter: &str, command: &str) -> Programs {
+    /// Looks for `command`, the binary of `adapter`'s agent, in these directories.
+    pub fn with_agent(self, adapter: &str, command: &str) -> Programs {
         let found = self.locate(command);
+        self.with_agent_at(adapter, command, found)
+    }
+
+    /// Records where `adapter`'s agent binary `command` was found (by
+    /// `config::locate::AgentBinary`, which knows the agent's own environment), if it was.
+    pub fn with_agent_at(
+        mut self,
+        adapter: &str,
+        command: &str,
+        found: Option<PathBuf>,
+    ) -> Programs {
         self.agent = Some(AgentLookup {
             adapter: adapter.to_string(),
             command: command.to_string(),
