@@ -201,7 +201,7 @@ pub fn task_detail(t: &TaskView, lines: Lines) -> CliResult {
         if let Some(agent) = &s.agent {
             facts.push(format!(
                 "{} in {}",
-                super::stats::dollars(agent.cost_usd),
+                crate::text::usd(agent.cost_usd),
                 crate::text::count(agent.turns, "turn")
             ));
         }

@@ -93,21 +93,11 @@ pub(super) fn spent(t: &AgentTotals) -> String {
     };
     format!(
         "{} over {}: {}, {}{denied}, {} in and {} out",
-        dollars(t.cost_usd),
+        crate::text::usd(t.cost_usd),
         crate::text::count(t.steps, "agent step"),
         crate::text::count(t.turns, "turn"),
         crate::text::count(t.tool_calls, "tool call"),
         crate::text::count(t.input_tokens, "token"),
         crate::text::count(t.output_tokens, "token"),
     )
-}
-
-/// Dollars to the cent, or to a hundredth of a cent below one dollar (an agent step often
-/// costs less than a cent).
-pub(super) fn dollars(usd: f64) -> String {
-    if usd >= 1.0 {
-        format!("${usd:.2}")
-    } else {
-        format!("${usd:.4}")
-    }
 }
