@@ -22,6 +22,8 @@ use crate::store::{StoreError, history, ledger, read, summary};
 
 /// More events than this since the last look: the front end takes a new snapshot instead.
 const MAX_EVENTS: i64 = 2_000;
+/// Logged lines read at most at once: past this, the newest (a pane keeps a few thousand).
+const MAX_LOGS: i64 = 1_000;
 
 impl EngineHandle {
     /// The open tasks and the newest finished ones, the inbox and the counts, with the newest
@@ -41,9 +43,10 @@ impl EngineHandle {
         history::search(&self.store.reader, text).await
     }
 
-    /// What changed after event `seq`.
-    pub async fn changes_since(&self, seq: i64) -> Result<Changes, StoreError> {
+    /// What changed after event `seq`, with the lines logged after line `log`.
+    pub async fn changes_since(&self, seq: i64, log: i64) -> Result<Changes, StoreError> {
         let pool = &self.store.reader;
+        let (logs, last_log) = crate::store::logs::since(pool, log, MAX_LOGS).await?;
         let events = summary::events_since(pool, seq, MAX_EVENTS + 1).await?;
         let overflow = events.len() as i64 > MAX_EVENTS;
         let last_seq = events.last().map_or(seq, |e| e.seq);
@@ -97,6 +100,8 @@ impl EngineHandle {
             last_seq,
             overflow,
             events,
+            logs,
+            last_log,
         })
     }
 
@@ -250,6 +255,7 @@ pub(super) async fn read_snapshot(
         let now = time::OffsetDateTime::now_utc();
         let today = now.replace_time(time::Time::MIDNIGHT);
         let (tasks, older) = first_tasks(pool, now).await?;
+        let (logs, last_log) = crate::store::logs::tail(pool, recent).await?;
         Ok(Snapshot {
             tasks,
             inbox: inbox::open(pool).await?,
@@ -257,6 +263,8 @@ pub(super) async fn read_snapshot(
             last_seq: summary::last_seq(pool).await?,
             recent: read::event_tail(pool, recent).await?,
             older,
+            logs,
+            last_log,
         })
     })
     .await

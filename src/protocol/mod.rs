@@ -13,11 +13,11 @@ pub use command::{AnswerRequest, Command, RememberScope, SubmitRequest};
 pub use event::{EngineEvent, EventEnvelope};
 pub use front::{
     ATTENTION_WINDOW_SECS, Changes, Health, InputInfo, LogLevel, LogLine, Snapshot, StepOutput,
-    StoreHealth, TaskCursor, TaskPage, TaskSummary, WorkflowInfo,
+    StoreHealth, TaskCursor, TaskPage, TaskSummary, TranscriptEntry, TranscriptKind, WorkflowInfo,
 };
 pub use ids::{EscalationId, RunId, TaskId, new_decision_id};
 pub use status::{ParseError, Priority, Risk, StepStatus, TaskStatus};
 pub use views::{
-    AgentView, DecisionCounts, DecisionKind, DecisionView, EscalationView, StatsView, StepView,
-    TaskView,
+    AgentView, CostCounts, DecisionCounts, DecisionKind, DecisionView, EscalationView, StatsView,
+    StepView, TaskView,
 };

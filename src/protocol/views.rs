@@ -182,6 +182,11 @@ pub struct EscalationView {
     pub covers: Option<String>,
     /// Whether opening its batch interrupted the user (false past `escalation.max_per_hour`).
     pub notified: bool,
+    /// What exactly is asked about, when the question's line cannot say it all: an agent's
+    /// tool call with its input (the command; the file and its edit, `-` old and `+` new
+    /// lines; the URL or query; else the input as JSON). Several lines.
+    #[serde(default)]
+    pub detail: Option<String>,
 }
 
 /// Counts of decisions: the autonomy rate is the share of choices settled without the user.
@@ -191,6 +196,19 @@ pub struct StatsView {
     pub all_time: DecisionCounts,
     pub open_escalations: i64,
     pub tasks: std::collections::BTreeMap<String, i64>,
+    /// What agent steps spent.
+    #[serde(default)]
+    pub cost: CostCounts,
+}
+
+/// Dollars spent by agent steps: today (the UTC day, like `today`'s decisions; a step counts
+/// on the day it finished, or started while it runs) and over all time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CostCounts {
+    pub today_usd: f64,
+    pub all_time_usd: f64,
+    /// Agent steps ever run in the project (any status).
+    pub agent_steps: i64,
 }
 
 /// Decisions by who made them, split into choices (what a person would otherwise have decided:

@@ -8,7 +8,7 @@ use sqlx::{Row, SqlitePool};
 use super::StoreError;
 use super::read::corrupt;
 use crate::protocol::{
-    DecisionCounts, DecisionKind, DecisionView, EscalationId, StatsView, TaskId,
+    CostCounts, DecisionCounts, DecisionKind, DecisionView, EscalationId, StatsView, TaskId,
 };
 
 /// Whether a decision was made without asking the user. A question that timed out was asked
@@ -121,5 +121,26 @@ pub async fn stats(pool: &SqlitePool, today_start: &str) -> Result<StatsView, St
         all_time,
         open_escalations: open.0,
         tasks: tasks.into_iter().collect(),
+        cost: agent_cost(pool, today_start).await?,
+    })
+}
+
+/// What agent steps spent today (from `today_start`: a step counts on the day it finished,
+/// or started while it runs) and over all time. Reads only agent steps' rows (`steps_agent`).
+async fn agent_cost(pool: &SqlitePool, today_start: &str) -> Result<CostCounts, StoreError> {
+    let (today, all_time, steps): (f64, f64, i64) = sqlx::query_as(
+        "SELECT \
+           CAST(COALESCE(SUM(CASE WHEN COALESCE(finished_at, started_at) >= ?1 \
+                THEN json_extract(agent, '$.cost_usd') END), 0) AS REAL), \
+           CAST(COALESCE(SUM(json_extract(agent, '$.cost_usd')), 0) AS REAL), count(*) \
+         FROM steps WHERE agent IS NOT NULL",
+    )
+    .bind(today_start)
+    .fetch_one(pool)
+    .await?;
+    Ok(CostCounts {
+        today_usd: today,
+        all_time_usd: all_time,
+        agent_steps: steps,
     })
 }

@@ -48,6 +48,11 @@ pub fn migrations() -> Migrator {
             include_str!("migrations/0008_steps_finished.sql"),
         ),
         migration(9, "agent", include_str!("migrations/0009_agent.sql")),
+        migration(
+            10,
+            "escalation_detail",
+            include_str!("migrations/0010_escalation_detail.sql"),
+        ),
     ])
 }
 

@@ -504,7 +504,8 @@ impl Run<'_> {
             Access::Inert => return Ok(Ok(Reply::Allow)),
             Access::Command(argv) => {
                 let question = tool_question(&request.tool, &request.input, &argv);
-                (argv, question)
+                let detail = super::agent_io::tool_detail(&request.tool, &request.input);
+                (argv, (question, Some(detail)))
             }
             Access::Ask(why) => return self.escalate_tool(skill, row, request, why).await,
         };
@@ -547,6 +548,7 @@ impl Run<'_> {
             shape: format!("agent-tool:{}:{}", skill.name, request.tool),
             proposal: None,
             timeout: self.ctx.settings.current().escalation.timeout,
+            detail: Some(super::agent_io::tool_detail(&request.tool, &request.input)),
         };
         Ok(match self.ask(row, q).await? {
             Err(halt) => Err(halt),
