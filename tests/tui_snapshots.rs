@@ -218,6 +218,16 @@ fn a_cut_step_output_says_so_and_stderr_has_its_own_rule() {
     assert!(shown.contains("warning: unused import"), "{shown}");
     assert!(shown.contains("line 60"), "{shown}");
     assert!(shown.contains("Enter shows all output"), "{shown}");
+    // Without stderr too, the note takes the oldest line's row, never the newest's.
+    let mut app = zoomed(app, PaneId::Workflow);
+    let mut detail = app.model.detail.clone().expect("a task");
+    for step in &mut detail.steps {
+        step.stderr = None;
+    }
+    app.update(Msg::Task(Box::new(detail)));
+    let shown = screen(&mut app, (80, 24));
+    assert!(shown.contains("line 60"), "{shown}");
+    assert!(shown.contains("Enter shows all output"), "{shown}");
 }
 
 /// Agents at work: the Workflow pane gives each agent step its line of turns, cost, calls and

@@ -341,13 +341,21 @@ fn detail_lines<'a>(
         lines.push(Line::from(Span::styled(fit(&rule, width), muted)));
         lines.extend(tail.into_iter().map(|l| ansi::fit(l, width)));
     }
+    let out_start = lines.len();
     if !output.is_empty() {
         let tail = tail_lines(output, out_room, ctx, &mut cut);
         lines.extend(tail.into_iter().map(|l| ansi::fit(l, width)));
     }
     if cut {
-        // The last row says there is more and where to read it.
-        lines.truncate(usize::from(area.height).saturating_sub(1));
+        // The last row says there is more and where to read it; its room comes from the
+        // oldest output line shown, never the newest (a running step's latest line).
+        let over = (lines.len() + 1).saturating_sub(usize::from(area.height));
+        let from = if lines.len() - out_start > over {
+            out_start
+        } else {
+            lines.len() - over.min(lines.len())
+        };
+        lines.drain(from..from + over.min(lines.len() - from));
         let more = "┆ earlier lines cut · Enter shows all output";
         lines.push(Line::from(Span::styled(fit(more, width), muted)));
     }
