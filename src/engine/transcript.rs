@@ -4,8 +4,6 @@
 //! input in full, and their results. Permission requests are left out (the call they ask
 //! about is already there), and so are lines no adapter reads.
 
-use std::time::Duration;
-
 use super::handle::EngineHandle;
 use crate::agents::{AgentEvent, Launch, Session};
 use crate::protocol::{TaskId, TranscriptEntry, TranscriptKind};
@@ -101,16 +99,7 @@ fn entry(event: AgentEvent) -> Option<TranscriptEntry> {
             status,
         } => (
             TranscriptKind::Note,
-            format!(
-                "API {}: retry {attempt}/{max} in {}",
-                match status {
-                    Some(529) => "overloaded (529)".to_string(),
-                    Some(429) => "rate limited (429)".to_string(),
-                    Some(s) => format!("error ({s})"),
-                    None => "error".to_string(),
-                },
-                humantime::format_duration(Duration::from_millis(delay_ms))
-            ),
+            crate::engine::runner::retry_note(attempt, max, delay_ms, status),
         ),
         AgentEvent::Finished(end) => {
             let how = end.stop_reason.as_deref().unwrap_or("finished");

@@ -139,6 +139,18 @@ pub(crate) fn tool_detail(tool: &str, input: &Value) -> String {
         .join("\n")
 }
 
+/// A retried API call in words: `API overloaded (529): retry 1/10 in 601ms`.
+pub(crate) fn retry_note(attempt: u32, max: u32, delay_ms: u64, status: Option<u16>) -> String {
+    let what = match status {
+        Some(529) => "overloaded (529)".to_string(),
+        Some(429) => "rate limited (429)".to_string(),
+        Some(s) => format!("error ({s})"),
+        None => "error".to_string(),
+    };
+    let delay = humantime::format_duration(std::time::Duration::from_millis(delay_ms));
+    format!("API {what}: retry {attempt}/{max} in {delay}")
+}
+
 /// A tool call in a line: `Bash: cargo test`, `Edit: src/lib.rs`.
 pub(crate) fn tool_summary(tool: &str, input: &Value) -> String {
     let detail = [
@@ -321,6 +333,18 @@ mod tests {
         assert_eq!(
             tool_detail("mcp__github__close", &mcp),
             "mcp__github__close:\n{\n  \"issue\": 7\n}"
+        );
+    }
+
+    #[test]
+    fn a_retry_says_why_and_when() {
+        assert_eq!(
+            retry_note(1, 10, 601, Some(529)),
+            "API overloaded (529): retry 1/10 in 601ms"
+        );
+        assert_eq!(
+            retry_note(2, 2, 1_000, Some(429)),
+            "API rate limited (429): retry 2/2 in 1s"
         );
     }
 
