@@ -10,28 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 out=${1:-$repo/assets/screenshot.svg}
-cols=120
-rows=36
+socket_name=bosun-screenshot
+# shellcheck source=assets/screenshot-common.sh
+. "$repo/assets/screenshot-common.sh"
 
-if [ -z "${BOSUN:-}" ]; then
-  cargo build --quiet
-  BOSUN=$repo/target/debug/bosun
-fi
-
-work=$(mktemp -d)
-socket=bosun-screenshot-$$
-tmx() { tmux -L "$socket" "$@"; }
-cleanup() {
-  tmx kill-server 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# The demo project, with its own (empty) user config and no Redis.
-export XDG_CONFIG_HOME=$work/config BOSUN_REDIS_URL=off
-unset BOSUN_PROJECT
 project=$work/parser
-mkdir -p "$project/.bosun/workflows" "$XDG_CONFIG_HOME"
+mkdir -p "$project/.bosun/workflows"
 cat >"$project/.bosun/workflows/ci.yaml" <<'EOF'
 description: Format check, then lint and test side by side
 steps:
@@ -71,23 +55,6 @@ steps:
   - { id: publish, if: "steps.ship.choice == 'ship'", skill: shell, with: { run: "echo published" } }
 EOF
 
-# Waits until the screen contains every one of the given strings; fails after 20 s.
-wait_for() {
-  local screen
-  for _ in $(seq 1 200); do
-    screen=$(tmx capture-pane -p -t shot)
-    local all=1
-    for want in "$@"; do
-      case $screen in *"$want"*) ;; *) all=0 ;; esac
-    done
-    [ "$all" = 1 ] && return 0
-    sleep 0.1
-  done
-  echo "capture-screenshot: never saw: $*" >&2
-  echo "$screen" >&2
-  return 1
-}
-
 submit() { "$BOSUN" --project "$project" submit "$@" >/dev/null; }
 
 # One try: the interface on a fresh copy of the project, the tasks, the capture.
@@ -95,13 +62,8 @@ attempt() {
   project=$work/try-$1/parser
   mkdir -p "$project"
   cp -r "$work/parser/.bosun" "$project/"
-  tmx kill-server 2>/dev/null || true
-  # The shell around the interface says when it has ended.
-  tmx -f /dev/null new-session -d -s shot -x "$cols" -y "$rows" \
-    "'$BOSUN' --project '$project'; echo EXITED \$?; sleep 60"
+  open_interface "$project"
   wait_for "no tasks yet" || return 1
-  # The slow task first: it stays selected, so the Workflow pane shows its parallel block and
-  # live output.
   submit --workflow ci "Check the parser's error recovery"
   wait_for "deeply_nested_generics" "Workflow ci" || return 1
   submit --workflow shell --input command="echo 'version = 0.3.0'" "Bump the version to 0.3.0"
@@ -112,25 +74,15 @@ attempt() {
     "Deploy the docs preview"
   wait_for "✗ Deploy the docs preview" || return 1
   submit --workflow release --priority high "Release 0.3.0"
-  wait_for "Ship 0.3.0 to crates.io?" "? Release 0.3.0" "waiting 1" "Workflow ci" || return 1
+  wait_for "Ship 0.3.0 to crates.io?" "? Release 0.3.0" "waiting 1" || return 1
+  # The selection followed the new question; back to the slow task (two rows down, past the
+  # failed one), for its parallel block and live output.
+  tmx send-keys -t shot j j
+  wait_for "Workflow ci" "deeply_nested_generics" || return 1
   # Let the spinners and clocks move, so the screen is as a user would see it.
   sleep 1.5
-  tmx capture-pane -e -p -t shot >"$work/screen.ans"
-  # Quit: work is running, so the interface asks; `s` stops it (and the slow step) cleanly.
-  tmx send-keys -t shot q
-  wait_for "s stop and quit" || return 1
-  tmx send-keys -t shot s
-  wait_for "EXITED 0" || return 1
+  grab
+  quit_interface
 }
 
-# A try whose screen never shows what is waited for (a slow machine) is made again afresh.
-for try in 1 2 3 4 5; do
-  if attempt "$try"; then
-    python3 "$repo/assets/render-screenshot.py" --cols "$cols" --rows "$rows" \
-      --title "bosun: the terminal interface" <"$work/screen.ans" >"$out"
-    echo "wrote $out"
-    exit 0
-  fi
-done
-echo "capture-screenshot: gave up after $try tries" >&2
-exit 1
+capture_with_retries "$out" "bosun: the terminal interface"

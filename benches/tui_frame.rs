@@ -59,6 +59,8 @@ fn main() {
             stats: fixtures::stats(),
             last_seq: 1_000 + n as i64,
             overflow: false,
+            logs: Vec::new(),
+            last_log: 0,
         };
         let start = Instant::now();
         app.update(Msg::Changes(Box::new(changes)));

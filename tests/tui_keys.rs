@@ -239,6 +239,8 @@ fn navigation_skips_headers_and_the_selection_follows_the_task_id() {
         stats: fixtures::stats(),
         last_seq: 101,
         overflow: false,
+        logs: Vec::new(),
+        last_log: 0,
     };
     app.update(Msg::Changes(Box::new(changes)));
     assert_eq!(app.tasks.selected, Some(TaskId("t-00000003".into())));
@@ -350,6 +352,8 @@ fn a_new_batch_notifies_once() {
         stats: fixtures::stats(),
         last_seq: 300,
         overflow: false,
+        logs: Vec::new(),
+        last_log: 0,
     };
     // Batches 1 and 2 were open at start: no bell for them; batch 3 rings; past the rate
     // limit (notify false) nothing rings.
@@ -378,6 +382,8 @@ fn a_later_message_that_changes_nothing_keeps_an_earlier_change_drawn() {
         stats: fixtures::stats(),
         last_seq: 150,
         overflow: false,
+        logs: Vec::new(),
+        last_log: 0,
     };
     app.update(Msg::Changes(Box::new(changes)));
     // In the same batch: the same health again, and no new step output.
@@ -443,6 +449,8 @@ fn the_selection_follows_new_work_until_the_user_moves_it() {
             stats: fixtures::stats(),
             last_seq: 100 + seq,
             overflow: false,
+            logs: Vec::new(),
+            last_log: 0,
         };
         app.update(Msg::Changes(Box::new(changes)));
     };

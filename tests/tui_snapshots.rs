@@ -218,4 +218,118 @@ fn a_cut_step_output_says_so_and_stderr_has_its_own_rule() {
     assert!(shown.contains("warning: unused import"), "{shown}");
     assert!(shown.contains("line 60"), "{shown}");
     assert!(shown.contains("Enter shows all output"), "{shown}");
+    // Without stderr too, the note takes the oldest line's row, never the newest's.
+    let mut app = zoomed(app, PaneId::Workflow);
+    let mut detail = app.model.detail.clone().expect("a task");
+    for step in &mut detail.steps {
+        step.stderr = None;
+    }
+    app.update(Msg::Task(Box::new(detail)));
+    let shown = screen(&mut app, (80, 24));
+    assert!(shown.contains("line 60"), "{shown}");
+    assert!(shown.contains("Enter shows all output"), "{shown}");
+}
+
+/// Agents at work: the Workflow pane gives each agent step its line of turns, cost, calls and
+/// the call in progress (side by side under a parallel block's nodes too), and the running
+/// one's newest transcript lines below; the status bar says what agents spent today.
+#[test]
+fn agent_steps_show_their_figures_and_the_call_in_progress() {
+    use bosun::tui::fixtures::agent;
+    for size in SIZES {
+        let name = |what: &str| format!("{what}_agent_{}x{}", size.0, size.1);
+        let shown = screen(&mut agent::agent_screen(), size);
+        assert!(shown.contains("$0.21"), "{shown}");
+        insta::assert_snapshot!(name("screen"), shown);
+        let shown = screen(&mut zoomed(agent::agent_screen(), PaneId::Workflow), size);
+        assert!(
+            shown.contains("6 turns · $0.18 · 9 calls · 1 denied"),
+            "{shown}"
+        );
+        assert!(shown.contains("2 calls · Read: src/lexer.rs"), "{shown}");
+        assert!(shown.contains("→ Read: src/lexer.rs"), "{shown}");
+        insta::assert_snapshot!(name("workflow"), shown);
+    }
+    // Wide, the status bar says what the figure is; in the status bar's own style.
+    let mut app = agent::agent_screen();
+    let shown = screen(&mut app, (200, 50));
+    assert!(shown.contains("· $0.21 today ·"), "{shown}");
+    let styled = styled(&draw(&app, 200, 50));
+    let bar: Vec<&str> = styled.lines().rev().take(2).collect();
+    insta::assert_snapshot!(
+        "styled_agent_status_bar_200x50",
+        format!("{}\n{}", bar[1], bar[0])
+    );
+}
+
+/// A question an agent's tool call raised shows the call: the command, or the file and its
+/// edit with removed and added lines; Enter shows it whole.
+#[test]
+fn an_agent_question_shows_the_tool_and_its_input() {
+    use bosun::tui::fixtures::agent;
+    for size in SIZES {
+        let shown = screen(&mut zoomed(agent::agent_screen(), PaneId::Inbox), size);
+        assert!(shown.contains("Bash: git push origin main"), "{shown}");
+        assert!(shown.contains("# Push the parser fix to origin"), "{shown}");
+        assert!(shown.contains("-      - run: cargo test"), "{shown}");
+        assert!(
+            shown.contains("+      - run: cargo test --all-features"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("inbox_agent_{}x{}", size.0, size.1), shown);
+    }
+    let mut app = zoomed(agent::agent_screen(), PaneId::Inbox);
+    app.update(Msg::Key(KeyCode::Char('j').into()));
+    app.update(Msg::Key(KeyCode::Enter.into()));
+    let shown = screen(&mut app, (80, 24));
+    assert!(shown.contains("+      - run: cargo test --doc"), "{shown}");
+    insta::assert_snapshot!("overlay_agent_question_80x24", shown);
+    // The removed and added lines are drawn in their own roles.
+    let styled = styled(&draw(&app, 80, 24));
+    let theme = bosun::tui::theme::Theme::bundled("dark").expect("the dark theme");
+    let added = format!(
+        "{:?}",
+        theme
+            .style(bosun::tui::theme::Role::DiffAdded)
+            .fg
+            .expect("a colour")
+    );
+    assert!(styled.contains(&added), "{styled}");
+}
+
+/// Enter on an agent step opens its output view, which reads the step's transcript: what
+/// the agent said, its calls with their input, and their results.
+#[test]
+fn an_agent_steps_output_view_shows_its_transcript() {
+    use bosun::protocol::TaskId;
+    use bosun::tui::Effect;
+    use bosun::tui::fixtures::agent;
+    let mut app = zoomed(agent::agent_screen(), PaneId::Workflow);
+    app.update(Msg::Key(KeyCode::Char('g').into()));
+    app.update(Msg::Key(KeyCode::Char('j').into()));
+    assert_eq!(app.workflow.selected.as_deref(), Some("fix"));
+    let effects = app.update(Msg::Key(KeyCode::Enter.into()));
+    let task = TaskId("t-00000003".into());
+    assert!(
+        effects.contains(&Effect::LoadTranscript {
+            task: task.clone(),
+            step: "fix".into()
+        }),
+        "{effects:?}"
+    );
+    assert!(screen(&mut app, (80, 24)).contains("(reading…)"));
+    app.update(Msg::Transcript {
+        task,
+        step: "fix".into(),
+        entries: Ok(agent::agent_transcript()),
+    });
+    for size in SIZES {
+        let shown = screen(&mut app, size);
+        assert!(
+            shown.contains("→ Bash: cargo test lexer::numbers"),
+            "{shown}"
+        );
+        assert!(shown.contains("+        let end = start + len;"), "{shown}");
+        insta::assert_snapshot!(format!("overlay_agent_step_{}x{}", size.0, size.1), shown);
+    }
 }

@@ -46,6 +46,10 @@ pub async fn inbox(project: &Project, json: bool) -> CliResult {
                 .unwrap_or_default(),
             q.question
         );
+        // An agent's call in full: the command, or the file and its edit.
+        for line in q.detail.as_deref().unwrap_or_default().lines() {
+            let _ = writeln!(out, "      | {line}");
+        }
         let _ = writeln!(
             out,
             "      options: {} (default {}, {})",

@@ -3,20 +3,10 @@
 
 use std::io::Write;
 
-use serde::Serialize;
-
 use super::format::print_json;
 use super::tasks::open_store;
 use super::{CliResult, Project};
-use crate::protocol::{AgentStatsView, AgentTotals, DecisionCounts, StatsView};
-
-/// `stats --json`: the decision counts with the agents' spending beside them.
-#[derive(Serialize)]
-struct StatsJson<'a> {
-    #[serde(flatten)]
-    stats: &'a StatsView,
-    agents: &'a AgentStatsView,
-}
+use crate::protocol::{AgentTotals, DecisionCounts};
 
 /// The rate over choices, then the routine checks kept out of it.
 fn rate(c: &DecisionCounts) -> String {
@@ -55,15 +45,12 @@ pub async fn stats(project: &Project, json: bool) -> CliResult {
     let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
     let today = crate::time::format_rfc3339(today);
     let stats = crate::store::ledger::stats(&store.reader, &today).await;
-    let agents = crate::store::ledger::agent_stats(&store.reader, &today).await;
     store.close().await;
-    let (stats, agents) = (stats?, agents?);
+    let stats = stats?;
     if json {
-        return print_json(&StatsJson {
-            stats: &stats,
-            agents: &agents,
-        });
+        return print_json(&stats);
     }
+    let agents = &stats.agents;
     let mut out = std::io::stdout().lock();
     let all = &stats.all_time;
     let _ = writeln!(out, "autonomy today:    {}", rate(&stats.today));

@@ -64,6 +64,13 @@ impl ProjectPaths {
         self.bosun_dir.join("logs")
     }
 
+    /// An agent step's transcript: every line the agent printed, as printed.
+    pub fn agent_transcript(&self, task: &str, step: &str) -> PathBuf {
+        self.logs_dir()
+            .join("agents")
+            .join(format!("{task}-{step}.jsonl"))
+    }
+
     pub fn backups_dir(&self) -> PathBuf {
         self.bosun_dir.join("backups")
     }

@@ -13,6 +13,7 @@
 //! - [`reload`]: config and policy reloaded while the engine runs.
 //! - [`triggers`]: workflows started by file changes (the watcher's matches), and reloading
 //!   definitions as they change.
+//! - `transcript`: an agent step's transcript read back for its output view.
 //! - `publish`: events and cache writes to Redis (see [`crate::mirror`]), beside the scheduler.
 
 pub mod answer;
@@ -30,6 +31,7 @@ pub mod reload;
 pub mod runner;
 mod scheduler;
 pub mod submit;
+mod transcript;
 pub mod triggers;
 pub mod wake;
 

@@ -13,15 +13,17 @@ use crate::definitions::problems::DefinitionProblems;
 use crate::definitions::workflow::{load_workflows, parse_workflow};
 use crate::mirror::Mirror;
 use crate::protocol::{
-    ATTENTION_WINDOW_SECS, AgentStatsView, AnswerRequest, Changes, EngineEvent, Health, InputInfo,
-    Snapshot, StatsView, StepOutput, StoreHealth, SubmitRequest, TaskCursor, TaskId, TaskPage,
-    TaskSummary, TaskView, WorkflowInfo,
+    ATTENTION_WINDOW_SECS, AnswerRequest, Changes, EngineEvent, Health, InputInfo, Snapshot,
+    StatsView, StepOutput, StoreHealth, SubmitRequest, TaskCursor, TaskId, TaskPage, TaskSummary,
+    TaskView, WorkflowInfo,
 };
 use crate::store::escalations::read as inbox;
 use crate::store::{StoreError, history, ledger, read, summary};
 
 /// More events than this since the last look: the front end takes a new snapshot instead.
 const MAX_EVENTS: i64 = 2_000;
+/// Logged lines read at most at once: past this, the newest (a pane keeps a few thousand).
+const MAX_LOGS: i64 = 1_000;
 
 impl EngineHandle {
     /// The open tasks and the newest finished ones, the inbox and the counts, with the newest
@@ -41,9 +43,10 @@ impl EngineHandle {
         history::search(&self.store.reader, text).await
     }
 
-    /// What changed after event `seq`.
-    pub async fn changes_since(&self, seq: i64) -> Result<Changes, StoreError> {
+    /// What changed after event `seq`, with the lines logged after line `log`.
+    pub async fn changes_since(&self, seq: i64, log: i64) -> Result<Changes, StoreError> {
         let pool = &self.store.reader;
+        let (logs, last_log) = crate::store::logs::since(pool, log, MAX_LOGS).await?;
         let events = summary::events_since(pool, seq, MAX_EVENTS + 1).await?;
         let overflow = events.len() as i64 > MAX_EVENTS;
         let last_seq = events.last().map_or(seq, |e| e.seq);
@@ -97,6 +100,8 @@ impl EngineHandle {
             last_seq,
             overflow,
             events,
+            logs,
+            last_log,
         })
     }
 
@@ -116,13 +121,6 @@ impl EngineHandle {
     pub async fn stats(&self) -> Result<StatsView, StoreError> {
         let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
         crate::store::ledger::stats(&self.store.reader, &crate::time::format_rfc3339(today)).await
-    }
-
-    /// What agent steps spent today (the UTC day) and over all time: a read of running totals.
-    pub async fn agent_stats(&self) -> Result<AgentStatsView, StoreError> {
-        let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
-        let today = crate::time::format_rfc3339(today);
-        crate::store::ledger::agent_stats(&self.store.reader, &today).await
     }
 
     /// The workflows a task can be submitted to, with their inputs. A workflow that does not
@@ -257,6 +255,7 @@ pub(super) async fn read_snapshot(
         let now = time::OffsetDateTime::now_utc();
         let today = now.replace_time(time::Time::MIDNIGHT);
         let (tasks, older) = first_tasks(pool, now).await?;
+        let (logs, last_log) = crate::store::logs::tail(pool, recent).await?;
         Ok(Snapshot {
             tasks,
             inbox: inbox::open(pool).await?,
@@ -264,6 +263,8 @@ pub(super) async fn read_snapshot(
             last_seq: summary::last_seq(pool).await?,
             recent: read::event_tail(pool, recent).await?,
             older,
+            logs,
+            last_log,
         })
     })
     .await

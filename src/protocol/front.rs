@@ -175,6 +175,13 @@ pub struct Snapshot {
     /// Where older finished tasks, left in the store, begin (`None`: `tasks` holds them all).
     #[serde(default)]
     pub older: Option<TaskCursor>,
+    /// The newest lines the engine logged for tasks (an agent's text and tool calls, retries,
+    /// questions asked), oldest first.
+    #[serde(default)]
+    pub logs: Vec<LogLine>,
+    /// The newest of those lines: later ones are asked for from here on.
+    #[serde(default)]
+    pub last_log: i64,
 }
 
 /// What changed since a front end's last look.
@@ -190,4 +197,31 @@ pub struct Changes {
     pub last_seq: i64,
     /// Too many events to list: the front end should take a new snapshot.
     pub overflow: bool,
+    /// The lines the engine logged for tasks since the last look, oldest first.
+    pub logs: Vec<LogLine>,
+    pub last_log: i64,
+}
+
+/// What an agent step's transcript entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TranscriptKind {
+    /// What the agent said.
+    Text,
+    /// A tool call it asked for, with its input.
+    Call,
+    /// A tool call's result.
+    Result,
+    /// A tool call that failed or was refused, with why.
+    Failed,
+    /// A retried API call, the session's end, a line of the agent no adapter reads.
+    Note,
+}
+
+/// One entry of an agent step's transcript (its text and tool calls with their results), for
+/// the step's output view. `text` may hold several lines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptEntry {
+    pub kind: TranscriptKind,
+    pub text: String,
 }

@@ -13,7 +13,7 @@ pub use command::{AnswerRequest, Command, RememberScope, SubmitRequest};
 pub use event::{EngineEvent, EventEnvelope};
 pub use front::{
     ATTENTION_WINDOW_SECS, Changes, Health, InputInfo, LogLevel, LogLine, Snapshot, StepOutput,
-    StoreHealth, TaskCursor, TaskPage, TaskSummary, WorkflowInfo,
+    StoreHealth, TaskCursor, TaskPage, TaskSummary, TranscriptEntry, TranscriptKind, WorkflowInfo,
 };
 pub use ids::{EscalationId, RunId, TaskId, new_decision_id};
 pub use status::{ParseError, Priority, Risk, StepStatus, TaskStatus};

@@ -249,6 +249,11 @@ pub struct EscalationView {
     pub covers: Option<String>,
     /// Whether opening its batch interrupted the user (false past `escalation.max_per_hour`).
     pub notified: bool,
+    /// What exactly is asked about, when the question's line cannot say it all: an agent's
+    /// tool call with its input (the command; the file and its edit, `-` old and `+` new
+    /// lines; the URL or query; else the input as JSON). Several lines.
+    #[serde(default)]
+    pub detail: Option<String>,
 }
 
 /// Counts of decisions: the autonomy rate is the share of choices settled without the user.
@@ -258,6 +263,9 @@ pub struct StatsView {
     pub all_time: DecisionCounts,
     pub open_escalations: i64,
     pub tasks: std::collections::BTreeMap<String, i64>,
+    /// What agent steps spent today (the UTC day, like `today`'s decisions) and all time.
+    #[serde(default)]
+    pub agents: AgentStatsView,
 }
 
 /// Decisions by who made them, split into choices (what a person would otherwise have decided:

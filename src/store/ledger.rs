@@ -125,6 +125,7 @@ pub async fn stats(pool: &SqlitePool, today_start: &str) -> Result<StatsView, St
         all_time,
         open_escalations: open.0,
         tasks: tasks.into_iter().collect(),
+        agents: agent_stats(pool, today_start).await?,
     })
 }
 

@@ -5,14 +5,16 @@
 //! wait behind the busy handler. Events are broadcast only after their commit.
 //!
 //! Besides tasks and steps: [`escalations`] (the inbox), [`ledger`] (decisions and the autonomy
-//! rate), [`history`] (the task list in pages, for a project with months of history) and
-//! [`audit`] (the hash-chained `.bosun/audit.jsonl`, a file beside the database).
+//! rate), [`logs`] (the lines logged about tasks, for the Logs pane), [`history`] (the task
+//! list in pages, for a project with months of history) and [`audit`] (the hash-chained
+//! `.bosun/audit.jsonl`, a file beside the database).
 
 pub mod audit;
 mod error;
 pub mod escalations;
 pub mod history;
 pub mod ledger;
+pub mod logs;
 mod open;
 mod probe;
 pub mod read;

@@ -53,6 +53,11 @@ pub fn migrations() -> Migrator {
             "agent_tally",
             include_str!("migrations/0010_agent_tally.sql"),
         ),
+        migration(
+            11,
+            "escalation_detail",
+            include_str!("migrations/0011_escalation_detail.sql"),
+        ),
     ])
 }
 

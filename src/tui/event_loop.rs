@@ -145,7 +145,7 @@ impl Refresh {
         }
         self.pending = false;
         self.in_flight = true;
-        let since = app.model.last_seq;
+        let (since, log) = (app.model.last_seq, app.model.last_log);
         // Also once more after the last step ended, for the lines it printed last.
         let running = app
             .model
@@ -155,7 +155,7 @@ impl Refresh {
             || app.follows_outputs();
         let (handle, tx, done) = (handle.clone(), tx.clone(), done.clone());
         tokio::spawn(async move {
-            match handle.changes_since(since).await {
+            match handle.changes_since(since, log).await {
                 Ok(changes) => {
                     let _ = tx.send(Msg::Changes(Box::new(changes)));
                 }
@@ -254,6 +254,16 @@ fn perform(
                         let _ = tx.send(Msg::Done(Err(format!("cannot read {id}: {e}"))));
                     }
                 }
+            });
+        }
+        Effect::LoadTranscript { task, step } => {
+            tokio::spawn(async move {
+                let entries = h.step_transcript(&task, &step).await;
+                let _ = tx.send(Msg::Transcript {
+                    task,
+                    step,
+                    entries,
+                });
             });
         }
         Effect::LoadWorkflows => {

@@ -2,6 +2,8 @@
 //! tasks that never change, so a snapshot differs only when the drawing does. Not used by the
 //! product itself.
 
+pub mod agent;
+
 use std::collections::BTreeMap;
 
 use ratatui::Terminal;
@@ -136,6 +138,7 @@ pub fn question(
         similar: Vec::new(),
         covers: None,
         notified: true,
+        detail: None,
     }
 }
 
@@ -183,6 +186,7 @@ pub fn stats() -> StatsView {
         all_time: counts(1_200, 40, 9_000),
         open_escalations: 3,
         tasks: BTreeMap::new(),
+        agents: Default::default(),
     }
 }
 
@@ -304,6 +308,8 @@ pub fn load(
         last_seq: 100,
         recent: Vec::new(),
         older: None,
+        logs: Vec::new(),
+        last_log: 0,
     };
     app.update(Msg::Snapshot(Box::new(snapshot)));
     app.update(Msg::Health(Health {

@@ -1,5 +1,5 @@
-//! Small text helpers shared by panes: durations, elapsed times, truncation to a width, and the
-//! spinner.
+//! Small text helpers shared by panes: durations, elapsed times, dollars, truncation to a
+//! width, and the spinner.
 
 use time::OffsetDateTime;
 
@@ -63,9 +63,45 @@ pub fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// Dollars as the status bar and the Workflow pane show them: `$0.00`, `<$0.01`, `$1.25`,
+/// `$134`.
+pub fn usd(dollars: f64) -> String {
+    match dollars {
+        d if d <= 0.0 || !d.is_finite() => "$0.00".to_string(),
+        d if d < 0.01 => "<$0.01".to_string(),
+        d if d < 100.0 => format!("${d:.2}"),
+        d => format!("${d:.0}"),
+    }
+}
+
+/// `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dollars_are_short_and_never_round_to_nothing() {
+        assert_eq!(usd(0.0), "$0.00");
+        assert_eq!(usd(0.0042), "<$0.01");
+        assert_eq!(usd(0.0099), "<$0.01");
+        assert_eq!(usd(1.254), "$1.25");
+        assert_eq!(usd(134.4), "$134");
+        assert_eq!(usd(f64::NAN), "$0.00");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(55), "55");
+    }
 
     #[test]
     fn durations_are_short() {

@@ -7,9 +7,11 @@
 //! - [`panes`], [`overlays`]: the panes' UI state and drawing; modal layers.
 //! - [`msg`]: messages in, effects out. [`keymap`]: actions and their keys.
 //! - [`theme`]: semantic roles from `themes/*.yaml`; [`ansi`]: step output's colours as styles.
+//! - [`agent`]: how an agent step, its transcript and its tool calls read.
 //! - [`event_loop`]: the `select!` loop that performs effects; [`terminal`]: raw mode,
 //!   restore on panic, Ctrl-Z.
 
+pub mod agent;
 pub mod ansi;
 pub mod app;
 pub mod event_loop;

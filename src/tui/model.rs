@@ -19,6 +19,8 @@ pub struct Model {
     /// The selected task with its steps.
     pub detail: Option<TaskView>,
     pub last_seq: i64,
+    /// The newest line the engine logged about tasks that the Logs pane has.
+    pub last_log: i64,
     pub workflows: Vec<WorkflowInfo>,
     /// `engine.max_concurrent_workflows`, for `running 2/10`.
     pub limit: usize,
@@ -55,6 +57,7 @@ impl Model {
         self.inbox = snapshot.inbox;
         self.stats = Some(snapshot.stats);
         self.last_seq = snapshot.last_seq;
+        self.last_log = snapshot.last_log;
         self.older = snapshot.older;
         self.loaded = true;
         self.version += 1;
@@ -97,6 +100,7 @@ impl Model {
         }
         self.stats = Some(changes.stats.clone());
         self.last_seq = self.last_seq.max(changes.last_seq);
+        self.last_log = self.last_log.max(changes.last_log);
         if !touched.is_empty() {
             self.version += 1;
         }

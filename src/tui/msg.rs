@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::protocol::{
     AnswerRequest, Changes, Health, LogLine, Snapshot, StepOutput, SubmitRequest, TaskCursor,
-    TaskId, TaskPage, TaskSummary, TaskView, WorkflowInfo,
+    TaskId, TaskPage, TaskSummary, TaskView, TranscriptEntry, WorkflowInfo,
 };
 
 /// Something that happened, for [`super::App::update`].
@@ -36,6 +36,12 @@ pub enum Msg {
     Logs(Vec<LogLine>),
     /// Output so far of running steps: (task, step, attempt, output).
     Outputs(Vec<StepOutput>),
+    /// An agent step's transcript, for its output view, or why it could not be read.
+    Transcript {
+        task: TaskId,
+        step: String,
+        entries: Result<Vec<TranscriptEntry>, String>,
+    },
     Health(Health),
     /// The outcome of an effect, as a line for the status bar.
     Done(Result<String, String>),
@@ -54,6 +60,11 @@ pub enum Effect {
     Rerun(TaskId),
     /// Read one task's steps (for the Workflow pane).
     LoadTask(TaskId),
+    /// Read an agent step's transcript (for its output view).
+    LoadTranscript {
+        task: TaskId,
+        step: String,
+    },
     /// Read the workflows the form offers.
     LoadWorkflows,
     /// Read the page of finished tasks older than the cursor.

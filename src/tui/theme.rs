@@ -53,7 +53,7 @@ roles! {
     RiskCritical => risk_critical, EscalationUrgent => escalation_urgent,
     LogError => log_error, LogWarn => log_warn, LogInfo => log_info, LogDebug => log_debug,
     LogOutput => log_output, HealthOk => health_ok, HealthBad => health_bad,
-    HealthOff => health_off,
+    HealthOff => health_off, DiffAdded => diff_added, DiffRemoved => diff_removed,
 }
 
 /// How one role looks, as written in a theme file.

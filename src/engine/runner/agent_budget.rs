@@ -133,6 +133,7 @@ impl Run<'_> {
                 usd(cap)
             ),
             skill: None,
+            detail: None,
             shape: format!("agent-budget:{}", scope.key()),
             proposal: None,
             timeout: self.ctx.settings.current().escalation.timeout,

@@ -2,12 +2,10 @@
 //! event it says — text, tool calls, results and API retries — as a log line for the Logs pane
 //! and the step's live view (`agent.tool`, `agent.retries`, the session id and model).
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use super::Run;
-use super::agent_io::{one_line, tool_summary};
+use super::agent_io::{one_line, retry_note, tool_summary};
 use crate::agents::AgentEvent;
 use crate::engine::process::ProcessSpec;
 use crate::store::{StepRow, WriteOp};
@@ -89,11 +87,7 @@ impl Run<'_> {
                 }
                 Some((
                     "warn",
-                    format!(
-                        "agent API {}: retry {attempt}/{max} in {}",
-                        api_trouble(*status),
-                        humantime::format_duration(Duration::from_millis(*delay_ms))
-                    ),
+                    format!("agent {}", retry_note(*attempt, *max, *delay_ms, *status)),
                 ))
             }
             _ => None,
@@ -114,15 +108,5 @@ impl Run<'_> {
             // Best effort: the agent is not stopped because its transcript could not be saved.
             let _ = self.ctx.write(ops).await;
         }
-    }
-}
-
-/// An API failure as people say it: `overloaded (529)`, `rate limited (429)`.
-pub(super) fn api_trouble(status: Option<u16>) -> String {
-    match status {
-        Some(529) => "overloaded (529)".to_string(),
-        Some(429) => "rate limited (429)".to_string(),
-        Some(s) => format!("error ({s})"),
-        None => "error".to_string(),
     }
 }

@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use super::agent_budget::BudgetGate;
 use super::agent_converse::Ending;
+use super::agent_io::api_trouble;
 use super::agent_io::{new_session_id, tool_question, tool_summary};
-use super::agent_notes::api_trouble;
 use super::ask::Question;
 use super::checks::Gate;
 use super::skill_step::Attempt;
@@ -372,7 +372,8 @@ impl Run<'_> {
             Access::Inert => return Ok(Ok(Reply::Allow)),
             Access::Command(argv) => {
                 let question = tool_question(&request.tool, &request.input, &argv);
-                (argv, question)
+                let detail = super::agent_io::tool_detail(&request.tool, &request.input);
+                (argv, (question, Some(detail)))
             }
             Access::Ask(why) => {
                 if let Some(reply) = self.judge_tool(step, skill, row, request).await? {
@@ -420,6 +421,7 @@ impl Run<'_> {
             shape: format!("agent-tool:{}:{}", skill.name, request.tool),
             proposal: None,
             timeout: self.ctx.settings.current().escalation.timeout,
+            detail: Some(super::agent_io::tool_detail(&request.tool, &request.input)),
         };
         Ok(match self.ask(row, q).await? {
             Err(halt) => Err(halt),

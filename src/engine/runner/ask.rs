@@ -35,6 +35,9 @@ pub(crate) struct Question {
     /// The rule `--remember rule` would write (JSON).
     pub proposal: Option<serde_json::Value>,
     pub timeout: Duration,
+    /// What is asked about in full, shown under the question (an agent's tool call and its
+    /// input). Not part of what makes two questions the same.
+    pub detail: Option<String>,
 }
 
 /// The answer, and who gave it.
@@ -156,6 +159,7 @@ impl Run<'_> {
             workflow: Some(self.plan.workflow.name.clone()),
             shape: q.shape.clone(),
             proposal: q.proposal.as_ref().map(|p| p.to_string()),
+            detail: q.detail.clone(),
             batch,
             notified: notify,
             created_at: format_rfc3339(now),

@@ -115,20 +115,20 @@ impl Run<'_> {
         row: &mut StepRow,
     ) -> Result<Gate, StoreError> {
         let question = format!("Run `{}`?", display_command(&spec.argv));
-        self.judge(step, skill, spec, &spec.argv, question, row)
+        self.judge(step, skill, spec, &spec.argv, (question, None), row)
             .await
     }
 
     /// Judges `argv` as if run with `spec`'s directory and environment, asking `question`
-    /// when the policy escalates (an agent's tool call is judged as the command it amounts
-    /// to, with its own question).
+    /// (with its detail, shown under it) when the policy escalates: an agent's tool call is
+    /// judged as the command it amounts to, with its own question and the call in full.
     pub(crate) async fn judge(
         &self,
         step: &Step,
         skill: &Skill,
         spec: &ProcessSpec,
         argv: &[String],
-        question: String,
+        (question, detail): (String, Option<String>),
         row: &mut StepRow,
     ) -> Result<Gate, StoreError> {
         let policy = self.ctx.policy.current(&self.ctx.problems);
@@ -188,6 +188,7 @@ impl Run<'_> {
                     shape: key,
                     proposal: Some(json!({ "skill": skill.name, "command": commands })),
                     timeout: self.ctx.settings.current().escalation.timeout,
+                    detail,
                 };
                 Ok(match self.ask(row, q).await? {
                     Err(halt) => Gate::Halted(halt),
@@ -359,6 +360,7 @@ impl Run<'_> {
                         json!({ "workflow": self.plan.workflow.name, "step": step.id, "kind": "failure" }),
                     ),
                     timeout: self.ctx.settings.current().escalation.timeout,
+                    detail: None,
                 };
                 match self.ask(row, q).await? {
                     Ok(answer) => answer,

@@ -34,6 +34,7 @@ use crate::engine::reload::LiveSettings;
 use crate::protocol::{EngineEvent, StepStatus, TaskId, TaskStatus};
 use crate::store::{StepRow, Store, StoreError, TaskRecord, WriteOp};
 
+pub(crate) use agent_io::{retry_note, tool_detail};
 pub use agent_pause::AgentPauses;
 pub use slots::SkillSlots;
 pub(crate) use steps::initial_rows;

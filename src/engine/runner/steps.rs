@@ -335,6 +335,7 @@ impl Run<'_> {
                     timeout: decide
                         .timeout
                         .map_or(self.ctx.settings.current().escalation.timeout, |t| t.0),
+                    detail: None,
                 };
                 match self.ask(row, q).await? {
                     Ok(answer) => (answer.choice.clone(), answer.consumed()),

@@ -31,6 +31,8 @@ pub struct NewEscalation {
     pub shape: String,
     /// The rule `--remember rule` would write (JSON).
     pub proposal: Option<String>,
+    /// What is asked about in full (an agent's tool call and its input).
+    pub detail: Option<String>,
     pub batch: i64,
     pub notified: bool,
     pub created_at: String,

@@ -55,7 +55,8 @@ impl EscalationOp {
             EscalationOp::Open(e) => sqlx::query(
                 "INSERT INTO escalations (id, task_id, step_id, kind, question, options, \
                  default_choice, risk, reason, skill, workflow, shape, proposal, batch, notified, \
-                 created_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 created_at, deadline, detail) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(e.id.as_str())
             .bind(e.task_id.as_str())
@@ -74,6 +75,7 @@ impl EscalationOp {
             .bind(e.notified)
             .bind(&e.created_at)
             .bind(&e.deadline)
+            .bind(&e.detail)
             .execute(&mut *conn)
             .await?
             .rows_affected(),

@@ -13,7 +13,7 @@ use crate::store::read::{corrupt, status};
 
 const COLUMNS: &str = "id, task_id, step_id, kind, question, options, default_choice, risk, \
      reason, skill, workflow, shape, proposal, batch, notified, created_at, deadline, \
-     answered_at, choice, decided_by, consumed_at";
+     answered_at, choice, decided_by, consumed_at, detail";
 
 fn record(row: &SqliteRow) -> Result<EscalationRecord, StoreError> {
     let options: String = row.try_get("options")?;
@@ -35,6 +35,7 @@ fn record(row: &SqliteRow) -> Result<EscalationRecord, StoreError> {
             workflow: row.try_get("workflow")?,
             shape: row.try_get("shape")?,
             proposal: row.try_get("proposal")?,
+            detail: row.try_get("detail")?,
             batch: row.try_get::<Option<i64>, _>("batch")?.unwrap_or(0),
             notified: row.try_get("notified")?,
             created_at: row.try_get("created_at")?,
@@ -77,6 +78,7 @@ fn view(q: NewEscalation, similar: Vec<EscalationId>) -> EscalationView {
         workflow: q.workflow,
         similar,
         notified: q.notified,
+        detail: q.detail,
     }
 }
 

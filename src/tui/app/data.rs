@@ -7,21 +7,26 @@ use std::collections::HashSet;
 use super::{App, Stream};
 use crate::protocol::{
     Changes, EngineEvent, EventEnvelope, LogLevel, LogLine, Snapshot, StepOutput, StepStatus,
-    TaskId, TaskView,
+    TaskId, TaskView, TranscriptEntry,
 };
 use crate::tui::msg::Effect;
 use crate::tui::overlays::Layer;
 use crate::tui::panes::status_bar::Notice;
+use crate::tui::panes::workflow::step_detail;
 
 impl App {
     pub(super) fn on_snapshot(&mut self, snapshot: Snapshot) -> Vec<Effect> {
         let recent = snapshot.recent.clone();
+        let logged = snapshot.logs.clone();
         self.model.apply_snapshot(snapshot);
         self.reset_history();
         // Questions already open at start do not ring: the user sees them on the screen.
         self.notified_batch = self.model.inbox.iter().map(|q| q.batch).max().unwrap_or(0);
         for event in &recent {
             self.logs.push(event_line(event));
+        }
+        for line in logged {
+            self.logs.push(line);
         }
         self.tasks.refresh(&self.model, self.now);
         self.inbox.follow(&self.model);
@@ -33,9 +38,15 @@ impl App {
             return vec![Effect::Reload];
         }
         let touched = self.model.apply_changes(&changes);
+        // What the engine logged about tasks (an agent's text and tool calls): the Logs pane's,
+        // and the Workflow pane's for a running agent step.
+        let logged = !changes.logs.is_empty();
+        for line in changes.logs.iter().cloned() {
+            self.logs.push(line);
+        }
         if changes.events.is_empty() && touched.is_empty() && changes.inbox.is_none() {
             // Only step output moved (or another process wrote nothing we draw).
-            self.dirty = false;
+            self.dirty = logged;
             return self.reload_running_detail();
         }
         for event in &changes.events {
@@ -82,6 +93,32 @@ impl App {
             },
         }
         Vec::new()
+    }
+
+    /// Fills the open output view of an agent step with its transcript.
+    pub(super) fn on_transcript(
+        &mut self,
+        task: &TaskId,
+        step: &str,
+        entries: &Result<Vec<TranscriptEntry>, String>,
+    ) {
+        let Some(view) = self.model.detail.as_ref().filter(|t| &t.id == task) else {
+            return;
+        };
+        let Some(i) = view.steps.iter().position(|s| s.id == step) else {
+            return;
+        };
+        let wanted = Some((task.clone(), step.to_string()));
+        for layer in &mut self.layers {
+            if let Layer::Detail(open) = layer
+                && open.transcript_of == wanted
+                && let Layer::Detail(fresh) = step_detail(view, i, Some(entries))
+            {
+                let scroll = open.scroll;
+                *open = fresh;
+                open.scroll = scroll;
+            }
+        }
     }
 
     /// Whether some step's output is still being followed (running, or just finished).

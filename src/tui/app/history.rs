@@ -112,6 +112,8 @@ mod tests {
             last_seq: 1,
             recent: Vec::new(),
             older: Some(cursor(100)),
+            logs: Vec::new(),
+            last_log: 0,
         };
         let effects = app.update(Msg::Snapshot(Box::new(snapshot)));
         assert!(

@@ -60,8 +60,18 @@ impl App {
             Outcome::Ignored | Outcome::Handled => Vec::new(),
             Outcome::Effects(effects) => effects,
             Outcome::Open(layer) => {
+                // An agent step's output view reads its transcript as it opens.
+                let effects = match &layer {
+                    Layer::Detail(d) => d
+                        .transcript_of
+                        .clone()
+                        .map(|(task, step)| Effect::LoadTranscript { task, step })
+                        .into_iter()
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 self.layers.push(layer);
-                Vec::new()
+                effects
             }
         }
     }

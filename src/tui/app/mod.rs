@@ -212,6 +212,14 @@ impl App {
                 self.on_outputs(outputs);
                 Vec::new()
             }
+            Msg::Transcript {
+                task,
+                step,
+                entries,
+            } => {
+                self.on_transcript(&task, &step, &entries);
+                Vec::new()
+            }
             Msg::Health(health) => {
                 self.dirty = health != self.model.health;
                 if let Some(limit) = health.limit {

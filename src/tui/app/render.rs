@@ -126,7 +126,7 @@ impl App {
             let focused = pane == self.focus;
             match pane {
                 PaneId::Tasks => self.tasks.render(frame, rect, &ctx, focused),
-                PaneId::Workflow => self.workflow.render(frame, rect, &ctx, focused),
+                PaneId::Workflow => self.workflow.render(frame, rect, &ctx, focused, &self.logs),
                 PaneId::Inbox => self.inbox.render(frame, rect, &ctx, focused),
                 PaneId::Logs => self.logs.render(frame, rect, &ctx, focused),
             }

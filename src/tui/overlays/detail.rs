@@ -1,4 +1,6 @@
-//! A scrollable text overlay: a step's full output, a whole question.
+//! A scrollable text overlay: a step's full output (an agent step's transcript too), a whole
+//! question. Its text comes in parts, each drawn in a role of the theme; a program's own
+//! colours in it win over the role's.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -7,6 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::{LayerOutcome, modal};
+use crate::protocol::TaskId;
 use crate::tui::ansi;
 use crate::tui::fmt::fit;
 use crate::tui::keymap::Action;
@@ -18,17 +21,42 @@ pub struct Detail {
     pub title: String,
     /// The text with its colours read once (`ansi`); plain text where it has none.
     lines: Vec<Line<'static>>,
+    /// The role each line is drawn in.
+    roles: Vec<Role>,
     pub scroll: usize,
+    /// The agent step whose transcript this view shows (and waits for, when it is not read
+    /// yet): `(task, step)`.
+    pub transcript_of: Option<(TaskId, String)>,
 }
 
 impl Detail {
     pub fn new(title: String, text: String) -> Detail {
-        let lines = ansi::lines(&text, Style::default());
-        Detail {
+        Detail::from_parts(title, vec![(Role::Text, text)])
+    }
+
+    /// A view of `parts`, each text drawn in its role.
+    pub fn from_parts(title: String, parts: Vec<(Role, String)>) -> Detail {
+        let mut detail = Detail {
             title,
-            lines,
+            lines: Vec::new(),
+            roles: Vec::new(),
             scroll: 0,
+            transcript_of: None,
+        };
+        detail.set_parts(parts);
+        detail
+    }
+
+    /// Replaces the text, keeping the scroll where it can.
+    pub fn set_parts(&mut self, parts: Vec<(Role, String)>) {
+        self.lines.clear();
+        self.roles.clear();
+        for (role, text) in parts {
+            let lines = ansi::lines(&text, Style::default());
+            self.roles.extend(std::iter::repeat_n(role, lines.len()));
+            self.lines.extend(lines);
         }
+        self.scroll = self.scroll.min(self.lines.len().saturating_sub(1));
     }
 
     pub fn handle_key(&mut self, key: &KeyEvent, actions: &[Action]) -> LayerOutcome {
@@ -68,11 +96,12 @@ impl Detail {
         let lines = self
             .lines
             .iter()
+            .zip(&self.roles)
             .skip(self.scroll)
             .take(usize::from(body.height))
-            .map(|l| {
-                // The program's own colours win over the theme's text colour.
-                let base = ctx.theme.style(Role::Text);
+            .map(|(l, role)| {
+                // The program's own colours win over the role's.
+                let base = ctx.theme.style(*role);
                 let spans: Vec<Span<'static>> = l
                     .spans
                     .iter()

@@ -1,15 +1,17 @@
 //! The status bar: running/limit, queued, waiting, the autonomy rate (over the choices a person
-//! would otherwise have made, routine checks left out: `of N choices` on a wide screen), SQLite
-//! and Redis health, the count of invalid definitions (only when there are some) and the clock
-//! on the left; the last action's outcome or the help key on the right.
+//! would otherwise have made, routine checks left out: `of N choices` on a wide screen), what
+//! agent steps spent today (the UTC day, as the rate's today; shown once the project has run an
+//! agent step, or when today's spending is not zero), SQLite and Redis health, the count of
+//! invalid definitions (only when there are some) and the clock on the left; the last action's
+//! outcome or the help key on the right.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::RenderCtx;
-use crate::protocol::StoreHealth;
-use crate::tui::fmt::fit;
+use crate::protocol::{AgentStatsView, StoreHealth};
+use crate::tui::fmt::{fit, usd};
 use crate::tui::theme::Role;
 
 /// A line for the right side: an outcome (ok or error) or a hint.
@@ -17,6 +19,20 @@ use crate::tui::theme::Role;
 pub enum Notice {
     Ok(String),
     Error(String),
+}
+
+/// What agent steps spent today, `$0.42 today` (`$0.42` when short); `None` in a project that
+/// never ran one and spent nothing today.
+pub fn cost_today(agents: &AgentStatsView, short: bool) -> Option<String> {
+    if agents.today.cost_usd <= 0.0 && agents.all_time.steps == 0 {
+        return None;
+    }
+    let spent = usd(agents.today.cost_usd);
+    Some(if short {
+        spent
+    } else {
+        format!("{spent} today")
+    })
 }
 
 pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&Notice>, help: &str) {
@@ -90,9 +106,16 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
         format!("{} {}", label("waiting", "wait"), counts.waiting),
         bar.patch(theme.style(waiting_role)),
     ));
+    spans.extend([sep(), Span::styled(autonomy, bar)]);
+    if let Some(cost) = ctx
+        .model
+        .stats
+        .as_ref()
+        .and_then(|s| cost_today(&s.agents, short))
+    {
+        spans.extend([sep(), Span::styled(cost, bar)]);
+    }
     spans.extend([
-        sep(),
-        Span::styled(autonomy, bar),
         sep(),
         health(label("sqlite", "db"), &ctx.model.health.sqlite),
         sep(),
@@ -138,4 +161,32 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
     }
     frame.buffer_mut().set_style(area, bar);
     frame.render_widget(Line::from(spans), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::AgentTotals;
+
+    #[test]
+    fn todays_cost_shows_once_agents_are_used() {
+        let none = AgentStatsView::default();
+        assert_eq!(cost_today(&none, false), None);
+        let spent = |today: f64, steps: i64| AgentStatsView {
+            today: AgentTotals {
+                cost_usd: today,
+                ..AgentTotals::default()
+            },
+            all_time: AgentTotals {
+                steps,
+                cost_usd: 4.4,
+                ..AgentTotals::default()
+            },
+        };
+        let used = spent(0.0, 4);
+        assert_eq!(cost_today(&used, false).as_deref(), Some("$0.00 today"));
+        let spent = spent(1.234, 5);
+        assert_eq!(cost_today(&spent, false).as_deref(), Some("$1.23 today"));
+        assert_eq!(cost_today(&spent, true).as_deref(), Some("$1.23"));
+    }
 }

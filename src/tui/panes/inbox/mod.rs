@@ -10,10 +10,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{Hint, Outcome};
 use crate::protocol::{AnswerRequest, EscalationId, EscalationView, RememberScope};
+use crate::tui::agent;
 use crate::tui::keymap::{Action, Keymap};
 use crate::tui::model::Model;
 use crate::tui::msg::Effect;
-use crate::tui::overlays::Layer;
+use crate::tui::overlays::{Detail, Layer};
+use crate::tui::theme::Role;
 
 /// Where an answer given in the interface says it came from (in a remembered rule's comment).
 pub const VIA: &str = "the inbox of the terminal interface";
@@ -155,21 +157,31 @@ pub fn initial_choice(options: &[String], c: char) -> Option<String> {
 }
 
 fn question_detail(q: &EscalationView) -> Layer {
-    let text = format!(
-        "{}\n\noptions: {}\ndefault: {} (taken at {})\nrisk: {}\nwhy: {}\ntask: {}  step: {}\nworkflow: {}  skill: {}\nkind: {}  batch: {}\nsimilar open questions: {}",
-        q.question,
-        q.options.join(", "),
-        q.default,
-        q.deadline,
-        q.risk,
-        q.reason,
-        q.task_id,
-        q.step_id.as_deref().unwrap_or("-"),
-        q.workflow.as_deref().unwrap_or("-"),
-        q.skill.as_deref().unwrap_or("-"),
-        q.kind.as_str(),
-        q.batch,
-        q.similar.len(),
-    );
-    Layer::detail(q.id.to_string(), text)
+    let mut parts = vec![(Role::Text, q.question.clone())];
+    if let Some(detail) = q.detail.as_deref().filter(|d| !d.trim().is_empty()) {
+        // After a blank line, the call in full: its first line names it.
+        parts.extend(detail.lines().enumerate().map(|(i, l)| match i {
+            0 => (Role::Text, format!("\n{l}")),
+            _ => (agent::detail_role(i, l), l.to_string()),
+        }));
+    }
+    parts.push((
+        Role::Text,
+        format!(
+            "\noptions: {}\ndefault: {} (taken at {})\nrisk: {}\nwhy: {}\ntask: {}  step: {}\nworkflow: {}  skill: {}\nkind: {}  batch: {}\nsimilar open questions: {}",
+            q.options.join(", "),
+            q.default,
+            q.deadline,
+            q.risk,
+            q.reason,
+            q.task_id,
+            q.step_id.as_deref().unwrap_or("-"),
+            q.workflow.as_deref().unwrap_or("-"),
+            q.skill.as_deref().unwrap_or("-"),
+            q.kind.as_str(),
+            q.batch,
+            q.similar.len(),
+        ),
+    ));
+    Layer::Detail(Detail::from_parts(q.id.to_string(), parts))
 }

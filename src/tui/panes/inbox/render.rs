@@ -1,4 +1,6 @@
-//! Drawing the inbox: a header per batch, then each question on four lines.
+//! Drawing the inbox: a header per batch, then each question on four lines, and between its
+//! first two the head of what it asks about in full when it says (an agent's tool call: the
+//! command, or the file and its edit, removed and added lines in their own roles).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,12 +8,15 @@ use ratatui::text::{Line, Span};
 
 use super::InboxPane;
 use crate::protocol::{EscalationView, RememberScope, Risk};
+use crate::tui::agent;
 use crate::tui::fmt::{duration, fit, one_line, until};
 use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block};
 use crate::tui::theme::Role;
 
 /// Under this many seconds left, the countdown turns urgent.
 const URGENT_SECS: i64 = 60;
+/// Lines of a question's detail shown under it; the rest is in its full view (`enter`).
+const DETAIL_ROWS: usize = 4;
 
 impl InboxPane {
     pub fn render(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx, focused: bool) {
@@ -66,14 +71,16 @@ impl InboxPane {
                 )));
             }
             let selected = self.selected.as_ref() == Some(&q.id);
+            let shown = question_lines(q, ctx, width, selected);
             if selected {
-                selected_line = Some(lines.len());
+                selected_line = Some(lines.len() + shown.len());
             }
-            lines.extend(question_lines(q, ctx, width, selected));
+            lines.extend(shown);
         }
         let height = usize::from(inner.height);
+        // The selected question's last line in view.
         let offset = selected_line
-            .map(|l| (l + 4).saturating_sub(height))
+            .map(|end| end.saturating_sub(height))
             .unwrap_or(0);
         draw_lines(
             frame,
@@ -158,10 +165,45 @@ fn question_lines<'a>(
             theme.style(Role::Accent),
         ));
     }
-    vec![
-        first,
+    let mut lines = vec![first];
+    lines.extend(detail_lines(q.detail.as_deref(), ctx, width));
+    lines.extend([
         Line::from(Span::styled(fit(&origin, width), muted)),
         Line::from(Span::styled(fit(&why, width), muted)),
         Line::from(options),
-    ]
+    ]);
+    lines
+}
+
+/// The head of a question's detail, indented, each line in its role; the last row says how
+/// many lines are left for the full view.
+fn detail_lines<'a>(detail: Option<&str>, ctx: &RenderCtx, width: usize) -> Vec<Line<'a>> {
+    let Some(detail) = detail.filter(|d| !d.trim().is_empty()) else {
+        return Vec::new();
+    };
+    let all: Vec<&str> = detail.lines().collect();
+    let cut = all.len() > DETAIL_ROWS;
+    let shown = if cut { DETAIL_ROWS - 1 } else { all.len() };
+    let mut lines: Vec<Line> = all[..shown]
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let text = format!("    {}", one_line(l));
+            Line::from(Span::styled(
+                fit(&text, width),
+                ctx.theme.style(agent::detail_role(i, l)),
+            ))
+        })
+        .collect();
+    if cut {
+        let more = format!(
+            "    ┆ {} more · enter shows all",
+            crate::text::count((all.len() - shown) as i64, "line")
+        );
+        lines.push(Line::from(Span::styled(
+            fit(&more, width),
+            ctx.theme.style(Role::Muted),
+        )));
+    }
+    lines
 }

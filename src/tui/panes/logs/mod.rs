@@ -91,6 +91,20 @@ impl LogsPane {
         self.lines.iter().filter(|l| self.shows(l, task)).count()
     }
 
+    /// The newest `n` lines logged about step `step` of `task`, oldest first (an agent step's
+    /// transcript as it goes), whatever the pane's filters.
+    pub fn of_step(&self, task: &TaskId, step: &str, n: usize) -> Vec<&LogLine> {
+        let mut out: Vec<&LogLine> = self
+            .lines
+            .iter()
+            .rev()
+            .filter(|l| l.source == step && l.task_id.as_ref() == Some(task))
+            .take(n)
+            .collect();
+        out.reverse();
+        out
+    }
+
     /// The lines to draw, oldest first: `height` matching lines ending `scroll` from the newest.
     pub fn window(&self, task: Option<&TaskId>, height: usize) -> Vec<&LogLine> {
         let skip = if self.follow { 0 } else { self.scroll };

@@ -1,7 +1,9 @@
 //! The Workflow pane: the selected task's workflow as a graph (sequential stages top to
 //! bottom, parallel branches side by side), each node with its status, attempts, duration and
-//! a spinner while it runs; the selected node's output or error below, and in full in a detail
-//! overlay (`enter`).
+//! a spinner while it runs, and for an agent step a line of its turns, cost, tool calls and the
+//! call in progress; the selected node's output or error below (an agent's newest transcript
+//! lines while it works), and in full in a detail overlay (`enter`), an agent's transcript
+//! included.
 
 pub mod graph;
 mod render;
@@ -9,10 +11,11 @@ mod render;
 use crossterm::event::KeyEvent;
 
 use super::{Hint, Outcome};
-use crate::protocol::{StepStatus, TaskId, TaskView};
+use crate::protocol::{StepStatus, TaskId, TaskView, TranscriptEntry};
+use crate::tui::agent;
 use crate::tui::keymap::{Action, Keymap};
 use crate::tui::model::Model;
-use crate::tui::overlays::Layer;
+use crate::tui::overlays::{Detail, Layer};
 use crate::tui::theme::Role;
 
 /// UI state of the graph: which step is selected, for which task.
@@ -89,7 +92,7 @@ impl WorkflowPane {
                     let Some(&i) = order.get(pos) else {
                         return Outcome::Handled;
                     };
-                    return Outcome::Open(step_detail(task, i));
+                    return Outcome::Open(step_detail(task, i, None));
                 }
                 _ => continue,
             };
@@ -111,29 +114,67 @@ impl WorkflowPane {
     }
 }
 
-/// The overlay with everything a step printed.
-fn step_detail(task: &TaskView, i: usize) -> Layer {
+/// The overlay with everything a step printed; an agent step's with its session and its
+/// transcript too (`transcript`: `None` while it is read).
+pub fn step_detail(
+    task: &TaskView,
+    i: usize,
+    transcript: Option<&Result<Vec<TranscriptEntry>, String>>,
+) -> Layer {
     let step = &task.steps[i];
-    let mut text = format!(
+    let mut head = format!(
         "task {}  ·  step {}  ·  {}  ·  {}  ·  attempts {}",
         task.id, step.id, step.skill, step.status, step.attempts
     );
     if let Some(code) = step.exit_code {
-        text.push_str(&format!("  ·  exit {code}"));
+        head.push_str(&format!("  ·  exit {code}"));
     }
     if let Some(choice) = &step.choice {
-        text.push_str(&format!("\nchoice: {choice}"));
+        head.push_str(&format!("\nchoice: {choice}"));
+    }
+    let mut parts = vec![(Role::Text, head)];
+    if let Some(view) = &step.agent {
+        let mut session = format!("agent: {}", agent::session_line(view));
+        if let Some(id) = &view.session_id {
+            session.push_str(&format!("\nsession: {id}"));
+        }
+        parts.push((Role::Muted, session));
+        match (&view.paused, &view.tool) {
+            (Some(why), _) => parts.push((Role::TaskWaiting, format!("paused: {why}"))),
+            (None, Some(tool)) if !step.status.is_finished() => {
+                parts.push((Role::TaskRunning, format!("now: {tool}")));
+            }
+            _ => {}
+        }
     }
     if let Some(error) = &step.error {
-        text.push_str(&format!("\n\nerror:\n{error}"));
+        parts.push((Role::Text, format!("\nerror:\n{error}")));
     }
-    text.push_str("\n\noutput:\n");
-    text.push_str(step.output.as_deref().unwrap_or("(none yet)"));
+    if step.agent.is_some() {
+        parts.push((Role::Text, "\ntranscript:".into()));
+        match transcript {
+            None => parts.push((Role::Muted, "  (reading…)".into())),
+            Some(Err(e)) => parts.push((Role::Error, format!("  cannot read it: {e}"))),
+            Some(Ok(entries)) if entries.is_empty() => {
+                parts.push((Role::Muted, "  (nothing yet)".into()));
+            }
+            Some(Ok(entries)) => parts.extend(agent::transcript_lines(entries)),
+        }
+    }
+    let mut text = format!(
+        "\noutput:\n{}",
+        step.output.as_deref().unwrap_or("(none yet)")
+    );
     if let Some(errors) = step.stderr.as_deref().filter(|e| !e.trim().is_empty()) {
         text.push_str("\n\nstderr:\n");
         text.push_str(errors);
     }
-    Layer::detail(format!("{} / {}", task.id, step.id), text)
+    parts.push((Role::Text, text));
+    let mut detail = Detail::from_parts(format!("{} / {}", task.id, step.id), parts);
+    if step.agent.is_some() {
+        detail.transcript_of = Some((task.id.clone(), step.id.clone()));
+    }
+    Layer::Detail(detail)
 }
 
 /// The role and mark of a step status.

@@ -6,17 +6,26 @@ use ratatui::text::{Line, Span};
 
 use super::graph::{Stage, stages};
 use super::{WorkflowPane, step_look};
-use crate::protocol::{StepView, TaskView};
-use crate::tui::ansi;
+use crate::protocol::{LogLevel, LogLine, StepView, TaskView};
 use crate::tui::fmt::{duration, fit, pad};
+use crate::tui::panes::logs::LogsPane;
 use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block};
 use crate::tui::theme::Role;
+use crate::tui::{agent, ansi};
 
 /// The narrowest column a side-by-side branch gets; below it branches stack.
 const MIN_COLUMN: usize = 18;
 
 impl WorkflowPane {
-    pub fn render(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx, focused: bool) {
+    /// Draws the pane; `logs` holds an agent step's newest transcript lines.
+    pub fn render(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        ctx: &RenderCtx,
+        focused: bool,
+        logs: &LogsPane,
+    ) {
         let task = ctx
             .model
             .detail
@@ -66,10 +75,14 @@ impl WorkflowPane {
                 .as_ref()
                 .and_then(|s| task.steps.iter().find(|x| &x.id == s))
         {
+            let transcript = match step.agent {
+                Some(_) => logs.of_step(&task.id, &step.id, usize::from(area.height)),
+                None => Vec::new(),
+            };
             draw_lines(
                 frame,
                 area,
-                detail_lines(step, ctx, area),
+                detail_lines(step, ctx, area, &transcript),
                 ctx.theme.style(Role::Text),
             );
         }
@@ -96,6 +109,7 @@ impl WorkflowPane {
                         selected_line = Some(lines.len());
                     }
                     lines.push(self.node(&task.steps[*i], ctx, width, true));
+                    lines.extend(agent_line(&task.steps[*i], ctx, "  ", width));
                 }
                 Stage::Parallel { block, branches } => {
                     let head = &task.steps[*block];
@@ -124,6 +138,22 @@ impl WorkflowPane {
                             spans.push(Span::raw(" ".repeat(column.saturating_sub(used))));
                         }
                         lines.push(Line::from(spans));
+                        // The branches' agent lines, side by side under their nodes.
+                        let figures: Vec<Option<Line>> = branches
+                            .iter()
+                            .map(|&b| agent_line(&task.steps[b], ctx, "  ", column - 1))
+                            .collect();
+                        if figures.iter().any(Option::is_some) {
+                            let mut spans = Vec::new();
+                            for figure in figures {
+                                let line = figure.unwrap_or_default();
+                                let used: usize =
+                                    line.spans.iter().map(|s| s.content.chars().count()).sum();
+                                spans.extend(line.spans);
+                                spans.push(Span::raw(" ".repeat(column.saturating_sub(used))));
+                            }
+                            lines.push(Line::from(spans));
+                        }
                         lines.push(Line::from(Span::styled(
                             rule(columns, column, '├', '┴', '┘'),
                             muted,
@@ -142,6 +172,17 @@ impl WorkflowPane {
                                 self.node(&task.steps[b], ctx, width.saturating_sub(2), true);
                             node.spans.insert(0, Span::styled(glyph, muted));
                             lines.push(node);
+                            let under = if k + 1 == branches.len() {
+                                "    "
+                            } else {
+                                "│   "
+                            };
+                            if let Some(mut line) =
+                                agent_line(&task.steps[b], ctx, "", width.saturating_sub(4))
+                            {
+                                line.spans.insert(0, Span::styled(under, muted));
+                                lines.push(line);
+                            }
                         }
                     }
                 }
@@ -216,8 +257,32 @@ fn work_and_wait(step: &StepView, now: time::OffsetDateTime) -> String {
     }
 }
 
-/// The selected step: a title rule, then its error and the tail of its output.
-fn detail_lines<'a>(step: &StepView, ctx: &RenderCtx, area: Rect) -> Vec<Line<'a>> {
+/// An agent step's figures in a line under its node (`lead` before them), cut to `width`
+/// columns; `None` for another step, or an agent that has done nothing yet.
+fn agent_line<'a>(step: &StepView, ctx: &RenderCtx, lead: &str, width: usize) -> Option<Line<'a>> {
+    let figures = agent::figures(step);
+    if figures.is_empty() {
+        return None;
+    }
+    let muted = ctx.theme.style(Role::Muted);
+    let mut spans = vec![Span::styled(lead.to_string(), muted)];
+    for (n, (role, text)) in figures.into_iter().enumerate() {
+        if n > 0 {
+            spans.push(Span::styled(" · ", muted));
+        }
+        spans.push(Span::styled(text, ctx.theme.style(role)));
+    }
+    Some(ansi::fit(Line::from(spans), width))
+}
+
+/// The selected step: a title rule, then its error and the tail of its output; for an agent
+/// step its session first, and while it has no output yet its newest `transcript` lines.
+fn detail_lines<'a>(
+    step: &StepView,
+    ctx: &RenderCtx,
+    area: Rect,
+    transcript: &[&LogLine],
+) -> Vec<Line<'a>> {
     let width = usize::from(area.width);
     let muted = ctx.theme.style(Role::Muted);
     let mut title = format!("── {} · {} · {}", step.id, step.skill, step.status);
@@ -233,6 +298,12 @@ fn detail_lines<'a>(step: &StepView, ctx: &RenderCtx, area: Rect) -> Vec<Line<'a
         fit(&format!("{title}{}", "─".repeat(fill)), width),
         muted,
     ))];
+    if let Some(view) = &step.agent {
+        lines.push(Line::from(Span::styled(
+            fit(&agent::session_line(view), width),
+            muted,
+        )));
+    }
     if let Some(error) = &step.error {
         for l in error.lines().take(3) {
             lines.push(Line::from(Span::styled(
@@ -244,6 +315,13 @@ fn detail_lines<'a>(step: &StepView, ctx: &RenderCtx, area: Rect) -> Vec<Line<'a
     let room = usize::from(area.height).saturating_sub(lines.len());
     let output = step.output.as_deref().unwrap_or("").trim_end();
     let errors = step.stderr.as_deref().unwrap_or("").trim_end();
+    if output.is_empty() && !transcript.is_empty() {
+        let skip = transcript.len().saturating_sub(room);
+        for line in &transcript[skip..] {
+            lines.push(transcript_line(line, ctx, width));
+        }
+        return lines;
+    }
     if output.is_empty() && errors.is_empty() {
         if step.error.is_none() {
             lines.push(Line::from(Span::styled("(no output)", muted)));
@@ -263,13 +341,21 @@ fn detail_lines<'a>(step: &StepView, ctx: &RenderCtx, area: Rect) -> Vec<Line<'a
         lines.push(Line::from(Span::styled(fit(&rule, width), muted)));
         lines.extend(tail.into_iter().map(|l| ansi::fit(l, width)));
     }
+    let out_start = lines.len();
     if !output.is_empty() {
         let tail = tail_lines(output, out_room, ctx, &mut cut);
         lines.extend(tail.into_iter().map(|l| ansi::fit(l, width)));
     }
     if cut {
-        // The last row says there is more and where to read it.
-        lines.truncate(usize::from(area.height).saturating_sub(1));
+        // The last row says there is more and where to read it; its room comes from the
+        // oldest output line shown, never the newest (a running step's latest line).
+        let over = (lines.len() + 1).saturating_sub(usize::from(area.height));
+        let from = if lines.len() - out_start > over {
+            out_start
+        } else {
+            lines.len() - over.min(lines.len())
+        };
+        lines.drain(from..from + over.min(lines.len() - from));
         let more = "┆ earlier lines cut · Enter shows all output";
         lines.push(Line::from(Span::styled(fit(more, width), muted)));
     }
@@ -290,4 +376,22 @@ fn tail_lines(text: &str, room: usize, ctx: &RenderCtx, cut: &mut bool) -> Vec<L
     let skip = tail.len().saturating_sub(room);
     *cut |= start > 0 || skip > 0;
     tail.into_iter().skip(skip).collect()
+}
+
+/// One line an agent step logged (`agent → Bash: cargo test`), without the `agent` it begins
+/// with: under the step's own title it goes without saying.
+fn transcript_line<'a>(line: &LogLine, ctx: &RenderCtx, width: usize) -> Line<'a> {
+    let text = line
+        .text
+        .strip_prefix("agent: ")
+        .or_else(|| line.text.strip_prefix("agent "))
+        .unwrap_or(&line.text);
+    let role = match line.level {
+        LogLevel::Error => Role::LogError,
+        LogLevel::Warn => Role::LogWarn,
+        _ if text.starts_with('→') => Role::Accent,
+        _ if text.starts_with('←') => Role::Muted,
+        _ => Role::LogOutput,
+    };
+    Line::from(Span::styled(fit(text, width), ctx.theme.style(role)))
 }
