@@ -59,6 +59,19 @@ impl WriterHandle {
         done.await.map_err(|_| StoreError::WriterGone)?
     }
 
+    /// Queues `ops` behind everything sent before, without waiting for their commit: they go
+    /// into the next batch, so a best-effort record (an agent's transcript line, the tool call
+    /// it is making) shares the commit of the decision that follows it instead of costing a
+    /// flush of its own. Order is kept; whether it was saved is not reported.
+    pub async fn enqueue(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        // Nobody waits on the acknowledgement: the writer's send to it is a no-op.
+        let (ack, _) = oneshot::channel();
+        self.tx
+            .send(Msg::Write(Request { ops, ack }))
+            .await
+            .map_err(|_| StoreError::WriterGone)
+    }
+
     /// Events committed from now on, in sequence order.
     pub fn subscribe(&self) -> broadcast::Receiver<EventEnvelope> {
         self.events.subscribe()

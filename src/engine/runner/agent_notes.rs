@@ -105,8 +105,10 @@ impl Run<'_> {
             });
         }
         if !ops.is_empty() {
-            // Best effort: the agent is not stopped because its transcript could not be saved.
-            let _ = self.ctx.write(ops).await;
+            // Best effort, and queued rather than awaited: the agent is not stopped because
+            // its transcript could not be saved, and the permission request that usually
+            // follows is not held up by a flush of its own (it shares the decision's commit).
+            let _ = self.ctx.store.writer.enqueue(ops).await;
         }
     }
 }
