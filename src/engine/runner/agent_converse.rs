@@ -37,7 +37,7 @@ impl Run<'_> {
         opening: &str,
     ) -> Result<Ending, StoreError> {
         let program = spec.argv.first().cloned().unwrap_or_default();
-        self.audit_start(row, &spec);
+        self.audit_start("agent", row, &spec);
         let decide_spec = spec.clone();
         let mut running = match process::spawn(spec) {
             Ok(running) => running,

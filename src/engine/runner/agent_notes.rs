@@ -1,13 +1,10 @@
-//! What an agent step records as its agent works: the audit entry of its start, and each
-//! event it says — text, tool calls, results and API retries — as a log line for the Logs pane
-//! and the step's live view (`agent.tool`, `agent.retries`, the session id and model).
-
-use serde_json::Value;
+//! What an agent step records as its agent works: each event it says — text, tool calls,
+//! results and API retries — as a log line for the Logs pane and the step's live view
+//! (`agent.tool`, `agent.retries`, the session id and model).
 
 use super::Run;
 use super::agent_io::{one_line, retry_note, tool_summary};
 use crate::agents::AgentEvent;
-use crate::engine::process::ProcessSpec;
 use crate::store::{StepRow, WriteOp};
 
 impl Run<'_> {
@@ -22,21 +19,6 @@ impl Run<'_> {
                 message: message.to_string(),
             }])
             .await;
-    }
-
-    pub(super) fn audit_start(&self, row: &StepRow, spec: &ProcessSpec) {
-        if let Value::Object(entry) = serde_json::json!({
-            "kind": "agent",
-            "task_id": self.task.id,
-            "run_id": self.run_id,
-            "step_id": row.id,
-            "attempt": row.attempts,
-            "argv": spec.argv,
-            "cwd": spec.cwd,
-            "session_id": row.agent.as_ref().and_then(|a| a.session_id.clone()),
-        }) {
-            self.ctx.audit.record(entry);
-        }
     }
 
     /// Records what the agent did: the transcript, and the step's live view of it.

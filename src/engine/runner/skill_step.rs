@@ -354,6 +354,23 @@ impl Run<'_> {
         })
     }
 
+    /// Records in the audit log the process a step is about to start (`kind`: `command` or
+    /// `agent`, whose session id goes with it).
+    pub(super) fn audit_start(&self, kind: &str, row: &StepRow, spec: &ProcessSpec) {
+        let mut entry = serde_json::Map::new();
+        entry.insert("kind".into(), kind.into());
+        entry.insert("task_id".into(), self.task.id.as_str().into());
+        entry.insert("run_id".into(), self.run_id.clone().into());
+        entry.insert("step_id".into(), row.id.clone().into());
+        entry.insert("attempt".into(), row.attempts.into());
+        entry.insert("argv".into(), spec.argv.clone().into());
+        entry.insert("cwd".into(), spec.cwd.display().to_string().into());
+        if let Some(agent) = &row.agent {
+            entry.insert("session_id".into(), agent.session_id.clone().into());
+        }
+        self.ctx.audit.record(entry);
+    }
+
     /// Commits the PID and start time of a step's process, by which recovery finds it.
     pub(super) async fn record_process(
         &self,
@@ -380,17 +397,7 @@ impl Run<'_> {
         row: &mut StepRow,
     ) -> Result<Result<ProcessOutcome, String>, StoreError> {
         let program = spec.argv.first().cloned().unwrap_or_default();
-        if let serde_json::Value::Object(entry) = serde_json::json!({
-            "kind": "command",
-            "task_id": self.task.id,
-            "run_id": self.run_id,
-            "step_id": row.id,
-            "attempt": row.attempts,
-            "argv": spec.argv,
-            "cwd": spec.cwd,
-        }) {
-            self.ctx.audit.record(entry);
-        }
+        self.audit_start("command", row, &spec);
         let running = match process::spawn(spec) {
             Err(e) => return Ok(Err(format!("cannot start `{program}`: {e}"))),
             Ok(running) => running,
