@@ -313,10 +313,17 @@ impl Guard {
         };
         let text = rel.to_string_lossy();
         let top = text.split('/').next().unwrap_or("");
+        // The table lists each place's top entry together, so a change of top is a new one.
         let tops = || {
             PROJECT
                 .iter()
                 .filter_map(|(place, ..)| place.split('/').next())
+                .scan("", |last, top| {
+                    let new = top != *last;
+                    *last = top;
+                    Some(new.then_some(top))
+                })
+                .flatten()
         };
         (top.is_empty() && access == Access::Delete)
             || text.contains(['*', '?', '['])
