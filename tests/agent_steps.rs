@@ -69,3 +69,54 @@ fn a_denied_call_is_not_run_and_the_agent_is_told_why() {
     assert_eq!(step["output"], "understood");
     assert_eq!(step["agent"]["denied"], 1, "{step:#}");
 }
+
+/// An agent writing Bosun's own policy (so as to allow itself anything next time) is asked
+/// about, never applied silently: the file stays as it was while the question waits, and
+/// after a no the agent is told and the file is untouched.
+#[test]
+fn an_agents_write_to_bosun_policy_is_asked_about_not_applied() {
+    let project = Project::new();
+    let original = "rules: []\n";
+    project.write(".bosun/policy.yaml", original);
+    let grab = "rules:\n  - id: anything\n    action: allow\n";
+    let fake = FakeModel::start(
+        &project.path(".fake"),
+        json!([
+            { "tool_use": [{ "type": "tool_use", "name": "Write",
+                "input": { "file_path": ".bosun/policy.yaml", "content": grab } }] },
+            { "match": "Bosun's policy", "text": "left the policy alone" }
+        ]),
+    );
+    configure_claude(&project, &fake, None, "");
+    agent_workflow(&project, "loosen the policy");
+    let engine = project.start_engine(&[]);
+    let id = project.submit(&["--workflow", "agent", "loosen it"]);
+    let question = support::agents::wait_for_question(&project, Duration::from_secs(60));
+    // The CLI hands the hook the path made absolute.
+    let asked = question["question"].as_str().unwrap_or_default();
+    assert!(
+        asked.starts_with("Let the agent edit `/")
+            && asked.ends_with("/.bosun/policy.yaml`? (Write)"),
+        "{question:#}"
+    );
+    let reason = question["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("Bosun's policy") && reason.contains("rule:boundary.bosun-write"),
+        "{question:#}"
+    );
+    assert_eq!(project.read(".bosun/policy.yaml"), original);
+
+    let out = project.bosun(&["answer", question["id"].as_str().expect("id"), "deny"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let task = project.wait_finished(&id, Duration::from_secs(60));
+    drop(engine);
+    assert_eq!(task["status"], "succeeded", "{task:#}");
+    let step = support::Project::step(&task, "work");
+    assert_eq!(step["output"], "left the policy alone");
+    assert_eq!(step["agent"]["denied"], 1, "{step:#}");
+    assert_eq!(project.read(".bosun/policy.yaml"), original);
+}

@@ -221,3 +221,29 @@ fn a_denied_write_outside_says_extra_roots_would_allow_it() {
     );
     assert_eq!(check(&p, &line, &[])["outcome"], "allow");
 }
+
+/// A step writing Bosun's own policy is asked about, and `policy check` says why and what
+/// rule would allow it; the store is denied, and no rule lifts that.
+#[test]
+fn policy_check_explains_a_write_to_bosun_files() {
+    let p = Project::new();
+    let out = p.bosun(&["policy", "check", "echo x > .bosun/policy.yaml"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("escalate, because of `echo x`: decided by rule:boundary.bosun-write"),
+        "{text}"
+    );
+    assert!(
+        first.contains("`echo x > .bosun/policy.yaml` writes")
+            && first.contains("Bosun's policy: a step that changes it changes what Bosun allows")
+            && first.contains("with `path: \".bosun/policy.yaml\"`"),
+        "{text}"
+    );
+    let json = check(&p, "rm -rf .bosun", &[]);
+    assert_eq!(json["outcome"], "deny");
+    assert_eq!(json["decided_by"], "rule:floor.bosun-state");
+    let json = check(&p, "cat .bosun/policy.yaml", &[]);
+    assert_eq!(json["outcome"], "allow");
+}

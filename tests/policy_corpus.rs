@@ -58,6 +58,8 @@ enum Category {
     ServiceCli,
     SysAdmin,
     CodeExec,
+    /// Bosun's own files (`.bosun/`) and the agents' settings.
+    BosunFiles,
 }
 
 #[derive(Debug, Clone)]
@@ -273,6 +275,17 @@ const PROJECT_FILES: &[(&str, &str)] = &[
     (".venv/bin/pip", "#!/bin/sh\n"),
     (".venv/bin/python", "#!/bin/sh\n"),
     ("vendor/.keep", ""),
+    // Bosun's own files, as a project it runs in has them, and an agent's settings.
+    (".bosun/config.yaml", "agents:\n  claude-code:\n    command: claude\n"),
+    (".bosun/policy.yaml", "rules: []\n"),
+    (".bosun/workflows/ci.yaml", "name: ci\n"),
+    (".bosun/logs/engine.log", "started\n"),
+    (".bosun/state/bosun.db", ""),
+    (".bosun/state/agents/codex-home/config.toml", ""),
+    (".bosun/audit.jsonl", ""),
+    (".claude/settings.json", "{}\n"),
+    (".claude/skills/review/SKILL.md", "# Review\n"),
+    (".mcp.json", "{\"mcpServers\": {}}\n"),
 ];
 
 fn write_all(base: &Path, files: &[(&str, &str)]) {

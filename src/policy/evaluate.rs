@@ -3,8 +3,10 @@
 //! 1. the safety floor (`floor.*` findings): deny, whatever any rule says;
 //! 2. the path boundary: a write or delete outside the project and its roots is denied;
 //! 3. a project rule that denies a command denies it;
-//! 4. other findings (reads outside the tree, secrets, opaque shell, uploads, privilege)
-//!    escalate, unless a project rule that names the command or path allows every part of it;
+//! 4. other findings (reads outside the tree, secrets, opaque shell, uploads, privilege,
+//!    writes to Bosun's own files, an agent's settings or git's hooks) escalate, unless a
+//!    project rule that names the command or path allows every part of it — and, for those
+//!    places, names the place in its `path`;
 //! 5. otherwise the most specific matching rule decides — the one with the most criteria, then
 //!    the longest literal command pattern; a project rule wins a tie with a built-in one, then
 //!    the earlier rule;
@@ -291,38 +293,27 @@ fn decide(
     {
         return (denied.verdict.clone(), Some(*i), false);
     }
-    // A finding that escalates stands unless project rules naming the command or path allow
-    // every part of the line.
-    let mut waived = false;
-    if let Some(finding) = findings.first() {
-        waived = !deciding.is_empty()
-            && deciding.iter().all(|(_, p)| {
-                p.verdict.outcome == Outcome::Allow
-                    && applicable.iter().any(|r| {
-                        format!("rule:{}", r.id) == p.verdict.decided_by
-                            && r.origin == Origin::Project
-                            && (!r.matcher.commands.is_empty() || !r.matcher.paths.is_empty())
-                    })
-            });
-        if !waived {
-            // A rule that names what the command is (a remote shell, a privileged container)
-            // says more than a generic finding (a path read outside the tree): it decides.
-            let named = deciding.iter().find(|(_, p)| {
-                p.verdict.outcome == Outcome::Escalate
-                    && p.verdict.decided_by.starts_with("rule:")
-                    && rank(finding) >= GENERIC
-            });
-            return match named {
-                Some((i, part)) => {
-                    let verdict = Verdict {
-                        reason: format!("{}; also, {}", part.verdict.reason, finding.reason),
-                        ..part.verdict.clone()
-                    };
-                    (verdict, Some(*i), false)
-                }
-                None => (finding_verdict(finding), finding.part, false),
-            };
-        }
+    // A finding that escalates stands unless project rules waive it.
+    let standing = standing(applicable, findings, &deciding);
+    let waived = !findings.is_empty() && standing.is_none();
+    if let Some(finding) = standing {
+        // A rule that names what the command is (a remote shell, a privileged container)
+        // says more than a generic finding (a path read outside the tree): it decides.
+        let named = deciding.iter().find(|(_, p)| {
+            p.verdict.outcome == Outcome::Escalate
+                && p.verdict.decided_by.starts_with("rule:")
+                && rank(finding) >= GENERIC
+        });
+        return match named {
+            Some((i, part)) => {
+                let verdict = Verdict {
+                    reason: format!("{}; also, {}", part.verdict.reason, finding.reason),
+                    ..part.verdict.clone()
+                };
+                (verdict, Some(*i), false)
+            }
+            None => (finding_verdict(finding), finding.part, false),
+        };
     }
     // The strictest part decides; among equally strict ones, a rule over the policy's default,
     // then the innermost (a wrapper comes before what it runs).
@@ -363,6 +354,45 @@ fn decide(
         return (by_risk(q, &what), None, waived);
     }
     (part.verdict.clone(), Some(i), waived)
+}
+
+/// The finding that stands — the user is asked — unless project rules waive them all: every
+/// part of the line is allowed by a project rule that names the command or path, and each
+/// write to a guarded place (Bosun's own files, an agent's settings, git's hooks) by one whose
+/// `path` names that place.
+/// The finding returned is the first that no rule answers.
+fn standing<'f>(
+    applicable: &[&Rule],
+    findings: &'f [Finding],
+    deciding: &[(usize, &PartVerdict)],
+) -> Option<&'f Finding> {
+    let first = findings.first()?;
+    let allowed_by = |p: &PartVerdict| {
+        applicable.iter().copied().find(|r| {
+            p.verdict.outcome == Outcome::Allow
+                && format!("rule:{}", r.id) == p.verdict.decided_by
+                && r.origin == Origin::Project
+        })
+    };
+    let parts = !deciding.is_empty()
+        && deciding.iter().all(|(_, p)| {
+            allowed_by(p)
+                .is_some_and(|r| !r.matcher.commands.is_empty() || !r.matcher.paths.is_empty())
+        });
+    if !parts {
+        return Some(first);
+    }
+    let named = |f: &Finding| {
+        f.guarded.as_ref().is_none_or(|g| {
+            deciding.iter().filter_map(|(_, p)| allowed_by(p)).any(|r| {
+                r.matcher
+                    .paths
+                    .iter()
+                    .any(|pat| g.named_by(pat.literal_start(), pat.is_match(&g.path)))
+            })
+        })
+    };
+    findings.iter().find(|f| !named(f))
 }
 
 /// Judges a decision (a `decide` step or a failed step).

@@ -69,6 +69,13 @@ impl Pattern {
         })
     }
 
+    /// The literal text every match starts with (before the first wildcard).
+    pub fn literal_start(&self) -> &str {
+        self.matchers
+            .first()
+            .map_or("", |(prefix, _)| prefix.as_str())
+    }
+
     pub fn is_match(&self, text: &str) -> bool {
         self.matchers
             .iter()

@@ -13,7 +13,7 @@ use super::floor;
 use super::judge::Judge;
 use super::paths::{self, Resolution};
 use super::quote;
-use super::{Access, Analysis, Finding, PathUse, Scope, Severity, SimpleCommand};
+use super::{Access, Analysis, Finding, Guarded, PathUse, Scope, Severity, SimpleCommand};
 
 /// Nested scripts (`sh -c`, `$(…)`) are read this deep; deeper ones are opaque.
 pub(super) const MAX_DEPTH: usize = 8;
@@ -73,6 +73,17 @@ impl<'s> Ctx<'s> {
     }
 
     pub fn find(&mut self, severity: Severity, id: &str, reason: String) {
+        self.find_guarded(severity, id, reason, None);
+    }
+
+    /// A finding that only a rule naming `guarded` waives (`None`: as `find`).
+    pub fn find_guarded(
+        &mut self,
+        severity: Severity,
+        id: &str,
+        reason: String,
+        guarded: Option<Guarded>,
+    ) {
         let same = |f: &Finding| f.severity == severity && f.id == id && f.reason == reason;
         if !self.findings.iter().any(same) {
             self.findings.push(Finding {
@@ -80,6 +91,7 @@ impl<'s> Ctx<'s> {
                 id: id.to_string(),
                 reason,
                 part: self.current,
+                guarded,
             });
         }
     }
@@ -191,9 +203,9 @@ impl<'s> Ctx<'s> {
             }
         };
         if let Some(place) = place
-            && let Some((severity, id, reason)) = self.judge.check(&place, access, &who)
+            && let Some(v) = self.judge.check(&place, access, &who)
         {
-            self.find(severity, id, reason);
+            self.find_guarded(v.severity, v.id, v.reason, v.guarded);
         }
         path
     }

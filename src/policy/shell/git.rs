@@ -131,9 +131,11 @@ pub(super) fn run(run: &mut Run, at: usize) {
         "clean" => {
             let (parsed, _) = args::parse(&run.fields, from, &["-e", "--exclude"], false);
             if !args::has(&parsed, &["-n", "--dry-run"]) {
-                for o in args::operands(&parsed) {
+                let operands = args::operands(&parsed);
+                for &o in &operands {
                     run.touch(o, Delete);
                 }
+                ignored(run, &parsed, &operands);
             }
         }
         "init" => {
@@ -318,5 +320,37 @@ fn setting(run: &mut Run, key: &str, value: &Field) {
             "`{key}={v}` makes git run code from a place this reader does not follow."
         )),
         _ => {}
+    }
+}
+
+/// `git clean -x` / `-X` deletes ignored files too, wherever they are under its pathspecs
+/// (`./**/*`): Bosun's own state is one (`.bosun/.gitignore`), unless `-x` is told to keep
+/// `.bosun` (`-e .bosun`; with `-X` an `-e` pattern is deleted, not kept).
+fn ignored(run: &mut Run, parsed: &[args::Arg], operands: &[usize]) {
+    let all = args::has(parsed, &["-x"]);
+    if !all && !args::has(parsed, &["-X"]) {
+        return;
+    }
+    let kept = args::values(parsed, &["-e", "--exclude"]).any(|(_, f)| {
+        let bare = f.value().unwrap_or("").trim_matches('/');
+        bare == ".bosun"
+    });
+    if all && kept {
+        return;
+    }
+    let under = |f: &Field| Field {
+        value: f.value.as_ref().map(|v| format!("{v}/**/*")),
+        pattern: format!("{}/**/*", f.pattern),
+        ..f.clone()
+    };
+    if operands.is_empty() {
+        let cwd = run.cwd.clone();
+        let here = under(&Field::known(usize::MAX, ".", "."));
+        run.ctx.touch(&here, Delete, cwd.as_deref(), true);
+    }
+    for &o in operands {
+        if let Some(field) = run.fields.get(o).cloned() {
+            run.touch_field(o, &under(&field), Delete);
+        }
     }
 }

@@ -4,16 +4,25 @@
 //!
 //! Order matters and gives one finding per path: a disk device, then a protected place, then
 //! deleting something that contains the project or the home (or every file at the project's
-//! root: `rm -rf *`, `find . -delete`), then the plain boundary.
+//! root: `rm -rf *`, `find . -delete`), then the plain boundary, then the places inside the
+//! tree that are Bosun's or the agents' own (`guard`).
 
 use std::path::{Path, PathBuf};
 
 use super::floor;
+use super::guard::Guard;
 use super::paths::canonical;
-use super::{Access, Scope, Severity};
+use super::{Access, Guarded, Scope, Severity};
 
-/// A finding about a path: severity, id, reason.
-pub(super) type Verdict = (Severity, &'static str, String);
+/// A finding about a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Verdict {
+    pub severity: Severity,
+    pub id: &'static str,
+    pub reason: String,
+    /// The place only a rule naming it may open (`Finding::guarded`).
+    pub guarded: Option<Guarded>,
+}
 
 /// The scope's roots, canonical, ready to judge paths against.
 #[derive(Debug, Clone)]
@@ -23,6 +32,7 @@ pub(super) struct Judge {
     read: Vec<PathBuf>,
     /// The home as given and canonical (they differ when it is reached through a link).
     homes: Vec<PathBuf>,
+    guard: Guard,
 }
 
 impl Judge {
@@ -35,8 +45,10 @@ impl Judge {
                 homes.push(real);
             }
         }
+        let project = canonical(&scope.project);
         Judge {
-            project: canonical(&scope.project),
+            guard: Guard::new(&project, homes.last().map(PathBuf::as_path)),
+            project,
             write: scope.write_roots.iter().map(|p| canonical(p)).collect(),
             read: scope.read_roots.iter().map(|p| canonical(p)).collect(),
             homes,
@@ -132,7 +144,7 @@ impl Judge {
                     ),
                 ));
             }
-            return None;
+            return self.guard.check(path, access, raw);
         }
         if !self.inside(path, access) {
             return Some(deny(
@@ -143,7 +155,7 @@ impl Judge {
                 ),
             ));
         }
-        None
+        self.guard.check(path, access, raw)
     }
 
     /// The protected place `path` lies under, unless the project itself lives there and the
@@ -169,12 +181,22 @@ fn lift(path: &Path, setting: &str, to: &str) -> String {
     )
 }
 
-fn deny(id: &'static str, reason: String) -> Verdict {
-    (Severity::Deny, id, reason)
+pub(super) fn deny(id: &'static str, reason: String) -> Verdict {
+    Verdict {
+        severity: Severity::Deny,
+        id,
+        reason,
+        guarded: None,
+    }
 }
 
-fn escalate(id: &'static str, reason: String) -> Verdict {
-    (Severity::Escalate, id, reason)
+pub(super) fn escalate(id: &'static str, reason: String) -> Verdict {
+    Verdict {
+        severity: Severity::Escalate,
+        id,
+        reason,
+        guarded: None,
+    }
 }
 
 #[cfg(test)]
@@ -194,7 +216,7 @@ mod tests {
     }
 
     fn id(path: &str, access: Access) -> Option<&'static str> {
-        judge().check(Path::new(path), access, path).map(|v| v.1)
+        judge().check(Path::new(path), access, path).map(|v| v.id)
     }
 
     #[test]
@@ -232,7 +254,7 @@ mod tests {
         let reason = |path: &str, access| {
             judge()
                 .check(Path::new(path), access, "tee /w/tmp/x")
-                .map(|v| v.2)
+                .map(|v| v.reason)
                 .unwrap_or_default()
         };
         let write = reason("/w/tmp/x", Access::Write);

@@ -7,8 +7,9 @@
 //! it does not parse) is reported as an `Escalate` finding, never as nothing.
 //!
 //! Finding ids: `floor.delete-outside`, `floor.protected-write`, `floor.download-exec`,
-//! `floor.force-push-default`, `floor.destroy-disk` (Deny, never overridable);
-//! `boundary.write-outside` (Deny); `boundary.read-outside`, `secrets.read`, `shell.opaque`,
+//! `floor.force-push-default`, `floor.destroy-disk`, `floor.bosun-state` (Deny, never
+//! overridable); `boundary.write-outside` (Deny); `boundary.read-outside`,
+//! `boundary.bosun-write`, `boundary.agent-settings`, `boundary.git-hooks`, `secrets.read`, `shell.opaque`,
 //! `shell.privilege`, `network.upload`, `implicit.write-outside` (Escalate).
 //!
 //! How it reads a line: `lex` (with `word`, `scan`) makes tokens; `walk` groups them into
@@ -17,7 +18,7 @@
 //! sudo, xargs, uv run…), `interp` (shells, recursively; python…), `builtin` (cd, eval,
 //! source, variables), `git`, `net` and `remote`, `custom` and `find`, `known` (the table),
 //! `implicit`, `hooks` (settings whose value is a command). Paths are resolved in `paths` and
-//! judged in `judge` against the lists in `floor`; `shape` blanks the variable parts of each
+//! judged in `judge` against the lists in `floor` and the places of `guard`; `shape` blanks the variable parts of each
 //! command; `ctx` holds what one analysis has found.
 
 mod args;
@@ -32,6 +33,7 @@ mod expand;
 mod find;
 mod floor;
 mod git;
+mod guard;
 mod hooks;
 mod implicit;
 mod interp;
@@ -110,6 +112,30 @@ pub struct Finding {
     /// The index in [`Analysis::commands`] of the part being read when it was found; `None`
     /// when it is about the line as a whole (a construct that could not be parsed).
     pub part: Option<usize>,
+    /// For a write to Bosun's own files, an agent's settings or git's hooks: the place a rule
+    /// must name to waive the finding.
+    pub guarded: Option<Guarded>,
+}
+
+/// A place of Bosun's own (`.bosun/`), of an agent's settings or git's hooks that a command
+/// writes. A rule waives a finding about it only when one of its `path` patterns matches
+/// `path` and spells out `root` before any wildcard: a broad `path: "*"` or `command: "tee *"`
+/// does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guarded {
+    /// The path reached, as `path` rules see it (relative to the project when inside).
+    pub path: String,
+    /// What a pattern must begin with: `.bosun`, `.claude`, `.mcp.json`, `.codex`, or the
+    /// whole place when it is in the home.
+    pub root: String,
+}
+
+impl Guarded {
+    /// True when a rule's `path` pattern (its literal start `literal`, before any wildcard,
+    /// and whether it matches) names this place.
+    pub fn named_by(&self, literal: &str, matches: bool) -> bool {
+        matches && literal.starts_with(&self.root)
+    }
 }
 
 /// One simple command (a pipeline stage, an `&&` operand, a `$(…)` inside another).
