@@ -44,8 +44,8 @@ fn kill_9_while_the_agent_waits_resumes_its_session_and_the_answer_reaches_it() 
 
     let engine = project.start_engine(&[]);
     // The same question is still open after the restart, asked again by the resumed agent.
-    support::eventually(LIMIT, "the resumed agent asks again", || {
-        project.show(&id)["steps"][0]["attempts"] == 2 && project.show(&id)["status"] == "waiting"
+    project.wait_for(&id, LIMIT, |t| {
+        t["steps"][0]["attempts"] == 2 && t["status"] == "waiting"
     });
     let after = inbox(&project);
     assert_eq!(after.len(), 1, "{after:#?}");
@@ -63,8 +63,11 @@ fn kill_9_while_the_agent_waits_resumes_its_session_and_the_answer_reaches_it() 
     let step = Project::step(&task, "work");
     assert_eq!(step["output"], "touched after the restart");
     assert_eq!(step["agent"]["session_id"], session.as_str(), "{step:#}");
-    // The resumed request carries the conversation from before the kill.
+    // The agent made no call of its own once its engine died (it was stopped, not left to
+    // read the end of its input as a refusal), and the resumed request carries the
+    // conversation from before the kill.
     let requests = fake.requests();
+    assert_eq!(requests.len(), 3, "{requests:#?}");
     let resumed = requests.get(1).expect("a request after the restart");
     let history = resumed["messages"].to_string();
     assert!(history.contains("touch the file"), "{history}");
@@ -104,8 +107,8 @@ fn a_session_lost_with_its_engine_starts_over_with_the_prompt() {
     std::fs::remove_dir_all(project.path(".agent-home/.claude/projects")).expect("sessions");
 
     let engine = project.start_engine(&[]);
-    support::eventually(LIMIT, "the new session asks again", || {
-        project.show(&id)["steps"][0]["attempts"] == 2 && project.show(&id)["status"] == "waiting"
+    project.wait_for(&id, LIMIT, |t| {
+        t["steps"][0]["attempts"] == 2 && t["status"] == "waiting"
     });
     let out = project.bosun(&["answer", question["id"].as_str().expect("id"), "allow"]);
     assert!(

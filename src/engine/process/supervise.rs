@@ -6,6 +6,14 @@
 //!
 //! Signals the engine sends to the group (SIGTERM on cancel or timeout) reach the command
 //! directly; the supervisor only waits for it to end.
+//!
+//! A command that speaks a protocol on stdin (an agent, started with a grace period) gets its
+//! stdin through the supervisor rather than straight from the engine's pipe. A dying engine
+//! closes that pipe at once, and an agent reads end of input as "the user went away": Claude
+//! Code then refuses the call it was waiting on, asks its model once more and ends, before the
+//! SIGTERM that lets it save its session cleanly. Relayed, the end of input is passed on only
+//! while the engine lives (it closed the pipe on purpose, the session being over); when the
+//! engine died, the agent keeps its stdin open and gets the SIGTERM instead.
 
 use std::process::{Command, ExitCode};
 
@@ -72,6 +80,10 @@ pub fn supervise(parent: i32, grace: std::time::Duration, argv: &[String]) -> Ex
     }
     let mut command = Command::new(program);
     command.args(args);
+    let relayed = !grace.is_zero();
+    if relayed {
+        command.stdin(std::process::Stdio::piped());
+    }
     // SAFETY: runs in the child between fork and exec; sigprocmask is async-signal-safe and
     // the closure allocates nothing (the empty set is built before the fork).
     let unblock = SigSet::empty();
@@ -81,7 +93,13 @@ pub fn supervise(parent: i32, grace: std::time::Duration, argv: &[String]) -> Ex
         });
     }
     let child = match command.spawn() {
-        Ok(child) => Pid::from_raw(child.id() as i32),
+        Ok(mut child) => {
+            if let Some(stdin) = child.stdin.take().filter(|_| relayed) {
+                // Spawned with the signals blocked, like this thread: `wait` below gets them.
+                std::thread::spawn(move || relay(stdin, parent));
+            }
+            Pid::from_raw(child.id() as i32)
+        }
         Err(e) => {
             eprintln!("bosun: cannot start `{program}`: {e}");
             return ExitCode::from(127);
@@ -99,6 +117,40 @@ pub fn supervise(parent: i32, grace: std::time::Duration, argv: &[String]) -> Ex
             _ => {}
         }
     }
+}
+
+/// How long the end of the engine's input waits to be told apart from the engine's death: a
+/// dying process closes its files before the kernel gives its children a new parent.
+const EOF_SETTLE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Copies the engine's lines to the command's stdin. At their end, closes it only if the engine
+/// still lives; otherwise keeps it open until the death signal ends the group.
+fn relay(mut to_child: std::process::ChildStdin, parent: i32) {
+    use std::io::{Read, Write};
+    let mut from_engine = std::io::stdin().lock();
+    let mut buf = [0u8; 8192];
+    loop {
+        match from_engine.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if to_child.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+                let _ = to_child.flush();
+            }
+        }
+    }
+    let until = std::time::Instant::now() + EOF_SETTLE;
+    while std::time::Instant::now() < until {
+        if getppid().as_raw() != parent {
+            // The engine died: hold the pipe open; the group is ended by the death signal.
+            loop {
+                std::thread::park();
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    drop(to_child);
 }
 
 /// Ends the supervisor by the signal that ended the command, so the engine sees the same.
