@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::Project;
-use support::agents::{FakeModel, agent_workflow, claude, configure_claude, wait_for_question};
+use support::agents::{
+    FakeModel, agent_workflow, answer, claude, configure_claude, wait_for_question,
+};
 
 const LIMIT: Duration = Duration::from_secs(90);
 
@@ -189,12 +191,7 @@ fn a_task_budget_asks_before_more_is_spent() {
     );
     assert_eq!(question["options"], json!(["continue", "stop"]));
     assert_eq!(question["default"], "stop");
-    let out = project.bosun(&["answer", question["id"].as_str().expect("id"), "continue"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    answer(&project, &question, "continue");
     let task = project.wait_finished(&id, LIMIT);
     drop(engine);
     assert_eq!(task["status"], "succeeded", "{task:#}");
@@ -220,12 +217,7 @@ fn a_budget_answered_stop_fails_the_step_and_spends_nothing_more() {
     let engine = project.start_engine(&[]);
     let id = project.submit(&["--workflow", "agent", "spend"]);
     let question = wait_for_question(&project, LIMIT);
-    let out = project.bosun(&["answer", question["id"].as_str().expect("id"), "stop"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    answer(&project, &question, "stop");
     let task = project.wait_finished(&id, LIMIT);
     drop(engine);
     assert_eq!(task["status"], "failed", "{task:#}");

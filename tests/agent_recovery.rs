@@ -9,7 +9,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::Project;
 use support::agents::{
-    FakeModel, agent_running, agent_workflow, configure_claude, inbox, wait_for_question,
+    FakeModel, agent_running, agent_workflow, answer, ask_about_touch, configure_claude, inbox,
+    wait_for_question,
 };
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -17,11 +18,7 @@ const LIMIT: Duration = Duration::from_secs(60);
 #[test]
 fn kill_9_while_the_agent_waits_resumes_its_session_and_the_answer_reaches_it() {
     let project = Project::new();
-    project.write(
-        ".bosun/policy.yaml",
-        "rules:\n  - id: ask-touch\n    match: { command: \"touch approved.txt\" }\n    \
-         action: escalate\n",
-    );
+    ask_about_touch(&project);
     let fake = FakeModel::start(
         &project.path(".fake"),
         json!([
@@ -50,12 +47,7 @@ fn kill_9_while_the_agent_waits_resumes_its_session_and_the_answer_reaches_it() 
     let after = inbox(&project);
     assert_eq!(after.len(), 1, "{after:#?}");
     assert_eq!(after[0]["id"], before["id"]);
-    let out = project.bosun(&["answer", before["id"].as_str().expect("id"), "allow"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    answer(&project, &before, "allow");
     let task = project.wait_finished(&id, LIMIT);
     drop(engine);
     assert_eq!(task["status"], "succeeded", "{task:#}");
@@ -76,11 +68,7 @@ fn kill_9_while_the_agent_waits_resumes_its_session_and_the_answer_reaches_it() 
 #[test]
 fn a_session_lost_with_its_engine_starts_over_with_the_prompt() {
     let project = Project::new();
-    project.write(
-        ".bosun/policy.yaml",
-        "rules:\n  - id: ask-touch\n    match: { command: \"touch approved.txt\" }\n    \
-         action: escalate\n",
-    );
+    ask_about_touch(&project);
     let fake = FakeModel::start(
         &project.path(".fake"),
         json!([
@@ -110,12 +98,7 @@ fn a_session_lost_with_its_engine_starts_over_with_the_prompt() {
     project.wait_for(&id, LIMIT, |t| {
         t["steps"][0]["attempts"] == 2 && t["status"] == "waiting"
     });
-    let out = project.bosun(&["answer", question["id"].as_str().expect("id"), "allow"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    answer(&project, &question, "allow");
     let task = project.wait_finished(&id, LIMIT);
     drop(engine);
     assert_eq!(task["status"], "succeeded", "{task:#}");

@@ -9,20 +9,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use support::Project;
 use support::agents::{
-    FakeModel, agent_running, agent_workflow, configure_claude, inbox, wait_for_question,
+    FakeModel, agent_running, agent_workflow, answer, ask_about_touch, configure_claude, inbox,
+    wait_for_question,
 };
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// A project rule that asks about `touch approved.txt`, so the test decides what the policy
-/// would otherwise allow.
-fn ask_about_touch(project: &Project) {
-    project.write(
-        ".bosun/policy.yaml",
-        "rules:\n  - id: ask-touch\n    reason: the test asks about this one\n    \
-         match: { command: \"touch approved.txt\" }\n    action: escalate\n",
-    );
-}
 
 fn decisions(project: &Project, task: &str) -> Vec<Value> {
     let out = project.bosun(&["decisions", "--task", task, "--json"]);
@@ -64,13 +55,7 @@ fn an_asked_call_waits_for_the_answer_while_a_sibling_task_runs() {
     assert_eq!(done["status"], "succeeded", "{done:#}");
     assert_eq!(project.show(&id)["status"], "waiting");
 
-    let escalation = question["id"].as_str().expect("id");
-    let out = project.bosun(&["answer", escalation, "allow"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    answer(&project, &question, "allow");
     let task = project.wait_finished(&id, LIMIT);
     drop(engine);
     assert_eq!(task["status"], "succeeded", "{task:#}");

@@ -139,6 +139,27 @@ pub fn agent_workflow(project: &Project, prompt: &str) {
     );
 }
 
+/// A project rule that asks about `touch approved.txt`, so a test decides what the policy
+/// would otherwise allow.
+pub fn ask_about_touch(project: &Project) {
+    project.write(
+        ".bosun/policy.yaml",
+        "rules:\n  - id: ask-touch\n    reason: the test asks about this one\n    \
+         match: { command: \"touch approved.txt\" }\n    action: escalate\n",
+    );
+}
+
+/// `bosun answer` of `question` (an escalation's JSON) with `choice`, which must succeed.
+pub fn answer(project: &Project, question: &serde_json::Value, choice: &str) {
+    let id = question["id"].as_str().expect("an escalation id");
+    let out = project.bosun(&["answer", id, choice]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The project's open escalations (`bosun inbox --json`).
 pub fn inbox(project: &Project) -> Vec<serde_json::Value> {
     let out = project.bosun(&["inbox", "--json"]);
