@@ -169,6 +169,17 @@ fn a_line_that_is_not_json_is_kept_and_does_not_stop_the_agent() {
 
 #[test]
 fn a_task_budget_asks_before_more_is_spent() {
+    budget_asks("task_usd", "This task's agents have spent $0.4");
+}
+
+#[test]
+fn a_day_budget_asks_before_more_is_spent() {
+    budget_asks("day_usd", "Agents have spent $0.4");
+}
+
+/// A budget of one cent (`budget.<key>`) asks once one turn spent past it, and `continue` lets
+/// the session go on with one more budget's worth.
+fn budget_asks(key: &str, asks: &str) {
     let project = Project::new();
     let fake = FakeModel::start(
         &project.path(".fake"),
@@ -178,7 +189,7 @@ fn a_task_budget_asks_before_more_is_spent() {
             { "match": "spending limit was raised", "text": "done within the grant" }
         ]),
     );
-    configure_claude(&project, &fake, None, "budget:\n  task_usd: 0.01\n");
+    configure_claude(&project, &fake, None, &format!("budget:\n  {key}: 0.01\n"));
     agent_workflow(&project, "spend");
     let engine = project.start_engine(&[]);
     let id = project.submit(&["--workflow", "agent", "spend"]);
@@ -186,7 +197,7 @@ fn a_task_budget_asks_before_more_is_spent() {
     assert!(
         question["question"]
             .as_str()
-            .is_some_and(|q| q.starts_with("This task's agents have spent $0.4")),
+            .is_some_and(|q| q.starts_with(asks)),
         "{question:#}"
     );
     assert_eq!(question["options"], json!(["continue", "stop"]));
@@ -197,7 +208,7 @@ fn a_task_budget_asks_before_more_is_spent() {
     assert_eq!(task["status"], "succeeded", "{task:#}");
     let step = Project::step(&task, "work");
     assert_eq!(step["output"], "done within the grant");
-    let granted = step["agent"]["grant"]["task_usd"].as_f64().expect("grant");
+    let granted = step["agent"]["grant"][key].as_f64().expect("grant");
     let cost = step["agent"]["cost_usd"].as_f64().expect("cost");
     assert!(granted > 0.4 && cost <= granted, "{step:#}");
     // The first session was started with the whole budget as its limit.
