@@ -219,7 +219,8 @@ fn tests_still_red_after_three_rounds_fail_the_task_saying_so() {
     assert!(
         task["error"]
             .as_str()
-            .is_some_and(|e| e.contains("still_failing")),
+            .is_some_and(|e| e.starts_with("step `still_failing` failed")
+                && e.contains("The tests still fail after 3 rounds of fixes")),
         "{task:#}"
     );
     assert_ne!(step_status(&task, "ask"), Some("waiting"));

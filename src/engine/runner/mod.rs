@@ -213,7 +213,7 @@ async fn run_inner(
         Ok(failed) => {
             let (status, error) = match failed {
                 None => (TaskStatus::Succeeded, None),
-                Some(step) => (TaskStatus::Failed, Some(format!("step `{step}` failed"))),
+                Some(step) => (TaskStatus::Failed, Some(run.failure_of(&step))),
             };
             run.close_remaining(StepStatus::Skipped).await?;
             finish(ctx, &task.id, status, error).await?;
@@ -236,6 +236,23 @@ async fn run_inner(
             }])
             .await?;
             Ok(Stopped::Interrupted)
+        }
+    }
+}
+
+impl Run<'_> {
+    /// Why the task failed, in one line: the step, its error and the last line it printed
+    /// (`step `test` failed: exited with code 1 — FAIL: state.txt says broken`).
+    fn failure_of(&self, step: &str) -> String {
+        match self.rows.get(step) {
+            Some(row) => match row.error.as_deref() {
+                Some(error) => format!(
+                    "step `{step}` failed: {}",
+                    checks::failure_cause(error, row)
+                ),
+                None => format!("step `{step}` failed"),
+            },
+            None => format!("step `{step}` failed"),
         }
     }
 }
