@@ -459,6 +459,35 @@ fn remember_rule_writes_a_valid_rule_that_decides_later_tasks() {
 }
 
 #[test]
+fn remember_rule_for_a_write_to_bosuns_files_names_the_place_and_is_not_asked_again() {
+    let p = Project::new();
+    let _engine = with_workflow(
+        &p,
+        "note",
+        "steps:\n  - { id: note, skill: shell, with: { run: \"echo ok > .bosun/notes.txt\" } }\n",
+    );
+    let first = p.submit(&["--workflow", "note", "note 1"]);
+    let q = wait_inbox(&p, 1).remove(0);
+    assert!(
+        q["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("boundary.bosun-write")),
+        "{q:#}"
+    );
+    answer(&p, &[&id_of(&q), "allow", "--remember", "rule"]);
+    assert_eq!(p.wait_finished(&first, LONG)["status"], "succeeded");
+    let policy = p.read(".bosun/policy.yaml");
+    assert!(policy.contains("path: [\".bosun/notes.txt\"]"), "{policy}");
+
+    // A rule naming only the command would not open Bosun's files: this one names the place.
+    let second = p.submit(&["--workflow", "note", "note 2"]);
+    assert_eq!(p.wait_finished(&second, LONG)["status"], "succeeded");
+    let by = format!("rule:remembered-{}", id_of(&q));
+    let d = decided(&p, (&second, "command", "note"), "allow", &by);
+    assert_eq!(d["escalation_id"], Value::Null, "{d:#}");
+}
+
+#[test]
 fn an_open_question_survives_kill_9_and_its_answer_lets_the_task_go_on() {
     let p = Project::new();
     let engine = with_workflow(&p, "ship", &ship_workflow(None));

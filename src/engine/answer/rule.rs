@@ -94,8 +94,23 @@ fn rule_lines(
             if commands.is_empty() {
                 return Err("the proposal names no command".into());
             }
+            let places: Vec<String> = proposal
+                .get("path")
+                .and_then(|c| c.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str())
+                        .map(|p| quoted(&literal_glob(p)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let path = if places.is_empty() {
+                String::new()
+            } else {
+                format!(", path: [{}]", places.join(", "))
+            };
             lines.push(format!(
-                "  match: {{ skill: {}, command: [{}] }}",
+                "  match: {{ skill: {}, command: [{}]{path} }}",
                 quoted(&skill),
                 commands.join(", ")
             ));

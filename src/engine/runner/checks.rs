@@ -173,6 +173,14 @@ impl Run<'_> {
             }
             Outcome::Escalate => {
                 let commands: Vec<&str> = check.parts.iter().map(|p| p.text.as_str()).collect();
+                // A write to a guarded place (Bosun's own files, an agent's settings) is waived
+                // only by a rule that names the place: a remembered rule names it too.
+                let places: Vec<&str> = check
+                    .analysis
+                    .findings
+                    .iter()
+                    .filter_map(|f| f.guarded.as_ref().map(|g| g.path.as_str()))
+                    .collect();
                 let q = Question {
                     kind: DecisionKind::Command,
                     question,
@@ -186,7 +194,11 @@ impl Run<'_> {
                     reason: format!("{} ({})", verdict.reason, verdict.decided_by),
                     skill: Some(skill.name.clone()),
                     shape: key,
-                    proposal: Some(json!({ "skill": skill.name, "command": commands })),
+                    proposal: Some(json!({
+                        "skill": skill.name,
+                        "command": commands,
+                        "path": places,
+                    })),
                     timeout: self.ctx.settings.current().escalation.timeout,
                     detail,
                 };
