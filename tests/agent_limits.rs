@@ -239,3 +239,44 @@ fn a_budget_answered_stop_fails_the_step_and_spends_nothing_more() {
     assert!(error.starts_with("stopped at the budget"), "{error}");
     assert_eq!(fake.requests().len(), 1, "no call after the answer");
 }
+
+#[test]
+fn a_step_that_starts_past_the_day_budget_asks_once_and_stop_fails_it() {
+    let project = Project::new();
+    let fake = FakeModel::start(
+        &project.path(".fake"),
+        json!([{ "text": "first done", "usage": { "input_tokens": 100000, "output_tokens": 50 } }]),
+    );
+    // A first task spends $0.40 with no budget set.
+    configure_claude(&project, &fake, None, "");
+    agent_workflow(&project, "spend");
+    let engine = project.start_engine(&[]);
+    let first = project.submit(&["--workflow", "agent", "spend"]);
+    assert_eq!(project.wait_finished(&first, LIMIT)["status"], "succeeded");
+    drop(engine);
+
+    // Then a day budget of a cent: the next agent step asks before it starts.
+    configure_claude(&project, &fake, None, "budget:\n  day_usd: 0.01\n");
+    let engine = project.start_engine(&[]);
+    let second = project.submit(&["--workflow", "agent", "spend again"]);
+    let question = wait_for_question(&project, LIMIT);
+    assert!(
+        question["question"]
+            .as_str()
+            .is_some_and(|q| q.starts_with("Agents have spent $0.4")),
+        "{question:#}"
+    );
+    answer(&project, &question, "stop");
+    let task = project.wait_finished(&second, LIMIT);
+    drop(engine);
+    assert_eq!(task["status"], "failed", "{task:#}");
+    let step = Project::step(&task, "work");
+    assert!(
+        step["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("stopped at the budget")),
+        "{step:#}"
+    );
+    assert_eq!(step["attempts"], 0, "the agent never started: {step:#}");
+    assert_eq!(fake.requests().len(), 1, "nothing spent after the answer");
+}

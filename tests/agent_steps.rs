@@ -120,3 +120,28 @@ fn an_agents_write_to_bosun_policy_is_asked_about_not_applied() {
     assert_eq!(step["agent"]["denied"], 1, "{step:#}");
     assert_eq!(project.read(".bosun/policy.yaml"), original);
 }
+
+#[test]
+fn a_call_is_judged_where_the_agents_shell_is_after_a_cd() {
+    let project = Project::new();
+    let fake = FakeModel::start(
+        &project.path(".fake"),
+        json!([
+            { "bash": "cd .bosun" },
+            // From the project this would delete `./state`; from `.bosun` it is Bosun's store.
+            { "match": "tool_result", "bash": "rm -rf state" },
+            { "match": "Bosun's policy", "text": "left it alone" }
+        ]),
+    );
+    configure_claude(&project, &fake, None, "");
+    agent_workflow(&project, "clean up");
+    let engine = project.start_engine(&[]);
+    let id = project.submit(&["--workflow", "agent", "clean up"]);
+    let task = project.wait_finished(&id, Duration::from_secs(60));
+    drop(engine);
+    assert_eq!(task["status"], "succeeded", "{task:#}");
+    let step = support::Project::step(&task, "work");
+    assert_eq!(step["output"], "left it alone");
+    assert_eq!(step["agent"]["denied"], 1, "{step:#}");
+    assert!(project.path(".bosun/state/bosun.db").exists());
+}

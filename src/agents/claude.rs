@@ -234,6 +234,7 @@ fn control(msg: &Value) -> Vec<AgentEvent> {
                 .into(),
             input: request["input"]["tool_input"].clone(),
             via: Via::Hook,
+            cwd: request["input"]["cwd"].as_str().map(String::from),
         },
         Some("can_use_tool") => PermissionRequest {
             request_id,
@@ -241,6 +242,7 @@ fn control(msg: &Value) -> Vec<AgentEvent> {
             tool: request["tool_name"].as_str().unwrap_or_default().into(),
             input: request["input"].clone(),
             via: Via::Prompt,
+            cwd: None,
         },
         _ => return vec![AgentEvent::Raw(msg.to_string())],
     };
@@ -351,6 +353,7 @@ mod tests {
             tool: "Bash".into(),
             input: json!({ "command": "ls" }),
             via: Via::Hook,
+            cwd: None,
         };
         let hook: Value =
             serde_json::from_str(&answer(&request, &Reply::Deny("no".into()))).expect("JSON");

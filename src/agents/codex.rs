@@ -221,6 +221,7 @@ impl Codex {
             tool,
             input,
             via: Via::Rpc,
+            cwd: params["cwd"].as_str().map(String::from),
         })]
         .into()
     }

@@ -60,6 +60,9 @@ pub struct PermissionRequest {
     pub tool: String,
     pub input: Value,
     pub via: Via,
+    /// The directory the call runs in, when the agent says (Claude Code's shell keeps the
+    /// directory a `cd` left it in; Codex names each command's): its paths are read from there.
+    pub cwd: Option<String>,
 }
 
 /// The decision on a permission request.

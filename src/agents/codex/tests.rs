@@ -366,6 +366,7 @@ fn an_answer_names_the_request_id_as_codex_sent_it() {
         tool: "Bash".into(),
         input: json!({ "command": "ls" }),
         via: Via::Rpc,
+        cwd: None,
     };
     let line: Value = serde_json::from_str(&answer(&request, &Reply::Allow)).expect("JSON");
     assert_eq!(

@@ -108,7 +108,12 @@ impl Run<'_> {
             }
             let max_budget_usd = match self.budget_gate(row).await? {
                 BudgetGate::Go(left) => left,
-                BudgetGate::Stop(reason) => return Ok(Attempt::Failed(reason)),
+                BudgetGate::Stop(reason) => {
+                    // The user's answer: not a failure to retry, which would only ask again.
+                    self.close_step(row, StepStatus::Failed, Some(reason))
+                        .await?;
+                    return Ok(Attempt::Ended(None));
+                }
                 BudgetGate::Halted(halt) => return self.halted(row, halt).await,
             };
             let permit = tokio::select! {
@@ -382,7 +387,13 @@ impl Run<'_> {
                 return self.escalate_tool(skill, row, request, why).await;
             }
         };
-        let gate = self.judge(step, skill, spec, &argv, question, row).await?;
+        // Paths are read from where the call runs, not where the agent started: after `cd
+        // .bosun`, `rm -rf state` deletes `.bosun/state`.
+        let mut spec = spec.clone();
+        if let Some(cwd) = &request.cwd {
+            spec.cwd = spec.cwd.join(cwd);
+        }
+        let gate = self.judge(step, skill, &spec, &argv, question, row).await?;
         Ok(match gate {
             Gate::Run(consumed) => {
                 if let Some(op) = consumed {
