@@ -23,8 +23,9 @@
 //! A place is reached by a path at or under it; by a delete of a directory that holds it, or of
 //! a glob that may match it or a directory above it (`rm -rf .bosun`,
 //! `find . -name '*.db' -delete`); and by a write to a hard link of one of its files. Paths
-//! arrive resolved (`..` and symlinks followed), so neither is a way around. A write's glob is
-//! judged by where it starts only: a shell's `*` does not match a dot-directory.
+//! arrive resolved (`..` and symlinks followed), so neither is a way around. A written glob is
+//! judged by what it may match too, where its wildcard part begins with a dot as a shell's
+//! must to match a dot-directory (`.b*/policy.yaml`; `*` matches no `.bosun`).
 
 use std::cell::OnceCell;
 use std::os::unix::fs::MetadataExt;
@@ -354,7 +355,14 @@ impl Guard {
         }
         match access {
             Access::Delete => found.extend(self.glob_reach(path)),
-            Access::Write => found.extend(self.hard_link(path)),
+            Access::Write => {
+                found.extend(self.hard_link(path));
+                // `sed -i … .bosu?/policy.yaml`, `cp x .b*/state/bosun.db`: a shell's
+                // wildcard matches a dot-directory when its part begins with the dot.
+                if dotted_glob(path) {
+                    found.extend(self.glob_reach(path));
+                }
+            }
             Access::Read => {}
         }
         found.into_iter().min_by_key(|(i, _, _)| places[*i].kind)
@@ -404,6 +412,15 @@ impl Guard {
             .map(|(entry, i)| (*i, entry.clone(), How::Link))
             .collect()
     }
+}
+
+/// Whether a part of `path` is a wildcard pattern that begins with a dot, the only kind a
+/// shell lets match a dot-directory (`.b*`, `.[b]osun`; not `*` or `[.]bosun`).
+fn dotted_glob(path: &Path) -> bool {
+    path.components().any(|c| {
+        let part = c.as_os_str().to_string_lossy();
+        part.starts_with('.') && part.contains(['*', '?', '['])
+    })
 }
 
 /// How a path reaches a place.

@@ -270,6 +270,20 @@ fn a_delete_by_glob_is_judged_by_what_it_may_take() {
     }
 }
 
+#[test]
+fn a_write_by_glob_is_judged_by_what_it_may_match() {
+    let t = bosun_tree();
+    let cases = [
+        ("cp x .b*/state/bosun.db", Some(STORE)),
+        ("sed -i s/escalate/allow/ .bosu?/policy.yaml", Some(BOSUN)),
+        ("echo x > .[b]osun/config.yaml", Some(BOSUN)),
+        ("sed -i s/a/b/ src/*.rs", None),
+    ];
+    for (line, want) in cases {
+        assert_eq!(t.guard(line).as_deref(), want, "{line}");
+    }
+}
+
 /// A glob takes only what exists: in a project Bosun has not run in, a cleanup by name
 /// reaches nothing of Bosun's (a direct write still does).
 #[test]
