@@ -8,9 +8,6 @@ pub fn now_rfc3339() -> String {
     format_rfc3339(OffsetDateTime::now_utc())
 }
 
-/// Formats a time as RFC 3339 UTC with exactly three fraction digits. The fixed width matters:
-/// the store compares and sorts these strings as text, and a trimmed fraction (`.23Z`) would
-/// sort after `.232Z`.
 /// Today's UTC date, `YYYY-MM-DD`.
 pub fn utc_day() -> String {
     let today = OffsetDateTime::now_utc().date();
@@ -22,6 +19,15 @@ pub fn utc_day() -> String {
     )
 }
 
+/// The UTC midnight today began at, as RFC 3339: where "today" starts for the autonomy rate,
+/// agents' spending and the day budget.
+pub fn today_start() -> String {
+    format_rfc3339(OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT))
+}
+
+/// Formats a time as RFC 3339 UTC with exactly three fraction digits. The fixed width matters:
+/// the store compares and sorts these strings as text, and a trimmed fraction (`.23Z`) would
+/// sort after `.232Z`.
 pub fn format_rfc3339(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
     format!(

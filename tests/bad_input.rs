@@ -299,6 +299,20 @@ fn a_config_value_of_the_wrong_type_points_at_the_value() {
 }
 
 #[test]
+fn an_agent_pause_of_nothing_is_refused() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        ".bosun/config.yaml",
+        "agents:\n  claude-code:\n    pause: 0s\n",
+    );
+    let stderr = sandbox.bad_input(&["tasks"]);
+    assert!(
+        stderr.contains("agents.claude-code.pause must be at least 1s"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn an_unreadable_config_is_named() {
     let sandbox = Sandbox::new();
     // A directory where the file should be: unreadable even for root.

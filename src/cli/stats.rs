@@ -42,8 +42,7 @@ fn tallies(by: &std::collections::BTreeMap<String, i64>) -> String {
 /// counts choices a person would otherwise have made; routine checks are shown apart.
 pub async fn stats(project: &Project, json: bool) -> CliResult {
     let store = open_store(project).await?;
-    let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
-    let today = crate::time::format_rfc3339(today);
+    let today = crate::time::today_start();
     let stats = crate::store::ledger::stats(&store.reader, &today).await;
     store.close().await;
     let stats = stats?;

@@ -127,6 +127,12 @@ pub(super) fn check(
                 ADAPTERS.join(", ")
             ));
         }
+        if agent.pause.0 < std::time::Duration::from_secs(1) {
+            return Err(format!(
+                "agents.{name}.pause must be at least 1s: it is how long agent steps wait once \
+                 their API gave up"
+            ));
+        }
         if agent.command.trim().is_empty() {
             return Err(format!(
                 "agents.{name}.command must name the agent's binary"

@@ -119,8 +119,7 @@ impl EngineHandle {
 
     /// Decision counts (today is the UTC day).
     pub async fn stats(&self) -> Result<StatsView, StoreError> {
-        let today = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT);
-        crate::store::ledger::stats(&self.store.reader, &crate::time::format_rfc3339(today)).await
+        crate::store::ledger::stats(&self.store.reader, &crate::time::today_start()).await
     }
 
     /// The workflows a task can be submitted to, with their inputs. A workflow that does not

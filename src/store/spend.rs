@@ -49,9 +49,11 @@ pub async fn task_spend(pool: &SqlitePool, task: &TaskId) -> Result<Spend, Store
     Ok(spend)
 }
 
-/// The day's agent spending: steps that finished since `day_start` (RFC 3339) and those still
-/// running or waiting.
+/// The day's agent spending: what the running totals (`agent_tally`) counted on the UTC day
+/// `day_start` (RFC 3339) begins — each step's spending on the day it was spent — and the
+/// grants the user gave that day, read from the steps still running or finished since.
 pub async fn day_spend(pool: &SqlitePool, day_start: &str) -> Result<Spend, StoreError> {
+    let today = super::ledger::agent_stats(pool, day_start).await?.today;
     let rows = sqlx::query(
         "SELECT agent FROM steps WHERE finished_at >= ?1 AND agent IS NOT NULL \
          UNION ALL \
@@ -60,14 +62,17 @@ pub async fn day_spend(pool: &SqlitePool, day_start: &str) -> Result<Spend, Stor
     .bind(day_start)
     .fetch_all(pool)
     .await?;
-    let mut spend = Spend::default();
+    let mut spend = Spend {
+        spent_usd: today.cost_usd,
+        allowed_usd: None,
+    };
     let day = day_start.get(..10).unwrap_or(day_start);
     for view in views(&rows)? {
         let granted = view
             .grant
             .filter(|g| g.day.as_deref() == Some(day))
             .and_then(|g| g.day_usd);
-        spend.add(view.cost_usd, granted);
+        spend.add(0.0, granted);
     }
     Ok(spend)
 }

@@ -44,9 +44,7 @@ impl Run<'_> {
         let budget = self.ctx.settings.current().budget.clone();
         let reader = &self.ctx.store.reader;
         let mut left: Option<f64> = None;
-        let day_start = crate::time::format_rfc3339(
-            time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT),
-        );
+        let day_start = crate::time::today_start();
         for (scope, cap) in [(Scope::Task, budget.task_usd), (Scope::Day, budget.day_usd)] {
             let Some(cap) = cap else { continue };
             let spend = match scope {

@@ -260,7 +260,9 @@ impl Transcript {
     pub(super) fn raw(&mut self, line: &str) {
         use std::io::Write;
         if let Some(file) = self.file.as_mut() {
-            let _ = writeln!(file, "{line}");
+            // Flushed line by line: the output view reads it while the agent runs, and a
+            // `kill -9` loses nothing already said.
+            let _ = writeln!(file, "{line}").and_then(|()| file.flush());
         }
     }
 

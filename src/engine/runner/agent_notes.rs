@@ -24,12 +24,16 @@ impl Run<'_> {
     /// Records what the agent did: the transcript, and the step's live view of it.
     pub(super) async fn note_event(&self, row: &mut StepRow, event: AgentEvent) {
         let mut save = false;
+        // A session id the agent names itself (Codex's thread) is what a restart resumes:
+        // committed before the agent goes on, not queued like the rest.
+        let mut durable = false;
         let message = match &event {
             AgentEvent::SessionStarted { session_id, model } => {
                 if let Some(view) = row.agent.as_mut() {
                     if !session_id.is_empty() && view.session_id.as_ref() != Some(session_id) {
                         view.session_id = Some(session_id.clone());
                         save = true;
+                        durable = true;
                     }
                     if model.is_some() && view.model != *model {
                         view.model = model.clone();
@@ -90,7 +94,11 @@ impl Run<'_> {
             // Best effort, and queued rather than awaited: the agent is not stopped because
             // its transcript could not be saved, and the permission request that usually
             // follows is not held up by a flush of its own (it shares the decision's commit).
-            let _ = self.ctx.store.writer.enqueue(ops).await;
+            if durable {
+                let _ = self.ctx.write(ops).await;
+            } else {
+                let _ = self.ctx.store.writer.enqueue(ops).await;
+            }
         }
     }
 }

@@ -60,6 +60,10 @@ enum Opening {
     AfterGrant,
 }
 
+/// Pauses in a row after which a step whose API still fails fails (with 60 s doubling up to 16×,
+/// about 80 minutes): an API that never comes back is asked about like any failure.
+const MAX_PAUSES: u32 = 8;
+
 /// Whether an API status means the agent retried and gave up on a passing trouble (rate
 /// limits, overload, server errors), as opposed to a request that can never succeed.
 fn gave_up_retrying(status: u16) -> bool {
@@ -102,6 +106,7 @@ impl Run<'_> {
             _ => Opening::Prompt,
         };
         let mut first = true;
+        let mut pauses = 0;
         loop {
             if let Some(halt) = self.sit_out_pause(&adapter).await {
                 return self.halted(row, halt).await;
@@ -187,7 +192,8 @@ impl Run<'_> {
                 next = Opening::Prompt;
                 continue;
             }
-            if !end.ok && end.error_status.is_some_and(gave_up_retrying) {
+            if !end.ok && end.error_status.is_some_and(gave_up_retrying) && pauses < MAX_PAUSES {
+                pauses += 1;
                 let wait = self.ctx.agent_pauses.pause(&adapter, agent.pause.0);
                 let why = format!(
                     "the agent's API is {} and its retries ran out; agent steps of `{adapter}` \
@@ -325,14 +331,16 @@ impl Run<'_> {
         let stop = end.stop_reason.clone().unwrap_or_default();
         if !end.ok {
             let error = match (end.error_status, stop.as_str()) {
+                (Some(status), _) if gave_up_retrying(status) => format!(
+                    "the agent's API is {} and its retries ran out",
+                    api_trouble(Some(status))
+                ),
                 (Some(status), _) => format!(
-                    "the agent's API kept failing ({status}{}) and its retries ran out",
-                    if status == 529 {
-                        ", overloaded"
-                    } else if status == 429 {
-                        ", rate limited"
+                    "the agent's API refused its request ({status}){}",
+                    if end.result.is_empty() {
+                        String::new()
                     } else {
-                        ""
+                        format!(": {}", end.result)
                     }
                 ),
                 (None, "max_turns") | (None, "error_max_turns") => {
