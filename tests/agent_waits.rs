@@ -125,6 +125,11 @@ fn cancel_ends_a_waiting_agent_and_its_process() {
     );
     let task = project.wait_finished(&id, LIMIT);
     assert_eq!(task["status"], "cancelled", "{task:#}");
+    // What the session spent before it was stopped still counts.
+    let spent = task["steps"][0]["agent"]["cost_usd"]
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!(spent > 0.0, "{task:#}");
     support::eventually(Duration::from_secs(10), "the agent process ends", || {
         !agent_running(&session)
     });

@@ -22,7 +22,9 @@ pub(super) enum Ending {
     Finished(Finished),
     /// It ended without a result line.
     Vanished(String),
-    Halted(Halt),
+    /// Stopped (cancelled, or the engine stopping), with what the session said it spent when
+    /// its result line came before it ended.
+    Halted(Halt, Option<Finished>),
 }
 
 impl Run<'_> {
@@ -136,9 +138,15 @@ impl Run<'_> {
         }
         if interrupted {
             // Give it a moment to stop its turn and write its session down, then end its group.
+            // Its result line (what the session spent) is read too.
             let _ = tokio::time::timeout(AGENT_GRACE, async {
                 while let Ok(Some(line)) = lines.next_line().await {
                     transcript.raw(&line);
+                    for event in talk.read(&line).events {
+                        if let AgentEvent::Finished(end) = event {
+                            finished = Some(end);
+                        }
+                    }
                 }
             })
             .await;
@@ -167,7 +175,10 @@ impl Run<'_> {
         let (stderr, _) = probe.stderr();
         row.stderr = Some(stderr.clone());
         if interrupted || self.stop.is_cancelled() {
-            return Ok(Ending::Halted(self.halt().unwrap_or(Halt::Cancelled)));
+            return Ok(Ending::Halted(
+                self.halt().unwrap_or(Halt::Cancelled),
+                finished,
+            ));
         }
         Ok(match finished {
             Some(end) => Ending::Finished(end),

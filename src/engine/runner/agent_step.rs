@@ -171,7 +171,13 @@ impl Run<'_> {
                 .converse(step, skill, row, spec, talk.as_mut(), &opening)
                 .await?
             {
-                Ending::Halted(halt) => return self.halted(row, halt).await,
+                Ending::Halted(halt, end) => {
+                    // What a stopped session spent still counts, for the budgets and stats.
+                    if let Some(end) = end {
+                        self.account(row, &end);
+                    }
+                    return self.halted(row, halt).await;
+                }
                 Ending::Vanished(error) => {
                     self.forget_session(row);
                     return Ok(Attempt::Failed(error));
