@@ -30,6 +30,8 @@ fn request(description: &str) -> SubmitRequest {
         workflow: None,
         inputs: Default::default(),
         priority: Priority::Normal,
+        isolation: None,
+        base: None,
     }
 }
 

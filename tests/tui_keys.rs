@@ -78,6 +78,8 @@ fn the_form_submits_description_workflow_and_inputs() {
         workflow: Some("shell".into()),
         inputs: [("run".to_string(), "cargo test -p auth".to_string())].into(),
         priority: Priority::High,
+        isolation: None,
+        base: None,
     };
     assert_eq!(effects, [Effect::Submit(expected)]);
     // The form stays until the engine accepts the task; a refusal is shown in it.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::protocol::{Priority, TaskStatus};
+use crate::protocol::{Isolation, MergeStrategy, Priority, TaskStatus};
 
 /// Bosun runs your development work autonomously: a durable queue of YAML workflows.
 #[derive(Debug, Clone, Parser)]
@@ -45,6 +45,13 @@ pub enum Verb {
         input: Vec<String>,
         #[arg(long, short, default_value = "normal", value_parser = parse_priority)]
         priority: Priority,
+        /// Where the task runs: `worktree` (a git worktree and branch of its own, merged or
+        /// discarded after) or `none` (the project's checkout). Default: the workflow's.
+        #[arg(long, value_parser = parse_isolation, value_name = "worktree|none")]
+        isolation: Option<Isolation>,
+        /// The branch or commit a worktree task starts from (default: HEAD when it starts).
+        #[arg(long, value_name = "REF")]
+        base: Option<String>,
         /// What to do, in words (or a command, for the default shell workflow).
         #[arg(required = true, num_args = 1.., value_name = "DESCRIPTION")]
         description: Vec<String>,
@@ -76,6 +83,29 @@ pub enum Verb {
     Cancel { task: String },
     /// Dismiss a failed task from "needs attention" (it stays in the history, failed).
     Dismiss { task: String },
+    /// What a worktree task changed: the stat, then the patch (uncommitted changes included).
+    Diff {
+        task: String,
+        /// Only the stat.
+        #[arg(long)]
+        stat: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge a worktree task's branch into its base, then remove its worktree and branch.
+    Merge {
+        task: String,
+        /// One commit with all of the task's changes.
+        #[arg(long, conflicts_with = "rebase")]
+        squash: bool,
+        /// The task's commits replayed on the base, in a straight line.
+        #[arg(long)]
+        rebase: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Throw a worktree task's changes away: its worktree and branch are removed.
+    Discard { task: String },
     /// The decision ledger.
     Decisions {
         #[arg(long)]
@@ -192,6 +222,22 @@ pub enum AuditAction {
 fn parse_priority(s: &str) -> Result<Priority, String> {
     s.parse()
         .map_err(|e: crate::protocol::ParseError| e.to_string())
+}
+
+fn parse_isolation(s: &str) -> Result<Isolation, String> {
+    s.parse()
+        .map_err(|e: crate::protocol::ParseError| e.to_string())
+}
+
+impl Verb {
+    /// The strategy `merge`'s flags ask for.
+    pub fn strategy(squash: bool, rebase: bool) -> MergeStrategy {
+        match (squash, rebase) {
+            (true, _) => MergeStrategy::Squash,
+            (_, true) => MergeStrategy::Rebase,
+            _ => MergeStrategy::Merge,
+        }
+    }
 }
 
 fn parse_status(s: &str) -> Result<TaskStatus, String> {

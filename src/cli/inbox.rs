@@ -115,15 +115,41 @@ pub async fn answer(
         ),
     };
     let result = answer::answer(&project.paths, &store, &request).await;
+    // A question about a branch is acted on here: no step waits on it.
+    let landed = match &result {
+        Ok(outcome) => land_answer(project, &store, &outcome.id).await,
+        Err(_) => Ok(None),
+    };
     store.close().await;
     crate::engine::wake::nudge(&project.paths);
     let outcome = result.map_err(|e| match e {
         AnswerError::NotAnOption(m) => CliError::bad_input(m),
         AnswerError::Failed(m) => CliError::failed(m),
     })?;
+    if let Some(done) = landed? {
+        eprintln!("bosun: {done}");
+    }
     if let Some(e) = &outcome.audit_error {
         eprintln!("bosun: the answer is saved, but the audit log could not be written: {e}");
     }
     println!("{}", outcome.summary());
     Ok(())
+}
+
+/// Carries out an answer to a question about a branch (merge, keep, discard, rebase).
+async fn land_answer(
+    project: &Project,
+    store: &crate::store::Store,
+    id: &crate::protocol::EscalationId,
+) -> Result<Option<String>, CliError> {
+    let Some(record) = crate::store::escalations::read::get(&store.reader, id).await? else {
+        return Ok(None);
+    };
+    if record.question.kind != crate::protocol::DecisionKind::Merge {
+        return Ok(None);
+    }
+    crate::engine::landing::act_on_answer(&project.paths, &project.settings, store, &record)
+        .await
+        .map(Some)
+        .map_err(CliError::from)
 }

@@ -8,6 +8,7 @@ mod doctor;
 mod format;
 mod inbox;
 mod interface;
+mod land;
 mod policy;
 mod run;
 mod stats;
@@ -195,8 +196,13 @@ async fn dispatch(cli: Cli) -> CliResult {
             workflow,
             input,
             priority,
+            isolation,
+            base,
             description,
-        } => tasks::submit(&project, workflow, input, priority, description.join(" ")).await,
+        } => {
+            let placement = tasks::Placement { isolation, base };
+            tasks::submit(&project, workflow, input, priority, placement, description.join(" ")).await
+        }
         Verb::Tasks {
             json,
             status,
@@ -210,6 +216,14 @@ async fn dispatch(cli: Cli) -> CliResult {
         } => tasks::show(&project, &task, json, full, step.as_deref()).await,
         Verb::Cancel { task } => tasks::cancel(&project, &task).await,
         Verb::Dismiss { task } => tasks::dismiss(&project, &task).await,
+        Verb::Diff { task, stat, json } => land::diff(&project, &task, stat, json).await,
+        Verb::Merge {
+            task,
+            squash,
+            rebase,
+            json,
+        } => land::merge(&project, &task, Verb::strategy(squash, rebase), json).await,
+        Verb::Discard { task } => land::discard(&project, &task).await,
         Verb::Decisions { task, json } => tasks::decisions(&project, task.as_deref(), json).await,
         Verb::Audit {
             action: AuditAction::Verify { json },

@@ -30,7 +30,7 @@ fn ensure_state_dirs(project: &Project) -> Result<(), CliError> {
     })
 }
 
-async fn resolve(store: &Store, text: &str) -> Result<TaskId, CliError> {
+pub(super) async fn resolve(store: &Store, text: &str) -> Result<TaskId, CliError> {
     match read::resolve_task_id(&store.reader, text).await {
         Ok(Some(id)) => Ok(id),
         // A task id that names nothing is bad input, as docs/cli.md says: exit 2.
@@ -42,11 +42,18 @@ async fn resolve(store: &Store, text: &str) -> Result<TaskId, CliError> {
     }
 }
 
+/// Where a submitted task runs: `--isolation` and `--base`.
+pub struct Placement {
+    pub isolation: Option<crate::protocol::Isolation>,
+    pub base: Option<String>,
+}
+
 pub async fn submit(
     project: &Project,
     workflow: Option<String>,
     inputs: Vec<String>,
     priority: Priority,
+    placement: Placement,
     description: String,
 ) -> CliResult {
     let mut parsed = BTreeMap::new();
@@ -61,6 +68,8 @@ pub async fn submit(
         workflow,
         inputs: parsed,
         priority,
+        isolation: placement.isolation,
+        base: placement.base,
     };
     let failed = |e| match e {
         SubmitError::Invalid(m) => CliError::bad_input(m),

@@ -3,7 +3,8 @@
 //! it names. Unknown keys and wrong types are errors naming the file, line and key.
 //! [`environment`] composes what a step's process gets from the settings, its workflow and its
 //! skill; [`agents`] where the coding agents are and what they may spend; [`locate`] finds the
-//! program a step would start, as its process would.
+//! program a step would start, as its process would; [`worktree`] how a task gets a git worktree
+//! of its own.
 
 pub mod agents;
 mod duration;
@@ -12,6 +13,7 @@ mod layers;
 pub mod locate;
 mod paths;
 mod settings;
+pub mod worktree;
 
 pub use duration::{DurationSpec, parse_duration};
 pub use layers::{

@@ -71,6 +71,16 @@ impl ProjectPaths {
             .join(format!("{task}-{step}.jsonl"))
     }
 
+    /// Where tasks with `isolation: worktree` get their checkouts.
+    pub fn worktrees_dir(&self) -> PathBuf {
+        self.bosun_dir.join("worktrees")
+    }
+
+    /// Task `task`'s worktree.
+    pub fn worktree(&self, task: &str) -> PathBuf {
+        self.worktrees_dir().join(task)
+    }
+
     pub fn backups_dir(&self) -> PathBuf {
         self.bosun_dir.join("backups")
     }
@@ -82,9 +92,27 @@ impl ProjectPaths {
         std::fs::create_dir_all(self.logs_dir())?;
         let ignore = self.bosun_dir.join(".gitignore");
         if !ignore.exists() {
-            std::fs::write(&ignore, "state/\nlogs/\nbackups/\naudit.jsonl\n")?;
+            std::fs::write(&ignore, "state/\nlogs/\nbackups/\naudit.jsonl\nworktrees/\n")?;
         }
         Ok(())
+    }
+
+    /// Makes sure `.bosun/.gitignore` names `worktrees/` (a project made before worktrees
+    /// existed lacks it): a task's checkout must never show in the user's `git status`, nor be
+    /// added by their `git add -A` as an embedded repository.
+    pub fn ignore_worktrees(&self) -> io::Result<()> {
+        std::fs::create_dir_all(&self.bosun_dir)?;
+        let ignore = self.bosun_dir.join(".gitignore");
+        let text = match std::fs::read_to_string(&ignore) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e),
+        };
+        if text.lines().any(|l| matches!(l.trim(), "worktrees/" | "worktrees" | "/worktrees/")) {
+            return Ok(());
+        }
+        let sep = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+        std::fs::write(&ignore, format!("{text}{sep}worktrees/\n"))
     }
 }
 
@@ -100,6 +128,20 @@ mod tests {
         paths.ensure_state_dirs().expect("dirs");
         let ignore = std::fs::read_to_string(paths.bosun_dir.join(".gitignore")).expect("ignore");
         assert!(ignore.contains("state/") && ignore.contains("logs/"));
+        assert!(ignore.contains("worktrees/"));
+    }
+
+    #[test]
+    fn an_older_gitignore_gains_worktrees_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = ProjectPaths::new(dir.path()).expect("paths");
+        std::fs::create_dir_all(&paths.bosun_dir).expect("dir");
+        let ignore = paths.bosun_dir.join(".gitignore");
+        std::fs::write(&ignore, "state/\nlogs/").expect("write");
+        paths.ignore_worktrees().expect("once");
+        paths.ignore_worktrees().expect("twice");
+        let text = std::fs::read_to_string(&ignore).expect("read");
+        assert_eq!(text, "state/\nlogs/\nworktrees/\n");
     }
 
     #[test]

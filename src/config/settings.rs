@@ -32,6 +32,8 @@ pub struct Settings {
     pub agents: std::collections::BTreeMap<String, AgentSettings>,
     /// What agents may spend before Bosun asks (`budget:`).
     pub budget: Budget,
+    /// How worktree tasks get their worktree (`worktree:`).
+    pub worktree: super::worktree::WorktreeSettings,
     /// The command-line layer these settings were made with: a reload of the files while the
     /// engine runs layers them again under the same flags.
     #[serde(skip)]
@@ -112,6 +114,7 @@ impl Default for Settings {
                 .collect(),
             agents: default_agents(),
             budget: Budget::default(),
+            worktree: Default::default(),
             overrides: Default::default(),
         }
     }
@@ -131,6 +134,7 @@ pub(super) struct PartialSettings {
     pub path: Option<Vec<PathEntry>>,
     pub agents: Option<std::collections::BTreeMap<String, PartialAgent>>,
     pub budget: Option<PartialBudget>,
+    pub worktree: Option<super::worktree::PartialWorktree>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -244,6 +248,9 @@ impl Settings {
         if let Some(budget) = layer.budget {
             apply_budget(&mut self.budget, budget);
         }
+        if let Some(worktree) = layer.worktree {
+            self.worktree.apply(worktree);
+        }
     }
 
     /// Limits of zero would stop all work silently; they are refused instead.
@@ -269,6 +276,7 @@ impl Settings {
         if self.escalation.batch_size == 0 {
             return Err("escalation.batch_size must be at least 1".into());
         }
+        self.worktree.check()?;
         super::agents::check(&self.agents, &self.budget)
     }
 }

@@ -105,6 +105,21 @@ impl Engine {
         lease: &super::lock::EngineLease,
     ) -> Result<Engine, StoreError> {
         let recovered = recover(&store, &paths.root).await?;
+        {
+            // Worktrees and merges a crash cut off: tidied beside the start, not before it
+            // (git may take a while in a large repository).
+            let (store, paths, settings) = (store.clone(), paths.clone(), settings.clone());
+            tokio::spawn(async move {
+                match super::landing::recover(&store, &paths, &settings).await {
+                    Ok(notes) => {
+                        for note in notes {
+                            tracing::info!("worktrees: {note}");
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot tidy the worktrees"),
+                }
+            });
+        }
         let probe = ChangeProbe::open(&paths.database()).await?;
         let wake = match WakeListener::bind(&socket_path(&paths)) {
             Ok(listener) => Some(listener),

@@ -21,6 +21,7 @@ mod attach;
 pub mod cancel;
 pub mod dismiss;
 pub mod handle;
+pub mod landing;
 pub mod lock;
 pub mod process;
 mod publish;

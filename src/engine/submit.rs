@@ -7,10 +7,10 @@ use crate::config::{ProjectPaths, Settings};
 use crate::definitions::skills::load_skills;
 use crate::definitions::workflow::agents::missing_agents;
 use crate::definitions::workflow::{
-    Plan, Programs, ROUTED_ADAPTER, WorkflowCatalog, load_workflows, make_plan,
+    Plan, Programs, ROUTED_ADAPTER, WorkflowCatalog, isolate, load_workflows, make_plan,
 };
 use crate::diagnostic::Diagnostics;
-use crate::protocol::{EngineEvent, SubmitRequest, TaskId};
+use crate::protocol::{EngineEvent, Isolation, SubmitRequest, TaskId};
 use crate::store::{NewTask, OneShot, Store, WriteOp};
 
 /// Why a submission was not queued.
@@ -76,6 +76,29 @@ pub fn prepare(
     let planned =
         make_plan(&workflows, &skills, request, &programs).map_err(SubmitError::Invalid)?;
     check_agents(paths, settings, &workflows, &planned.plan)?;
+    let mut planned = planned;
+    let isolation = request
+        .isolation
+        .unwrap_or(planned.plan.workflow.isolation);
+    match isolation {
+        Isolation::Worktree => {
+            check_repository(paths, request.base.as_deref())?;
+            isolate(
+                &mut planned.plan,
+                request.base.clone(),
+                &settings.worktree.setup,
+                &skills,
+            )
+            .map_err(SubmitError::Invalid)?;
+        }
+        Isolation::None if request.base.is_some() => {
+            return Err(SubmitError::Invalid(format!(
+                "--base is for a task in a worktree of its own, and workflow `{}` runs in the project's checkout: add --isolation worktree",
+                planned.plan.workflow.name
+            )));
+        }
+        Isolation::None => {}
+    }
     let plan = serde_json::to_string(&planned.plan)
         .map_err(|e| SubmitError::Invalid(format!("cannot freeze the plan: {e}")))?;
     Ok(NewTask {
@@ -88,6 +111,29 @@ pub fn prepare(
         inputs: serde_json::Value::Object(planned.inputs).to_string(),
         created_at: crate::time::now_rfc3339(),
     })
+}
+
+/// A task in a worktree needs the project to be the top of a git checkout with a commit to
+/// start from, and its `--base` to name a commit: refused now rather than when it starts.
+fn check_repository(paths: &ProjectPaths, base: Option<&str>) -> Result<(), SubmitError> {
+    let invalid = |e: crate::worktree::GitError| SubmitError::Invalid(e.to_string());
+    let root = crate::worktree::repo_root(&paths.root).map_err(invalid)?;
+    match root {
+        None => Err(SubmitError::Invalid(format!(
+            "a task in a worktree needs a git repository, and {} is not in one",
+            paths.root.display()
+        ))),
+        Some(top) if std::fs::canonicalize(&top).ok().as_deref() != Some(paths.root.as_path()) => {
+            Err(SubmitError::Invalid(format!(
+                "a task in a worktree needs the project to be the top of its git checkout; {} is inside {}",
+                paths.root.display(),
+                top.display()
+            )))
+        }
+        Some(_) => crate::worktree::resolve_base(&paths.root, base)
+            .map(|_| ())
+            .map_err(invalid),
+    }
 }
 
 /// Refuses a plan whose agent steps cannot start their agent here. A look-up on `PATH`, not a

@@ -14,6 +14,10 @@ pub struct SubmitRequest {
     pub workflow: Option<String>,
     pub inputs: BTreeMap<String, String>,
     pub priority: Priority,
+    /// Overrides the workflow's `isolation:` when set.
+    pub isolation: Option<super::Isolation>,
+    /// The ref a worktree task starts from (default: `HEAD` when it starts).
+    pub base: Option<String>,
 }
 
 /// How far a remembered answer reaches.

@@ -78,6 +78,17 @@ impl EngineEvent {
             }
             E::CancelRequested { .. } => (LogLevel::Warn, "cancel requested".into()),
             E::TaskDismissed { .. } => (LogLevel::Info, "dismissed from needs attention".into()),
+            E::WorktreeChanged { state, note, .. } => {
+                let level = match state {
+                    crate::protocol::WorktreeState::Conflicted => LogLevel::Warn,
+                    _ => info,
+                };
+                let text = match note {
+                    Some(note) => format!("worktree {state}: {note}"),
+                    None => format!("worktree {state}"),
+                };
+                (level, text)
+            }
         }
     }
 }

@@ -73,6 +73,14 @@ pub enum EngineEvent {
     TaskDismissed {
         task_id: TaskId,
     },
+    /// A task's worktree changed state (made, ready for review, merging, conflicted, merged,
+    /// discarded, removed), with what happened in words.
+    WorktreeChanged {
+        task_id: TaskId,
+        state: super::WorktreeState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
 }
 
 impl EngineEvent {
@@ -89,7 +97,8 @@ impl EngineEvent {
             | Self::EscalationClosed { task_id, .. }
             | Self::TaskFinished { task_id, .. }
             | Self::CancelRequested { task_id }
-            | Self::TaskDismissed { task_id } => task_id,
+            | Self::TaskDismissed { task_id }
+            | Self::WorktreeChanged { task_id, .. } => task_id,
         }
     }
 
@@ -107,6 +116,7 @@ impl EngineEvent {
             Self::TaskFinished { .. } => "task_finished",
             Self::CancelRequested { .. } => "cancel_requested",
             Self::TaskDismissed { .. } => "task_dismissed",
+            Self::WorktreeChanged { .. } => "worktree_changed",
         }
     }
 }

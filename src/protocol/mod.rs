@@ -1,5 +1,5 @@
 //! The vocabulary shared by the engine and every front end: ids, statuses, commands in,
-//! events out, and read-only views. Nothing here does I/O or holds logic beyond parsing names.
+//! events out, read-only views, and the worktree a task may run in. Nothing here does I/O or holds logic beyond parsing names.
 
 mod command;
 mod describe;
@@ -8,6 +8,7 @@ mod front;
 mod ids;
 mod status;
 mod views;
+mod worktree;
 
 pub use command::{AnswerRequest, Command, RememberScope, SubmitRequest};
 pub use event::{EngineEvent, EventEnvelope};
@@ -21,3 +22,4 @@ pub use views::{
     AgentStatsView, AgentTotals, AgentView, BudgetGrant, DecisionCounts, DecisionKind,
     DecisionView, EscalationView, StatsView, StepView, TaskView,
 };
+pub use worktree::{Collision, Isolation, MergeStrategy, WorktreeState, WorktreeView};

@@ -14,6 +14,7 @@ pub struct ParseError {
     pub expected: &'static str,
 }
 
+/// An enum of names: `ALL`, `as_str`, `Display` and `FromStr` over the same words.
 macro_rules! named_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
@@ -50,6 +51,7 @@ macro_rules! named_enum {
         }
     };
 }
+pub(super) use named_enum;
 
 named_enum!(
     /// Where a task is in its life.

@@ -25,6 +25,9 @@ pub struct TaskView {
     #[serde(default)]
     pub cost_usd: f64,
     pub steps: Vec<StepView>,
+    /// The worktree it runs in, when it has one (DESIGN.md §9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<super::WorktreeView>,
 }
 
 /// One step of a task's run.
@@ -153,6 +156,9 @@ pub enum DecisionKind {
     Command,
     /// A step that failed after its retries (options `retry`, `skip`, `abort`).
     Failure,
+    /// Landing a worktree task's branch: after it succeeded (`merge`, `keep`, `discard`), or
+    /// after its merge conflicted (`keep`, `discard`, `rebase`).
+    Merge,
 }
 
 impl TaskView {
@@ -205,6 +211,7 @@ impl DecisionKind {
             DecisionKind::Decide => "decide",
             DecisionKind::Command => "command",
             DecisionKind::Failure => "failure",
+            DecisionKind::Merge => "merge",
         }
     }
 
@@ -213,6 +220,7 @@ impl DecisionKind {
             "decide" => Some(DecisionKind::Decide),
             "command" => Some(DecisionKind::Command),
             "failure" => Some(DecisionKind::Failure),
+            "merge" => Some(DecisionKind::Merge),
             _ => None,
         }
     }

@@ -6,7 +6,8 @@
 //!
 //! Besides tasks and steps: [`escalations`] (the inbox), [`ledger`] (decisions and the autonomy
 //! rate), [`logs`] (the lines logged about tasks, for the Logs pane), [`history`] (the task
-//! list in pages, for a project with months of history) and [`audit`] (the hash-chained
+//! list in pages, for a project with months of history), [`worktrees`] (tasks in worktrees of
+//! their own and the merge queue) and [`audit`] (the hash-chained
 //! `.bosun/audit.jsonl`, a file beside the database).
 
 pub mod audit;
@@ -23,6 +24,7 @@ pub mod spend;
 pub mod summary;
 mod write_ops;
 mod writer;
+pub mod worktrees;
 
 pub use error::StoreError;
 pub use open::{OneShot, Store, connect_options, migrate, migrations};

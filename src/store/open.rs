@@ -58,6 +58,11 @@ pub fn migrations() -> Migrator {
             "escalation_detail",
             include_str!("migrations/0011_escalation_detail.sql"),
         ),
+        migration(
+            12,
+            "worktrees",
+            include_str!("migrations/0012_worktrees.sql"),
+        ),
     ])
 }
 

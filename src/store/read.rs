@@ -82,6 +82,7 @@ fn task_view(row: &SqliteRow) -> Result<TaskView, StoreError> {
         error: row.try_get("error")?,
         cost_usd: 0.0,
         steps: Vec::new(),
+        worktree: None,
     })
 }
 
@@ -238,6 +239,7 @@ pub async fn get_task(pool: &SqlitePool, id: &TaskId) -> Result<Option<TaskView>
             .unwrap_or_default();
         task.cost_usd = task.agent_cost();
     }
+    task.worktree = super::worktrees::read::view(pool, id).await?;
     Ok(Some(task))
 }
 

@@ -75,6 +75,8 @@ pub enum WriteOp {
     },
     /// A change to the inbox.
     Escalation(super::escalations::EscalationOp),
+    /// A change to a task's worktree or the merge queue.
+    Worktree(super::worktrees::WorktreeOp),
     /// Appended to the event log and broadcast after the commit.
     Event(EngineEvent),
     Log {
@@ -268,6 +270,7 @@ impl WriteOp {
             .await?
             .rows_affected(),
             WriteOp::Escalation(op) => op.apply(conn).await?,
+            WriteOp::Worktree(op) => op.apply(conn).await?,
             WriteOp::Event(_) | WriteOp::Log { .. } => 0,
         };
         Ok(affected)

@@ -214,6 +214,7 @@ fn step(id: &str, skill: &str, parent: Option<&str>, status: StepStatus, secs: i
 pub fn typical_detail() -> TaskView {
     use StepStatus as S;
     TaskView {
+        worktree: None,
         id: TaskId("t-00000003".into()),
         description: "Upgrade tokio to 1.54 and fix the fallout".into(),
         workflow: "rust-ci".into(),

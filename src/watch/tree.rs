@@ -139,6 +139,10 @@ impl Tree {
                 batch.definitions.push(definition);
                 continue;
             }
+            // Tasks' worktrees are checkouts of their own: never a trigger, never a reload.
+            if rel.starts_with(".bosun/worktrees") {
+                continue;
+            }
             if rel.starts_with(".bosun") && path.is_dir() {
                 // `.bosun/workflows` or `.bosun/skills` created after the start: watched from
                 // now on, and read for what it already holds (`mkdir -p` then a file written

@@ -33,4 +33,8 @@ pub const BUNDLED_WORKFLOWS: &[(&str, &str)] = &[
         "review.yaml",
         include_str!("../../../workflows/review.yaml"),
     ),
+    (
+        "resolve-conflicts.yaml",
+        include_str!("../../../workflows/resolve-conflicts.yaml"),
+    ),
 ];

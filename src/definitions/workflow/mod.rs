@@ -5,6 +5,7 @@
 
 pub mod agents;
 mod bundled;
+mod isolate;
 mod model;
 mod parse;
 mod plan;
@@ -17,9 +18,10 @@ use crate::definitions::catalog::{self, Catalog};
 
 pub use bundled::BUNDLED_WORKFLOWS;
 pub use model::{
-    CHANGED_FILES, Decide, OnBusy, OnFailure, Retry, Step, StepKind, Trigger, Workflow,
+    CHANGED_FILES, Decide, Isolation, OnBusy, OnFailure, Retry, Step, StepKind, Trigger, Workflow,
     compile_glob,
 };
+pub use isolate::{SETUP_STEP, WorktreePlan, is_setup_step, isolate};
 pub use parse::parse_workflow;
 pub use plan::{Plan, Planned, make_plan};
 pub use programs::{AgentLookup, Programs};

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::DurationSpec;
 use crate::config::environment::PathEntry;
 use crate::definitions::inputs::InputSpec;
+pub use crate::protocol::Isolation;
 use crate::protocol::Risk;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +28,10 @@ pub struct Workflow {
     /// Directories put in front of `PATH` for every step, before the project settings' `path`.
     #[serde(default)]
     pub path: Vec<PathEntry>,
+    /// Where the task's steps run: the project's checkout, or a git worktree of its own
+    /// (DESIGN.md §9).
+    #[serde(default)]
+    pub isolation: Isolation,
     pub steps: Vec<Step>,
 }
 

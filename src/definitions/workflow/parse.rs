@@ -7,7 +7,8 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
-use super::model::{CHANGED_FILES, Decide, OnFailure, Retry, Step, StepKind, Trigger, Workflow};
+use super::model::{
+    CHANGED_FILES, Decide, Isolation, OnFailure, Retry, Step, StepKind, Trigger, Workflow};
 use crate::config::DurationSpec;
 use crate::config::environment::{EnvName, EnvValue, PathEntry};
 use crate::definitions::inputs::{InputSpec, is_identifier};
@@ -31,6 +32,8 @@ struct RawWorkflow {
     env: BTreeMap<EnvName, Spanned<EnvValue>>,
     #[serde(default)]
     path: Vec<PathEntry>,
+    #[serde(default)]
+    isolation: Isolation,
     steps: Vec<Spanned<RawStep>>,
 }
 
@@ -139,6 +142,7 @@ pub fn parse_workflow(
         on_failure: raw.on_failure,
         env: raw.env.into_iter().map(|(k, v)| (k.0, v.value.0)).collect(),
         path: raw.path,
+        isolation: raw.isolation,
         steps,
     })
 }

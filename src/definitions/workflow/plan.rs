@@ -16,6 +16,9 @@ use crate::protocol::SubmitRequest;
 pub struct Plan {
     pub workflow: Workflow,
     pub skills: BTreeMap<String, Skill>,
+    /// Set when the task runs in a worktree of its own (DESIGN.md §9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<super::isolate::WorktreePlan>,
 }
 
 /// A plan and what was decided on the way.
@@ -70,6 +73,7 @@ pub fn make_plan(
         plan: Plan {
             workflow,
             skills: used,
+            worktree: None,
         },
         inputs,
         reason,

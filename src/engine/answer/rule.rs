@@ -128,6 +128,14 @@ fn rule_lines(
             ));
             lines.push(format!("  choice: {}", quoted(choice)));
         }
+        DecisionKind::Merge => {
+            let workflow = field("workflow").ok_or("the proposal names no workflow")?;
+            lines.push(format!(
+                "  match: {{ kind: merge, workflow: {} }}",
+                quoted(&workflow)
+            ));
+            lines.push(format!("  choice: {}", quoted(choice)));
+        }
     }
     Ok(lines)
 }

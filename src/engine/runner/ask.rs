@@ -72,6 +72,34 @@ fn closed_answer(record: &EscalationRecord) -> Option<Answer> {
     }
 }
 
+/// Where a new question goes in the inbox.
+pub(crate) struct Placement {
+    pub batch: i64,
+    /// It joins the newest batch, which is still open and not full.
+    pub joins: bool,
+    /// It interrupts the user: it starts a batch, within `escalation.max_per_hour`.
+    pub notify: bool,
+}
+
+/// The batch a question asked now joins or starts, and whether it interrupts the user.
+pub(crate) async fn place_in_batch(
+    reader: &sqlx::SqlitePool,
+    limits: &crate::config::EscalationSettings,
+) -> Result<Placement, StoreError> {
+    let (last, size, open) = read::last_batch(reader).await?;
+    let joins = last > 0 && (size as usize) < limits.batch_size && open > 0;
+    let batch = if joins { last } else { last + 1 };
+    let now = time::OffsetDateTime::now_utc();
+    let hour_ago = format_rfc3339(now - time::Duration::hours(1));
+    let notify =
+        !joins && read::notified_since(reader, &hour_ago).await? < i64::from(limits.max_per_hour);
+    Ok(Placement {
+        batch,
+        joins,
+        notify,
+    })
+}
+
 impl Run<'_> {
     /// Asks the user `q` on behalf of step `row`, and waits for the answer (or the deadline).
     pub(crate) async fn ask(
@@ -134,15 +162,10 @@ impl Run<'_> {
     async fn open(&self, row: &StepRow, q: &Question) -> Result<EscalationId, StoreError> {
         let reader = &self.ctx.store.reader;
         let settings = self.ctx.settings.current();
-        let limits = &settings.escalation;
         let _in_order = self.ctx.inbox_open.lock().await;
-        let (last, size, open) = read::last_batch(reader).await?;
-        let joins = last > 0 && (size as usize) < limits.batch_size && open > 0;
-        let batch = if joins { last } else { last + 1 };
         let now = time::OffsetDateTime::now_utc();
-        let hour_ago = format_rfc3339(now - time::Duration::hours(1));
-        let notify = !joins
-            && read::notified_since(reader, &hour_ago).await? < i64::from(limits.max_per_hour);
+        let Placement { batch, joins, notify } =
+            place_in_batch(reader, &settings.escalation).await?;
         let id = EscalationId::generate();
         let deadline = now + q.timeout;
         let question = NewEscalation {

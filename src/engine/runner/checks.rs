@@ -135,7 +135,15 @@ impl Run<'_> {
         // The command sees the engine's environment plus the step's: so does the check.
         let env: BTreeMap<String, String> =
             std::env::vars().chain(spec.env.iter().cloned()).collect();
-        let scope = policy.scope(&self.ctx.paths.root, &spec.cwd, env);
+        let mut scope = policy.scope(self.root(), &spec.cwd, env);
+        if self.placed.is_some() {
+            // In a worktree the boundary is the worktree: the project's checkout may be read
+            // (it is where the task came from), not written.
+            let main = &self.ctx.paths.root;
+            scope
+                .read_roots
+                .push(std::fs::canonicalize(main).unwrap_or_else(|_| main.clone()));
+        }
         let query = self.query(DecisionKind::Command, &skill.name, &step.id, skill.risk);
         let check = policy.check_command(argv, &scope, &query);
         let options = strings(&COMMAND_OPTIONS);

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::isolation::Placed;
 use crate::definitions::workflow::Workflow;
 use crate::protocol::StepStatus;
 use crate::store::{StepRow, TaskRecord};
@@ -19,7 +20,8 @@ pub struct BaseContext {
 }
 
 impl BaseContext {
-    pub fn new(task: &TaskRecord, root: &Path) -> BaseContext {
+    /// `root` is where the task's steps run: its worktree (`placed`), or the project.
+    pub fn new(task: &TaskRecord, root: &Path, placed: Option<&Placed>) -> BaseContext {
         BaseContext {
             inputs: Value::Object(task.inputs.clone()),
             task: json!({
@@ -27,6 +29,8 @@ impl BaseContext {
                 "description": task.description,
                 "workflow": task.workflow,
                 "priority": task.priority.as_str(),
+                "worktree": placed.map(|p| p.path.display().to_string()),
+                "branch": placed.map(|p| p.branch.clone()),
             }),
             project: json!({ "root": root.display().to_string() }),
         }

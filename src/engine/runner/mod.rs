@@ -16,6 +16,7 @@ mod agent_step;
 mod ask;
 mod checks;
 mod context;
+mod isolation;
 mod skill_step;
 mod slots;
 mod steps;
@@ -35,6 +36,7 @@ use crate::protocol::{EngineEvent, StepStatus, TaskId, TaskStatus};
 use crate::store::{StepRow, Store, StoreError, TaskRecord, WriteOp};
 
 pub(crate) use agent_io::{retry_note, tool_detail};
+pub(crate) use ask::place_in_batch;
 pub use agent_pause::AgentPauses;
 pub use slots::SkillSlots;
 pub(crate) use steps::initial_rows;
@@ -157,6 +159,18 @@ pub(crate) struct Run<'a> {
     pub cancel: CancellationToken,
     /// How many of its steps wait on the user: the task is `waiting` while any does.
     pub waiting: std::sync::atomic::AtomicUsize,
+    /// The worktree it runs in, when it has one of its own.
+    pub placed: Option<isolation::Placed>,
+}
+
+impl Run<'_> {
+    /// Where its steps run: its worktree, or the project's checkout.
+    pub(crate) fn root(&self) -> &std::path::Path {
+        match &self.placed {
+            Some(placed) => &placed.path,
+            None => &self.ctx.paths.root,
+        }
+    }
 }
 
 /// Runs `task` (already claimed, with its run's step rows inserted) to its end.
@@ -197,26 +211,45 @@ async fn run_inner(
         .into_iter()
         .map(|row| (row.id.clone(), row))
         .collect();
+    let placed = match &plan.worktree {
+        Some(wanted) => match isolation::enter(ctx, task, wanted).await? {
+            Ok(placed) => Some(placed),
+            Err(reason) => {
+                let error = format!("no worktree to run in: {reason}");
+                finish(ctx, &task.id, TaskStatus::Failed, Some(error)).await?;
+                return Ok(Stopped::Finished(TaskStatus::Failed));
+            }
+        },
+        None => None,
+    };
+    let root = placed
+        .as_ref()
+        .map_or(ctx.paths.root.clone(), |p| p.path.clone());
     let mut run = Run {
         ctx,
         task,
-        base: context::BaseContext::new(task, &ctx.paths.root),
+        base: context::BaseContext::new(task, &root, placed.as_ref()),
         run_id,
         plan,
         rows,
         stop: tokens.stop,
         cancel: tokens.cancel,
         waiting: Default::default(),
+        placed,
     };
     let outcome = run.run_steps().await?;
     match outcome {
         Ok(failed) => {
-            let (status, error) = match failed {
+            let (status, error) = match &failed {
                 None => (TaskStatus::Succeeded, None),
-                Some(step) => (TaskStatus::Failed, Some(run.failure_of(&step))),
+                Some(step) => (TaskStatus::Failed, Some(run.failure_of(step))),
             };
             run.close_remaining(StepStatus::Skipped).await?;
+            let setup_failed = failed
+                .filter(|step| crate::definitions::workflow::is_setup_step(&run.plan, step))
+                .and(error.clone());
             finish(ctx, &task.id, status, error).await?;
+            run.leave_worktree(status, setup_failed).await?;
             Ok(Stopped::Finished(status))
         }
         Err(Halt::Cancelled) => {
@@ -228,6 +261,7 @@ async fn run_inner(
                 Some("cancelled".into()),
             )
             .await?;
+            run.leave_worktree(TaskStatus::Cancelled, None).await?;
             Ok(Stopped::Finished(TaskStatus::Cancelled))
         }
         Err(Halt::Interrupted) => {

@@ -112,7 +112,7 @@ impl Run<'_> {
             layers: vec![&settings.env, &workflow_env, &skill_env],
             prefixes: vec![&workflow.path, &settings.path],
         }
-        .resolve(&self.ctx.paths.root);
+        .resolve(self.root());
         // Last, so no `env` can hide a step from recovery (it finds processes by these).
         env.extend([
             ("BOSUN_TASK_ID".to_string(), self.task.id.to_string()),
@@ -123,13 +123,20 @@ impl Run<'_> {
                 self.ctx.paths.root.display().to_string(),
             ),
         ]);
+        if let Some(placed) = &self.placed {
+            env.extend([
+                (
+                    "BOSUN_WORKTREE".to_string(),
+                    placed.path.display().to_string(),
+                ),
+                ("BOSUN_PORT_BASE".to_string(), placed.port_base.to_string()),
+            ]);
+        }
         let cwd = match &skill.workdir {
             Some(dir) => self
-                .ctx
-                .paths
-                .root
+                .root()
                 .join(t.render(dir, &scope).map_err(|e| format!("workdir: {e}"))?),
-            None => PathBuf::from(&self.ctx.paths.root),
+            None => PathBuf::from(self.root()),
         };
         Ok(ProcessSpec {
             argv,

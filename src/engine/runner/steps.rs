@@ -133,7 +133,9 @@ impl Run<'_> {
             let (row, halt) = if row.status.is_finished() {
                 (row, None)
             } else {
-                self.run_one(step, row).await?
+                let ran = self.run_one(step, row).await?;
+                self.note_changes().await?;
+                ran
             };
             let failed = row.status == StepStatus::Failed && !step.continue_on_error;
             self.rows.insert(step.id.clone(), row);

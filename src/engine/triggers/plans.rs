@@ -48,6 +48,8 @@ impl LastGood {
                 workflow: Some(entry.name.clone()),
                 inputs: BTreeMap::new(),
                 priority: Priority::Normal,
+                isolation: None,
+                base: None,
             };
             // The workflow is named: nothing is looked up on PATH.
             match make_plan(&workflows, &skills, &request, &Programs::default()) {

@@ -166,6 +166,35 @@ pub async fn pending_for_step(
     row.as_ref().map(record).transpose()
 }
 
+/// A task's open question about its branch (kind `merge`), if it has one.
+pub async fn open_for_task(
+    pool: &SqlitePool,
+    task: &TaskId,
+) -> Result<Option<NewEscalation>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM escalations WHERE task_id = ? AND kind = 'merge'          AND answered_at IS NULL ORDER BY created_at DESC LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(task.as_str())
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.as_ref().map(record).transpose()?.map(|r| r.question))
+}
+
+/// Questions about branches answered but not acted on (the process that took the answer
+/// stopped first): a starting engine acts on them.
+pub async fn unconsumed_merges(pool: &SqlitePool) -> Result<Vec<EscalationRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM escalations WHERE kind = 'merge' AND answered_at IS NOT NULL          AND consumed_at IS NULL AND decided_by != 'withdrawn' ORDER BY answered_at"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(record)
+        .collect()
+}
+
 /// The newest batch: its number, how many questions it holds, how many are still open.
 pub async fn last_batch(pool: &SqlitePool) -> Result<(i64, i64, i64), StoreError> {
     let row: (Option<i64>, i64, Option<i64>) = sqlx::query_as(

@@ -164,6 +164,8 @@ impl NewTaskForm {
             workflow,
             inputs,
             priority: self.priority,
+            isolation: None,
+            base: None,
         })
     }
 
