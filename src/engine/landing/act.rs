@@ -60,7 +60,12 @@ impl Landing<'_> {
             reason: q.reason,
             skill: None,
             workflow: Some(q.workflow.to_string()),
-            shape: format!("merge:{}:{}", q.workflow, q.options.join("/")),
+            // One shape per workflow and question (after a success, after a conflict): an
+            // answer remembered for one decides its like.
+            shape: crate::policy::key::step(
+                q.workflow,
+                if q.options.contains(&"rebase") { "merge-conflict" } else { "merge" },
+            ),
             proposal: Some(serde_json::json!({ "workflow": q.workflow }).to_string()),
             detail: q.detail,
             batch: placement.batch,
