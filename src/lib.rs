@@ -16,6 +16,8 @@
 //! - [`engine`]: the scheduler actor, workflow runners, processes, crash recovery.
 //! - [`mirror`]: Redis, optional: live events across processes and a revision-checked cache.
 //! - [`watch`]: the project-tree watcher (notify) and the workflows' watch triggers.
+//! - [`worktree`]: a git worktree per task — create, what it changed, merge and discard —
+//!   synchronous calls of the `git` binary; it names no store and no engine.
 //! - [`tui`]: the terminal interface over an engine in the same process; it names no store.
 //! - [`cli`]: the verbs of the `bosun` binary, and the interface when no verb is given.
 //! - [`telemetry`]: tracing to rolling files and stderr.
@@ -36,3 +38,4 @@ pub mod text;
 pub mod time;
 pub mod tui;
 pub mod watch;
+pub mod worktree;
