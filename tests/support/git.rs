@@ -1,0 +1,83 @@
+//! A project that is a real git repository, for the worktree tests: made with the real `git`,
+//! with an identity of its own and Bosun's files ignored.
+
+use std::path::Path;
+
+use super::Project;
+
+/// Runs `git ARGS` in `dir` and returns its trimmed stdout, failing the test on an error.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A project on branch `main` with one commit holding `files`; `.bosun/` and `.env` ignored.
+pub fn repo(files: &[(&str, &str)]) -> Project {
+    let project = Project::new();
+    let root = project.root();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["config", "user.name", "Test"]);
+    git(root, &["config", "user.email", "test@example.com"]);
+    project.write(".gitignore", ".bosun/\n.env\n");
+    for (path, text) in files {
+        project.write(path, text);
+    }
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "start"]);
+    project
+}
+
+/// A workflow `name` that runs in a worktree and runs `run` (a shell line) there.
+pub fn worktree_workflow(project: &Project, name: &str, run: &str) {
+    let run = run.replace('\\', "\\\\").replace('"', "\\\"");
+    project.write(
+        &format!(".bosun/workflows/{name}.yaml"),
+        &format!(
+            "name: {name}\nisolation: worktree\ninputs:\n  text: {{ default: \"\" }}\nsteps:\n  - id: work\n    skill: shell\n    with: {{ run: \"{run}\" }}\n"
+        ),
+    );
+}
+
+/// What `git worktree list` shows: one line per worktree.
+pub fn worktrees(root: &Path) -> Vec<String> {
+    git(root, &["worktree", "list", "--porcelain"])
+        .lines()
+        .filter_map(|l| l.strip_prefix("worktree "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The local branches.
+pub fn branches(root: &Path) -> Vec<String> {
+    git(root, &["branch", "--format=%(refname:short)"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The repository is whole: `git fsck` passes, no merge is half-done in the main checkout,
+/// and its tracked files are as committed.
+pub fn assert_consistent(root: &Path) {
+    git(root, &["fsck", "--no-progress"]);
+    assert!(
+        !root.join(".git/MERGE_HEAD").exists(),
+        "a merge is half-done in the checkout"
+    );
+    assert_eq!(
+        git(root, &["status", "--porcelain", "--untracked-files=no"]),
+        "",
+        "the main checkout has changes nobody made"
+    );
+}

@@ -1,0 +1,208 @@
+//! Tasks in git worktrees of their own (DESIGN.md §9), end to end: the real `bosun` binary, a
+//! real engine process and real git repositories in temporary directories.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use support::Project;
+use support::git::{assert_consistent, branches, git, repo, worktree_workflow, worktrees};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn state(task: &Value) -> &str {
+    task["worktree"]["state"].as_str().unwrap_or("none")
+}
+
+/// The open questions about `task`'s branch.
+fn branch_questions(project: &Project, task: &str) -> Vec<Value> {
+    let out = project.bosun(&["inbox", "--json"]);
+    let all: Vec<Value> = serde_json::from_slice(&out.stdout).expect("inbox --json");
+    all.into_iter()
+        .filter(|e| e["task_id"] == task && e["step_id"].is_null())
+        .collect()
+}
+
+fn options(question: &Value) -> Vec<String> {
+    question["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .map(|o| o.as_str().expect("text").to_string())
+        .collect()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn parallel_tasks_on_one_file_merge_once_then_conflict_with_nothing_half_merged() {
+    let project = repo(&[("notes.txt", "one\n")]);
+    let root = project.root().to_path_buf();
+    worktree_workflow(&project, "edit", "printf '%s\\n' '{{ inputs.text }}' > notes.txt");
+    let engine = project.start_engine(&[]);
+    let a = project.submit(&["-w", "edit", "-i", "text=alpha", "edit alpha"]);
+    let b = project.submit(&["-w", "edit", "-i", "text=beta", "edit beta"]);
+    project.wait_for(&a, LIMIT, |t| state(t) == "ready");
+    let tb = project.wait_for(&b, LIMIT, |t| state(t) == "ready");
+    let ta = project.show(&a);
+    assert_eq!(ta["status"], "succeeded");
+    // Each ran in its own checkout: the user's is untouched, and both see the collision.
+    assert_eq!(project.read("notes.txt"), "one\n");
+    assert_eq!(ta["worktree"]["branch"], format!("bosun/{a}"));
+    assert_eq!(ta["worktree"]["changed"], serde_json::json!(["notes.txt"]));
+    assert_eq!(ta["worktree"]["collides"][0]["task_id"], b.as_str());
+    assert_eq!(tb["worktree"]["collides"][0]["task_id"], a.as_str());
+    assert_eq!(
+        tb["worktree"]["collides"][0]["files"],
+        serde_json::json!(["notes.txt"])
+    );
+    // A green task's merge is a decision: with no rule for it, the user is asked.
+    let asked = branch_questions(&project, &a);
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(options(&asked[0]), ["merge", "keep", "discard"]);
+
+    // The first merge lands, and the user was told of the other task first.
+    let first = project.bosun(&["merge", &a]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stderr).contains(&b), "{}", text(&first.stderr));
+    assert_eq!(project.read("notes.txt"), "alpha\n");
+    assert_eq!(
+        git(&root, &["log", "-1", "--format=%s", "main"]),
+        format!("Merge bosun/{a}: edit alpha")
+    );
+    assert!(branch_questions(&project, &a).is_empty(), "the question is settled");
+    assert_eq!(state(&project.show(&a)), "merged");
+    assert!(!branches(&root).contains(&format!("bosun/{a}")));
+    assert_eq!(worktrees(&root).len(), 2, "{:?}", worktrees(&root));
+
+    // The second conflicts: nothing merged, the task parked, the user asked.
+    let second = project.bosun(&["merge", &b]);
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second.stdout));
+    assert!(text(&second.stdout).contains("conflicts"), "{}", text(&second.stdout));
+    assert_eq!(project.read("notes.txt"), "alpha\n");
+    assert_consistent(&root);
+    let parked = project.show(&b);
+    assert_eq!(state(&parked), "conflicted");
+    assert_eq!(parked["worktree"]["conflicts"], serde_json::json!(["notes.txt"]));
+    let asked = branch_questions(&project, &b);
+    assert_eq!(options(&asked[0]), ["keep", "discard", "rebase"]);
+
+    // Discarding it (an answer) removes its worktree and branch.
+    let id = asked[0]["id"].as_str().expect("id");
+    let answered = project.bosun(&["answer", id, "discard"]);
+    assert!(answered.status.success(), "{}", text(&answered.stderr));
+    assert_eq!(state(&project.show(&b)), "discarded");
+    assert_eq!(branches(&root), ["main"]);
+    assert_eq!(worktrees(&root).len(), 1, "{:?}", worktrees(&root));
+    assert!(!project.path(&format!(".bosun/worktrees/{b}")).exists());
+    let decisions = project.bosun(&["decisions", "--task", &b, "--json"]);
+    let decisions: Vec<Value> = serde_json::from_slice(&decisions.stdout).expect("json");
+    assert!(
+        decisions.iter().any(|d| d["kind"] == "merge" && d["choice"] == "discard"),
+        "{decisions:?}"
+    );
+    engine.stop();
+}
+
+#[test]
+fn a_worktree_task_gets_its_included_files_its_place_and_its_ports() {
+    let project = repo(&[("app.txt", "v1\n"), (".worktreeinclude", ".env\n")]);
+    project.write(".env", "SECRET=42\n");
+    project.write(".bosun/policy.yaml", "rules:\n  - id: read-env\n    match: { skill: shell, path: [\".env\"] }\n    action: allow\n");
+    worktree_workflow(
+        &project,
+        "look",
+        "cat .env; echo \"$BOSUN_WORKTREE|$BOSUN_PORT_BASE|$(pwd)\"; echo v2 > app.txt",
+    );
+    let engine = project.start_engine(&[]);
+    let id = project.submit(&["-w", "look", "look around"]);
+    let task = project.wait_for(&id, LIMIT, |t| state(t) == "ready");
+    let output = task["steps"][0]["output"].as_str().unwrap_or_default().to_string();
+    let place = project.path(&format!(".bosun/worktrees/{id}"));
+    let place = std::fs::canonicalize(&place).expect("the worktree exists");
+    assert!(output.contains("SECRET=42"), "the gitignored .env was copied: {output}");
+    let port = task["worktree"]["port_base"].as_u64().expect("port");
+    assert!(
+        output.contains(&format!("{}|{port}|{}", place.display(), place.display())),
+        "{output}"
+    );
+    assert_eq!(project.read("app.txt"), "v1\n", "the user's checkout is untouched");
+    // The diff shows what it changed; the work was committed on its branch when it ended.
+    let diff = project.bosun(&["diff", &id]);
+    assert!(diff.status.success(), "{}", text(&diff.stderr));
+    assert!(text(&diff.stdout).contains("app.txt"), "{}", text(&diff.stdout));
+    assert!(text(&diff.stdout).contains("+v2"), "{}", text(&diff.stdout));
+    assert!(!text(&diff.stdout).contains(".env"), "an ignored file is no change");
+    assert_eq!(git(&place, &["status", "--porcelain"]), "");
+    let squash = project.bosun(&["merge", &id, "--squash"]);
+    assert!(squash.status.success(), "{}", text(&squash.stderr));
+    assert_eq!(project.read("app.txt"), "v2\n");
+    assert_eq!(
+        git(project.root(), &["rev-list", "--count", "main"]),
+        "2",
+        "one squashed commit on top of the start"
+    );
+    engine.stop();
+}
+
+#[test]
+fn a_failed_setup_fails_the_task_and_leaves_nothing_behind() {
+    let project = repo(&[("app.txt", "v1\n")]);
+    project.write(
+        ".bosun/config.yaml",
+        "worktree:\n  setup: [\"echo preparing; exit 3\"]\n",
+    );
+    worktree_workflow(&project, "work", "echo never > app.txt");
+    let engine = project.start_engine(&[]);
+    let id = project.submit(&["-w", "work", "some work"]);
+    let task = project.wait_finished(&id, LIMIT);
+    assert_eq!(task["status"], "failed");
+    let error = task["error"].as_str().unwrap_or_default();
+    assert!(error.contains("worktree-setup"), "{error}");
+    assert_eq!(support::step_status(&task, "work"), Some("skipped"));
+    support::eventually(LIMIT, "the worktree is removed", || {
+        state(&project.show(&id)) == "removed"
+    });
+    assert_eq!(worktrees(project.root()).len(), 1);
+    assert_eq!(branches(project.root()), ["main"]);
+    assert!(!project.path(&format!(".bosun/worktrees/{id}")).exists());
+    engine.stop();
+}
+
+#[test]
+fn a_task_that_changes_nothing_leaves_nothing_and_cannot_write_the_users_checkout() {
+    let project = repo(&[("app.txt", "v1\n")]);
+    worktree_workflow(&project, "quiet", "cat app.txt");
+    worktree_workflow(&project, "escape", "echo x > \"$BOSUN_PROJECT/escaped.txt\"");
+    let engine = project.start_engine(&[]);
+    let quiet = project.submit(&["-w", "quiet", "read only"]);
+    let escape = project.submit(&["-w", "escape", "write outside"]);
+    let task = project.wait_finished(&quiet, LIMIT);
+    assert_eq!(task["status"], "succeeded");
+    support::eventually(LIMIT, "the unchanged worktree is removed", || {
+        state(&project.show(&quiet)) == "removed"
+    });
+    // From a worktree, the user's checkout is outside the task's tree.
+    let task = project.wait_finished(&escape, LIMIT);
+    assert_eq!(task["status"], "failed", "{task:#}");
+    assert!(!project.path("escaped.txt").exists());
+    engine.stop();
+}
+
+#[test]
+fn submitting_a_worktree_task_outside_a_repository_or_from_an_unknown_base_is_refused() {
+    let plain = Project::new();
+    worktree_workflow(&plain, "edit", "true");
+    let out = plain.bosun(&["submit", "-w", "edit", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("git repository"), "{}", text(&out.stderr));
+    let project = repo(&[("a.txt", "a\n")]);
+    let out = project.bosun(&["submit", "--isolation", "worktree", "--base", "nope", "true"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("nope"), "{}", text(&out.stderr));
+    let out = project.bosun(&["submit", "--base", "main", "true"]);
+    assert_eq!(out.status.code(), Some(2), "--base needs a worktree");
+}
