@@ -41,7 +41,11 @@ fn text(bytes: &[u8]) -> String {
 fn parallel_tasks_on_one_file_merge_once_then_conflict_with_nothing_half_merged() {
     let project = repo(&[("notes.txt", "one\n")]);
     let root = project.root().to_path_buf();
-    worktree_workflow(&project, "edit", "printf '%s\\n' '{{ inputs.text }}' > notes.txt");
+    worktree_workflow(
+        &project,
+        "edit",
+        "printf '%s\\n' '{{ inputs.text }}' > notes.txt",
+    );
     let engine = project.start_engine(&[]);
     let a = project.submit(&["-w", "edit", "-i", "text=alpha", "edit alpha"]);
     let b = project.submit(&["-w", "edit", "-i", "text=beta", "edit beta"]);
@@ -73,7 +77,10 @@ fn parallel_tasks_on_one_file_merge_once_then_conflict_with_nothing_half_merged(
         git(&root, &["log", "-1", "--format=%s", "main"]),
         format!("Merge bosun/{a}: edit alpha")
     );
-    assert!(branch_questions(&project, &a).is_empty(), "the question is settled");
+    assert!(
+        branch_questions(&project, &a).is_empty(),
+        "the question is settled"
+    );
     assert_eq!(state(&project.show(&a)), "merged");
     assert!(!branches(&root).contains(&format!("bosun/{a}")));
     assert_eq!(worktrees(&root).len(), 2, "{:?}", worktrees(&root));
@@ -81,12 +88,19 @@ fn parallel_tasks_on_one_file_merge_once_then_conflict_with_nothing_half_merged(
     // The second conflicts: nothing merged, the task parked, the user asked.
     let second = project.bosun(&["merge", &b]);
     assert_eq!(second.status.code(), Some(1), "{}", text(&second.stdout));
-    assert!(text(&second.stdout).contains("conflicts"), "{}", text(&second.stdout));
+    assert!(
+        text(&second.stdout).contains("conflicts"),
+        "{}",
+        text(&second.stdout)
+    );
     assert_eq!(project.read("notes.txt"), "alpha\n");
     assert_consistent(&root);
     let parked = project.show(&b);
     assert_eq!(state(&parked), "conflicted");
-    assert_eq!(parked["worktree"]["conflicts"], serde_json::json!(["notes.txt"]));
+    assert_eq!(
+        parked["worktree"]["conflicts"],
+        serde_json::json!(["notes.txt"])
+    );
     let asked = branch_questions(&project, &b);
     assert_eq!(options(&asked[0]), ["keep", "discard", "rebase"]);
 
@@ -101,7 +115,9 @@ fn parallel_tasks_on_one_file_merge_once_then_conflict_with_nothing_half_merged(
     let decisions = project.bosun(&["decisions", "--task", &b, "--json"]);
     let decisions: Vec<Value> = serde_json::from_slice(&decisions.stdout).expect("json");
     assert!(
-        decisions.iter().any(|d| d["kind"] == "merge" && d["choice"] == "discard"),
+        decisions
+            .iter()
+            .any(|d| d["kind"] == "merge" && d["choice"] == "discard"),
         "{decisions:?}"
     );
     engine.stop();
@@ -120,22 +136,39 @@ fn a_worktree_task_gets_its_included_files_its_place_and_its_ports() {
     let engine = project.start_engine(&[]);
     let id = project.submit(&["-w", "look", "look around"]);
     let task = project.wait_for(&id, LIMIT, |t| state(t) == "ready");
-    let output = task["steps"][0]["output"].as_str().unwrap_or_default().to_string();
+    let output = task["steps"][0]["output"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let place = project.path(&format!(".bosun/worktrees/{id}"));
     let place = std::fs::canonicalize(&place).expect("the worktree exists");
-    assert!(output.contains("SECRET=42"), "the gitignored .env was copied: {output}");
+    assert!(
+        output.contains("SECRET=42"),
+        "the gitignored .env was copied: {output}"
+    );
     let port = task["worktree"]["port_base"].as_u64().expect("port");
     assert!(
         output.contains(&format!("{}|{port}|{}", place.display(), place.display())),
         "{output}"
     );
-    assert_eq!(project.read("app.txt"), "v1\n", "the user's checkout is untouched");
+    assert_eq!(
+        project.read("app.txt"),
+        "v1\n",
+        "the user's checkout is untouched"
+    );
     // The diff shows what it changed; the work was committed on its branch when it ended.
     let diff = project.bosun(&["diff", &id]);
     assert!(diff.status.success(), "{}", text(&diff.stderr));
-    assert!(text(&diff.stdout).contains("app.txt"), "{}", text(&diff.stdout));
+    assert!(
+        text(&diff.stdout).contains("app.txt"),
+        "{}",
+        text(&diff.stdout)
+    );
     assert!(text(&diff.stdout).contains("+v2"), "{}", text(&diff.stdout));
-    assert!(!text(&diff.stdout).contains(".env"), "an ignored file is no change");
+    assert!(
+        !text(&diff.stdout).contains(".env"),
+        "an ignored file is no change"
+    );
     assert_eq!(git(&place, &["status", "--porcelain"]), "");
     let squash = project.bosun(&["merge", &id, "--squash"]);
     assert!(squash.status.success(), "{}", text(&squash.stderr));
@@ -176,7 +209,11 @@ fn a_failed_setup_fails_the_task_and_leaves_nothing_behind() {
 fn a_task_that_changes_nothing_leaves_nothing_and_cannot_write_the_users_checkout() {
     let project = repo(&[("app.txt", "v1\n")]);
     worktree_workflow(&project, "quiet", "cat app.txt");
-    worktree_workflow(&project, "escape", "echo x > \"$BOSUN_PROJECT/escaped.txt\"");
+    worktree_workflow(
+        &project,
+        "escape",
+        "echo x > \"$BOSUN_PROJECT/escaped.txt\"",
+    );
     let engine = project.start_engine(&[]);
     let quiet = project.submit(&["-w", "quiet", "read only"]);
     let escape = project.submit(&["-w", "escape", "write outside"]);
@@ -198,9 +235,20 @@ fn submitting_a_worktree_task_outside_a_repository_or_from_an_unknown_base_is_re
     worktree_workflow(&plain, "edit", "true");
     let out = plain.bosun(&["submit", "-w", "edit", "x"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("git repository"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("git repository"),
+        "{}",
+        text(&out.stderr)
+    );
     let project = repo(&[("a.txt", "a\n")]);
-    let out = project.bosun(&["submit", "--isolation", "worktree", "--base", "nope", "true"]);
+    let out = project.bosun(&[
+        "submit",
+        "--isolation",
+        "worktree",
+        "--base",
+        "nope",
+        "true",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("nope"), "{}", text(&out.stderr));
     let out = project.bosun(&["submit", "--base", "main", "true"]);

@@ -64,7 +64,11 @@ impl Landing<'_> {
             // answer remembered for one decides its like.
             shape: crate::policy::key::step(
                 q.workflow,
-                if q.options.contains(&"rebase") { "merge-conflict" } else { "merge" },
+                if q.options.contains(&"rebase") {
+                    "merge-conflict"
+                } else {
+                    "merge"
+                },
             ),
             proposal: Some(serde_json::json!({ "workflow": q.workflow }).to_string()),
             detail: q.detail,
@@ -96,7 +100,11 @@ impl Landing<'_> {
     }
 
     /// Throws task `id`'s branch away: its worktree and branch are removed.
-    pub async fn discard(&self, id: &TaskId, decision: Option<Decided<'_>>) -> Result<(), LandError> {
+    pub async fn discard(
+        &self,
+        id: &TaskId,
+        decision: Option<Decided<'_>>,
+    ) -> Result<(), LandError> {
         let row = self.worktree_of(id).await?;
         match row.state {
             WorktreeState::Creating | WorktreeState::Active => {
@@ -161,10 +169,15 @@ pub async fn rebase_request(
     let landing = Landing::new(store, paths);
     let row = landing.worktree_of(id).await?;
     let base = row.base.clone().ok_or_else(|| {
-        LandError::Invalid(format!("task {id}'s branch has no base branch to rebase onto"))
+        LandError::Invalid(format!(
+            "task {id}'s branch has no base branch to rebase onto"
+        ))
     })?;
     let request = SubmitRequest {
-        description: format!("Rebase {} onto {base} and resolve its conflicts", row.branch),
+        description: format!(
+            "Rebase {} onto {base} and resolve its conflicts",
+            row.branch
+        ),
         workflow: Some(RESOLVE_WORKFLOW.into()),
         inputs: BTreeMap::from([
             ("branch".to_string(), row.branch.clone()),
