@@ -73,6 +73,18 @@ fn rules() -> Vec<(&'static str, Vec<&'static str>)> {
                 "std::fs",
             ]),
         ),
+        (
+            "worktree",
+            with(&[
+                "crate::engine",
+                "crate::store",
+                "crate::tui",
+                "crate::cli",
+                "sqlx",
+                "redis",
+                "tokio",
+            ]),
+        ),
         ("tui", vec!["sqlx", "redis", "notify"]),
     ]
 }

@@ -19,6 +19,8 @@ named_enum!(
     }
 );
 
+// `named_enum!` makes the enum, so its default is written out rather than derived.
+#[allow(clippy::derivable_impls)]
 impl Default for Isolation {
     fn default() -> Isolation {
         Isolation::None
@@ -64,12 +66,6 @@ named_enum!(
         Rebase => "rebase",
     }
 );
-
-impl Default for MergeStrategy {
-    fn default() -> MergeStrategy {
-        MergeStrategy::Merge
-    }
-}
 
 /// Another task in flight that changes some of the same files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -89,6 +89,7 @@ mod tests {
 
     fn workflow(name: &str, globs: &[&str]) -> Workflow {
         Workflow {
+            isolation: Default::default(),
             name: name.into(),
             description: String::new(),
             inputs: Default::default(),
