@@ -3,6 +3,7 @@
 //! failure does not fail the doctor.
 
 mod agents;
+mod worktrees;
 
 use std::time::Duration;
 
@@ -159,6 +160,7 @@ pub async fn doctor(project: &Project, json: bool) -> CliResult {
         check("redis", redis(project).await),
         check("watcher", watcher(project)),
         check("definitions", definitions(project)),
+        worktrees::worktrees(project).await,
     ];
     checks.extend(agents::agents(project).await);
     if json {
