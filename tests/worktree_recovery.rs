@@ -228,3 +228,43 @@ fn a_merge_cut_off_after_its_base_moved_is_finished_not_run_twice() {
     assert_eq!(project.read("a.txt"), "b\n");
     assert_consistent(&root);
 }
+
+#[test]
+fn kill_9_at_any_moment_of_a_worktree_task_leaves_git_and_bosun_agreeing() {
+    let project = repo(&[("a.txt", "a\n")]);
+    let root = project.root().to_path_buf();
+    worktree_workflow(&project, "edit", "echo '{{ task.id }}' > a.txt");
+    let mut done = Vec::new();
+    // Killed before, while and after the worktree is made, while the step runs, as it ends.
+    for delay in [0, 10, 25, 50, 100, 200, 400] {
+        let engine = project.start_engine(&[]);
+        let id = project.submit(&["-w", "edit", "edit"]);
+        std::thread::sleep(Duration::from_millis(delay));
+        engine.kill_hard();
+        let engine = project.start_engine(&[]);
+        let task = project.wait_finished(&id, LIMIT);
+        assert_eq!(
+            task["status"], "succeeded",
+            "killed after {delay} ms: {task:#}"
+        );
+        support::eventually(LIMIT, "ready for review", || {
+            state(&project, &id) == "ready"
+        });
+        engine.stop();
+        done.push(id);
+        // Every worktree git knows of is a task's, each holds its task's work, and no branch
+        // is left without its worktree.
+        let listed = worktrees(&root);
+        assert_eq!(
+            listed.len(),
+            done.len() + 1,
+            "killed after {delay} ms: {listed:?}"
+        );
+        for id in &done {
+            let place = project.path(&format!(".bosun/worktrees/{id}"));
+            assert_eq!(git(&place, &["show", "HEAD:a.txt"]), id.as_str());
+        }
+        assert_eq!(branches(&root).len(), done.len() + 1);
+        assert_consistent(&root);
+    }
+}
