@@ -117,8 +117,10 @@ pub async fn answer(
     let result = answer::answer(&project.paths, &store, &request).await;
     // A question about a branch is acted on here: no step waits on it.
     let landed = match &result {
-        Ok(outcome) => land_answer(project, &store, &outcome.id).await,
-        Err(_) => Ok(None),
+        Ok(_) => {
+            crate::engine::landing::act_on_answers(&project.paths, &project.settings, &store).await
+        }
+        Err(_) => Ok(Vec::new()),
     };
     store.close().await;
     crate::engine::wake::nudge(&project.paths);
@@ -126,7 +128,7 @@ pub async fn answer(
         AnswerError::NotAnOption(m) => CliError::bad_input(m),
         AnswerError::Failed(m) => CliError::failed(m),
     })?;
-    if let Some(done) = landed? {
+    for done in landed? {
         eprintln!("bosun: {done}");
     }
     if let Some(e) = &outcome.audit_error {
@@ -134,22 +136,4 @@ pub async fn answer(
     }
     println!("{}", outcome.summary());
     Ok(())
-}
-
-/// Carries out an answer to a question about a branch (merge, keep, discard, rebase).
-async fn land_answer(
-    project: &Project,
-    store: &crate::store::Store,
-    id: &crate::protocol::EscalationId,
-) -> Result<Option<String>, CliError> {
-    let Some(record) = crate::store::escalations::read::get(&store.reader, id).await? else {
-        return Ok(None);
-    };
-    if record.question.kind != crate::protocol::DecisionKind::Merge {
-        return Ok(None);
-    }
-    crate::engine::landing::act_on_answer(&project.paths, &project.settings, store, &record)
-        .await
-        .map(Some)
-        .map_err(CliError::from)
 }

@@ -161,8 +161,8 @@ impl EngineHandle {
     /// Answers an open question (see [`super::answer`]).
     pub async fn answer(&self, request: AnswerRequest) -> Result<AnswerOutcome, AnswerError> {
         let outcome = answer(&self.paths, &self.store, &request).await;
-        if let Ok(done) = &outcome {
-            self.land_answer(&done.id).await;
+        if outcome.is_ok() {
+            self.land_answers().await;
         }
         if self.is_attached() {
             // The engine of another process acts on it at once rather than at its next poll.

@@ -257,6 +257,28 @@ pub async fn act_on_answer(
     done
 }
 
+/// Carries out every answered question about a branch not acted on yet: the one just
+/// answered, those answered with it (`--all`), and any a stopped process left. Returns what
+/// was done, in words, one line each.
+pub async fn act_on_answers(
+    paths: &ProjectPaths,
+    settings: &Settings,
+    store: &Store,
+) -> Result<Vec<String>, StoreError> {
+    let mut done = Vec::new();
+    for record in crate::store::escalations::read::unconsumed_merges(&store.reader).await? {
+        match act_on_answer(paths, settings, store, &record).await {
+            Ok(line) => done.push(line),
+            Err(LandError::Store(e)) => return Err(e),
+            Err(e) => done.push(format!(
+                "the answer to {} was not carried out: {e}",
+                record.question.id
+            )),
+        }
+    }
+    Ok(done)
+}
+
 /// One line on a merge's outcome.
 pub fn describe(id: &TaskId, outcome: &MergeOutcome) -> Result<String, LandError> {
     Ok(match outcome {

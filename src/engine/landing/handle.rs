@@ -2,9 +2,9 @@
 //! [`EngineHandle`]: a task's diff, its merge, its discard, and carrying out an answer about
 //! a branch. Each answers in words a status line can show.
 
-use super::{Decided, Landing, MergeOutcome, act_on_answer, describe};
+use super::{Decided, Landing, MergeOutcome, act_on_answers, describe};
 use crate::engine::handle::EngineHandle;
-use crate::protocol::{EscalationId, MergeStrategy, TaskId};
+use crate::protocol::{MergeStrategy, TaskId};
 
 impl EngineHandle {
     fn live_settings(&self) -> crate::config::Settings {
@@ -64,24 +64,17 @@ impl EngineHandle {
             .map_err(|e| e.to_string())
     }
 
-    /// Carries out the answer to escalation `id` when it was about a branch.
-    pub(crate) async fn land_answer(&self, id: &EscalationId) {
-        let record = match crate::store::escalations::read::get(&self.store.reader, id).await {
-            Ok(Some(record)) if record.question.kind == crate::protocol::DecisionKind::Merge => {
-                record
-            }
-            Ok(_) => return,
-            Err(e) => {
-                tracing::warn!(escalation = %id, error = %e, "cannot read an answered question");
-                return;
-            }
-        };
+    /// Carries out the answers about branches not acted on yet (the one just given, those
+    /// given with it).
+    pub(crate) async fn land_answers(&self) {
         let settings = self.live_settings();
-        match act_on_answer(&self.paths, &settings, &self.store, &record).await {
-            Ok(done) => tracing::info!(escalation = %id, "{done}"),
-            Err(e) => {
-                tracing::warn!(escalation = %id, error = %e, "the answer about a branch was not carried out")
+        match act_on_answers(&self.paths, &settings, &self.store).await {
+            Ok(done) => {
+                for line in done {
+                    tracing::info!("{line}");
+                }
             }
+            Err(e) => tracing::warn!(error = %e, "answers about branches were not carried out"),
         }
     }
 }

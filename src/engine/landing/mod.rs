@@ -26,7 +26,9 @@ use crate::store::{Store, StoreError, WriteOp};
 use crate::time::now_rfc3339;
 use crate::worktree::GitError;
 
-pub use act::{AFTER_CONFLICT, AFTER_SUCCESS, act_on_answer, describe, rebase_request};
+pub use act::{
+    AFTER_CONFLICT, AFTER_SUCCESS, act_on_answer, act_on_answers, describe, rebase_request,
+};
 pub(crate) use leave::Ended;
 pub use merge::MergeOutcome;
 pub use recover::recover;

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use super::{LandError, Landing, git};
 use crate::config::{EscalationSettings, ProjectPaths, Settings};
 use crate::protocol::WorktreeState;
-use crate::store::escalations::read as inbox;
 use crate::store::worktrees::{MergeRecord, MergeStatus, WorktreeOp, read};
 use crate::store::{Store, StoreError, WriteOp};
 use crate::time::now_rfc3339;
@@ -138,15 +137,7 @@ pub async fn recover(
         }
     }
     notes.extend(forget_unknown(store, paths).await?);
-    for record in inbox::unconsumed_merges(&store.reader).await? {
-        match super::act_on_answer(paths, settings, store, &record).await {
-            Ok(done) => notes.push(done),
-            Err(e) => notes.push(format!(
-                "the answer to {} was not carried out: {e}",
-                record.question.id
-            )),
-        }
-    }
+    notes.extend(super::act_on_answers(paths, settings, store).await?);
     Ok(notes)
 }
 
