@@ -110,6 +110,9 @@ impl WorkflowPane {
                 keymap.keys_of(Action::Open),
                 "the step's full output and error",
             ),
+            Hint::action(keymap, Action::Diff),
+            Hint::action(keymap, Action::MergeTask),
+            Hint::action(keymap, Action::DiscardTask),
         ]
     }
 }
