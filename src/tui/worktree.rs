@@ -45,21 +45,18 @@ pub fn collision_note(view: &WorktreeView) -> Option<String> {
 
 /// The parts of the Workflow pane's title for a task in a worktree, each with its role, in at
 /// most `width` columns where it can: `bosun/t-… ↑2 ↓1 · ready`, then `⚠ collides with t-…`
-/// when it does, then `rest` (the workflow and the task's status). When they do not all fit,
-/// `rest` goes first, then the collision's words (its ids stay), then the branch is cut.
+/// when it does, then `rest` (the workflow and the task's status). What matters for a decision
+/// stays longest: when it does not all fit, `rest` goes first, then the collision's words
+/// (its ids stay), then the branch's prefix (the task id stays), then the ids (`⚠` stays).
 pub fn title_parts(view: &WorktreeView, rest: &str, width: usize) -> Vec<(Role, String)> {
     let ids: Vec<&str> = view.collides.iter().map(|c| c.task_id.as_str()).collect();
-    let distance = format!(" {}", ahead_behind(view));
-    let state = view.state.to_string();
-    let len = |parts: &[(Role, String)]| parts.iter().map(|(_, t)| t.chars().count()).sum();
-    let build = |branch: String, collision: Option<String>, with_rest: bool| {
+    let build = |branch: &str, collision: Option<String>, with_rest: bool| {
         let mut parts = vec![
-            (Role::Text, branch),
-            (Role::Text, distance.clone()),
+            (Role::Text, format!("{branch} {}", ahead_behind(view))),
             (Role::Muted, " · ".to_string()),
-            (state_role(view.state), state.clone()),
+            (state_role(view.state), view.state.to_string()),
         ];
-        if let Some(note) = collision {
+        if let Some(note) = collision.filter(|_| !ids.is_empty()) {
             parts.push((Role::Muted, " ".to_string()));
             parts.push((Role::LogWarn, note));
         }
@@ -68,18 +65,34 @@ pub fn title_parts(view: &WorktreeView, rest: &str, width: usize) -> Vec<(Role, 
         }
         parts
     };
-    let long = (!ids.is_empty()).then(|| format!("⚠ collides with {}", ids.join(", ")));
-    let short = (!ids.is_empty()).then(|| format!("⚠ {}", ids.join(",")));
-    for (collision, with_rest) in [(&long, true), (&long, false), (&short, false)] {
-        let parts = build(view.branch.clone(), collision.clone(), with_rest);
+    let len =
+        |parts: &[(Role, String)]| -> usize { parts.iter().map(|(_, t)| t.chars().count()).sum() };
+    let long = format!("⚠ collides with {}", ids.join(", "));
+    let short = format!("⚠ {}", ids.join(","));
+    let mark = "⚠".to_string();
+    // The branch is its prefix then the task's id (`bosun/t-…`); the id alone still says it.
+    let id = view.path.rsplit('/').next().unwrap_or_default();
+    let tail = match view.branch.strip_suffix(id) {
+        Some(_) if !id.is_empty() => id,
+        _ => view.branch.as_str(),
+    };
+    let tries = [
+        (view.branch.as_str(), &long, true),
+        (view.branch.as_str(), &long, false),
+        (view.branch.as_str(), &short, false),
+        (tail, &short, false),
+        (tail, &mark, false),
+    ];
+    for (branch, collision, with_rest) in tries {
+        let parts = build(branch, Some(collision.clone()), with_rest);
         if len(&parts) <= width {
             return parts;
         }
     }
-    // Cut the branch, keeping at least a few characters of it.
-    let others = len(&build(String::new(), short.clone(), false));
-    let room = width.saturating_sub(others).max(6);
-    build(crate::tui::fmt::fit(&view.branch, room), short, false)
+    // Cut the branch, keeping a few characters of it.
+    let others = len(&build("", Some(mark.clone()), false));
+    let room = width.saturating_sub(others).max(4);
+    build(&crate::tui::fmt::fit(tail, room), Some(mark), false)
 }
 
 /// Why `what` cannot be done to task `id` now, in words the status bar shows; `None` when it
@@ -241,21 +254,25 @@ mod tests {
             task_id: TaskId("t-00000011".into()),
             files: vec!["src/lib.rs".into()],
         }];
-        let text = |width| -> String {
-            title_parts(&v, "rust-ci · succeeded", width)
+        let text = |v: &WorktreeView, width| -> String {
+            title_parts(v, "rust-ci · succeeded", width)
                 .into_iter()
                 .map(|(_, t)| t)
                 .collect()
         };
         assert_eq!(
-            text(100),
+            text(&v, 100),
             "bosun/t-00000009 ↑2 ↓1 · ready ⚠ collides with t-00000011 · rust-ci · succeeded"
         );
         assert_eq!(
-            text(60),
+            text(&v, 60),
             "bosun/t-00000009 ↑2 ↓1 · ready ⚠ collides with t-00000011"
         );
-        assert_eq!(text(45), "bosun/t-00000009 ↑2 ↓1 · ready ⚠ t-00000011");
-        assert_eq!(text(35), "bosun/t-0000… ↑2 ↓1 · ready ⚠ t-00000011");
+        assert_eq!(text(&v, 45), "bosun/t-00000009 ↑2 ↓1 · ready ⚠ t-00000011");
+        assert_eq!(text(&v, 40), "t-00000009 ↑2 ↓1 · ready ⚠ t-00000011");
+        assert_eq!(text(&v, 27), "t-00000009 ↑2 ↓1 · ready ⚠");
+        assert_eq!(text(&v, 20), "t-0… ↑2 ↓1 · ready ⚠");
+        v.collides.clear();
+        assert_eq!(text(&v, 27), "t-00000009 ↑2 ↓1 · ready");
     }
 }
