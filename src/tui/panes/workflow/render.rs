@@ -5,29 +5,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::graph::{Stage, stages};
-use super::{WorkflowPane, step_look};
+use super::{WorkflowPane, step_look, title_parts};
 use crate::protocol::{LogLevel, LogLine, StepView, TaskView};
 use crate::tui::fmt::{duration, fit, pad};
 use crate::tui::panes::logs::LogsPane;
 use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block_parts};
 use crate::tui::theme::Role;
 use crate::tui::{agent, ansi};
-
-/// What the title says after "Workflow": the workflow and the task's status, and for a task in
-/// a worktree its branch, ahead/behind, state and collisions first.
-fn title_parts(task: Option<&TaskView>, width: u16) -> Vec<(Role, String)> {
-    let Some(task) = task else {
-        return Vec::new();
-    };
-    let rest = format!("{} · {}", task.workflow, task.status);
-    match &task.worktree {
-        // The borders' corners, " Workflow " and the space after the parts.
-        Some(w) => {
-            crate::tui::worktree::title_parts(w, &rest, usize::from(width).saturating_sub(13))
-        }
-        None => vec![(Role::Muted, rest)],
-    }
-}
 
 /// The narrowest column a side-by-side branch gets; below it branches stack.
 const MIN_COLUMN: usize = 18;
