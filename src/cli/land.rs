@@ -26,9 +26,7 @@ pub async fn diff(project: &Project, task: &str, stat_only: bool, json: bool) ->
     let result = async {
         let id = resolve(&store, task).await?;
         let color = !json && std::io::stdout().is_terminal();
-        let diff = Landing::new(&store, &project.paths)
-            .diff(&id, color)
-            .await?;
+        let diff = Landing::new(&store, &project.paths).diff(&id, color).await?;
         let view = read::view(&store.reader, &id).await?;
         Ok::<_, CliError>((diff, view))
     }
@@ -85,13 +83,7 @@ pub async fn merge(project: &Project, task: &str, how: MergeStrategy, json: bool
             reason: "`bosun merge`",
         };
         let outcome = landing
-            .merge(
-                &id,
-                how,
-                Some(decision),
-                "user",
-                &project.settings.escalation,
-            )
+            .merge(&id, how, Some(decision), "user", &project.settings.escalation)
             .await?;
         Ok::<_, CliError>((id, outcome))
     }

@@ -201,15 +201,7 @@ async fn dispatch(cli: Cli) -> CliResult {
             description,
         } => {
             let placement = tasks::Placement { isolation, base };
-            tasks::submit(
-                &project,
-                workflow,
-                input,
-                priority,
-                placement,
-                description.join(" "),
-            )
-            .await
+            tasks::submit(&project, workflow, input, priority, placement, description.join(" ")).await
         }
         Verb::Tasks {
             json,

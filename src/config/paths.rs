@@ -92,10 +92,7 @@ impl ProjectPaths {
         std::fs::create_dir_all(self.logs_dir())?;
         let ignore = self.bosun_dir.join(".gitignore");
         if !ignore.exists() {
-            std::fs::write(
-                &ignore,
-                "state/\nlogs/\nbackups/\naudit.jsonl\nworktrees/\n",
-            )?;
+            std::fs::write(&ignore, "state/\nlogs/\nbackups/\naudit.jsonl\nworktrees/\n")?;
         }
         Ok(())
     }
@@ -111,17 +108,10 @@ impl ProjectPaths {
             Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(e),
         };
-        if text
-            .lines()
-            .any(|l| matches!(l.trim(), "worktrees/" | "worktrees" | "/worktrees/"))
-        {
+        if text.lines().any(|l| matches!(l.trim(), "worktrees/" | "worktrees" | "/worktrees/")) {
             return Ok(());
         }
-        let sep = if text.is_empty() || text.ends_with('\n') {
-            ""
-        } else {
-            "\n"
-        };
+        let sep = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
         std::fs::write(&ignore, format!("{text}{sep}worktrees/\n"))
     }
 }

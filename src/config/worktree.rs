@@ -63,8 +63,9 @@ impl WorktreeSettings {
             || p.contains("..")
             || p.contains("//")
             || p.contains("@{")
-            || p.chars()
-                .any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c));
+            || p.chars().any(|c| {
+                c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c)
+            });
         if bad {
             return Err(format!(
                 "worktree.branch_prefix `{p}` cannot start a git branch name"

@@ -77,7 +77,9 @@ pub fn prepare(
         make_plan(&workflows, &skills, request, &programs).map_err(SubmitError::Invalid)?;
     check_agents(paths, settings, &workflows, &planned.plan)?;
     let mut planned = planned;
-    let isolation = request.isolation.unwrap_or(planned.plan.workflow.isolation);
+    let isolation = request
+        .isolation
+        .unwrap_or(planned.plan.workflow.isolation);
     match isolation {
         Isolation::Worktree => {
             check_repository(paths, request.base.as_deref())?;

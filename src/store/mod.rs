@@ -22,9 +22,9 @@ pub mod read;
 mod rows;
 pub mod spend;
 pub mod summary;
-pub mod worktrees;
 mod write_ops;
 mod writer;
+pub mod worktrees;
 
 pub use error::StoreError;
 pub use open::{OneShot, Store, connect_options, migrate, migrations};

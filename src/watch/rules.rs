@@ -204,10 +204,7 @@ mod tests {
         assert!(!ignored("src/main.rs", false));
         assert!(ignored(".git/index", false));
         assert!(ignored(".bosun/state/bosun.db", false));
-        assert!(
-            ignored(".bosun/worktrees/t-1/src/main.rs", false),
-            "tasks' worktrees"
-        );
+        assert!(ignored(".bosun/worktrees/t-1/src/main.rs", false), "tasks' worktrees");
         assert!(ignored("app/.git/HEAD", false), "nested repositories too");
     }
 

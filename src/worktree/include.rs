@@ -45,13 +45,7 @@ pub fn copy_included(root: &Path, path: &Path) -> Result<Vec<PathBuf>, GitError>
         .collect();
     inside.retain(|p| !p.as_os_str().is_empty());
     let ignored = Git::new(root)
-        .args([
-            "ls-files",
-            "--others",
-            "--ignored",
-            "--exclude-standard",
-            "-z",
-        ])
+        .args(["ls-files", "--others", "--ignored", "--exclude-standard", "-z"])
         .run()?;
     let mut copied = Vec::new();
     for name in ignored.split('\0').filter(|n| !n.is_empty()) {

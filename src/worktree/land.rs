@@ -48,13 +48,7 @@ pub fn land(
     match checkout {
         // --no-autostash: a user's `merge.autoStash` must not stash and re-apply their edits.
         Some(w) => Git::new(&w.path)
-            .args([
-                "merge",
-                "--ff-only",
-                "--no-autostash",
-                "--no-stat",
-                "--quiet",
-            ])
+            .args(["merge", "--ff-only", "--no-autostash", "--no-stat", "--quiet"])
             .args([new_commit])
             .run()
             .map_err(|e| match e {
@@ -67,11 +61,7 @@ pub fn land(
         None => {
             let updated = Git::new(root)
                 .args(["update-ref", "-m", "bosun: merge"])
-                .args([
-                    format!("refs/heads/{into}").as_str(),
-                    new_commit,
-                    old_commit,
-                ])
+                .args([format!("refs/heads/{into}").as_str(), new_commit, old_commit])
                 .run();
             if let Err(e) = updated {
                 // Lost a race with another writer between the check above and the swap.

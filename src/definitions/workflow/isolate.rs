@@ -72,10 +72,7 @@ pub fn isolate(
                 on_failure: Some(super::OnFailure::Fail),
                 kind: StepKind::Skill {
                     skill: "shell".into(),
-                    with: BTreeMap::from([(
-                        "run".into(),
-                        serde_json::Value::String(command.clone()),
-                    )]),
+                    with: BTreeMap::from([("run".into(), serde_json::Value::String(command.clone()))]),
                     retry: None,
                     timeout: None,
                 },

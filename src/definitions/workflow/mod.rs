@@ -17,11 +17,11 @@ use crate::config::ProjectPaths;
 use crate::definitions::catalog::{self, Catalog};
 
 pub use bundled::BUNDLED_WORKFLOWS;
-pub use isolate::{SETUP_STEP, WorktreePlan, is_setup_step, isolate};
 pub use model::{
     CHANGED_FILES, Decide, Isolation, OnBusy, OnFailure, Retry, Step, StepKind, Trigger, Workflow,
     compile_glob,
 };
+pub use isolate::{SETUP_STEP, WorktreePlan, is_setup_step, isolate};
 pub use parse::parse_workflow;
 pub use plan::{Plan, Planned, make_plan};
 pub use programs::{AgentLookup, Programs};

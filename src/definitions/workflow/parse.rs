@@ -8,8 +8,7 @@ use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
 use super::model::{
-    CHANGED_FILES, Decide, Isolation, OnFailure, Retry, Step, StepKind, Trigger, Workflow,
-};
+    CHANGED_FILES, Decide, Isolation, OnFailure, Retry, Step, StepKind, Trigger, Workflow};
 use crate::config::DurationSpec;
 use crate::config::environment::{EnvName, EnvValue, PathEntry};
 use crate::definitions::inputs::{InputSpec, is_identifier};

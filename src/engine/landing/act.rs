@@ -91,11 +91,7 @@ impl Landing<'_> {
     }
 
     /// Throws task `id`'s branch away: its worktree and branch are removed.
-    pub async fn discard(
-        &self,
-        id: &TaskId,
-        decision: Option<Decided<'_>>,
-    ) -> Result<(), LandError> {
+    pub async fn discard(&self, id: &TaskId, decision: Option<Decided<'_>>) -> Result<(), LandError> {
         let row = self.worktree_of(id).await?;
         match row.state {
             WorktreeState::Creating | WorktreeState::Active => {
@@ -160,15 +156,10 @@ pub async fn rebase_request(
     let landing = Landing::new(store, paths);
     let row = landing.worktree_of(id).await?;
     let base = row.base.clone().ok_or_else(|| {
-        LandError::Invalid(format!(
-            "task {id}'s branch has no base branch to rebase onto"
-        ))
+        LandError::Invalid(format!("task {id}'s branch has no base branch to rebase onto"))
     })?;
     let request = SubmitRequest {
-        description: format!(
-            "Rebase {} onto {base} and resolve its conflicts",
-            row.branch
-        ),
+        description: format!("Rebase {} onto {base} and resolve its conflicts", row.branch),
         workflow: Some(RESOLVE_WORKFLOW.into()),
         inputs: BTreeMap::from([
             ("branch".to_string(), row.branch.clone()),

@@ -79,9 +79,7 @@ impl EngineHandle {
         let settings = self.live_settings();
         match act_on_answer(&self.paths, &settings, &self.store, &record).await {
             Ok(done) => tracing::info!(escalation = %id, "{done}"),
-            Err(e) => {
-                tracing::warn!(escalation = %id, error = %e, "the answer about a branch was not carried out")
-            }
+            Err(e) => tracing::warn!(escalation = %id, error = %e, "the answer about a branch was not carried out"),
         }
     }
 }

@@ -48,11 +48,7 @@ impl Landing<'_> {
         };
         if row.changed.is_empty() && row.ahead == 0 {
             if let Err(e) = self
-                .remove(
-                    &row,
-                    WorktreeState::Removed,
-                    Some("it changed nothing".into()),
-                )
+                .remove(&row, WorktreeState::Removed, Some("it changed nothing".into()))
                 .await?
             {
                 tracing::warn!(task = %id, error = %e, "cannot remove a worktree that changed nothing");

@@ -197,9 +197,9 @@ impl Landing<'_> {
                 .map(|e| e.id);
                 Ok(MergeOutcome::Conflict { files, escalation })
             }
-            _ => Err(LandError::Failed(merge.error.clone().unwrap_or_else(
-                || format!("the merge of task {} failed", merge.task_id),
-            ))),
+            _ => Err(LandError::Failed(merge.error.clone().unwrap_or_else(|| {
+                format!("the merge of task {} failed", merge.task_id)
+            }))),
         }
     }
 
@@ -233,11 +233,7 @@ impl Landing<'_> {
             subject(&description)
         );
         let (root, path) = (self.paths.root.clone(), PathBuf::from(&row.path));
-        let (branch, into, how) = (
-            row.branch.clone(),
-            merge.into.clone(),
-            strategy(merge.strategy),
-        );
+        let (branch, into, how) = (row.branch.clone(), merge.into.clone(), strategy(merge.strategy));
         let prepared = git(move || {
             crate::worktree::abort_in_progress(&path)?;
             crate::worktree::commit_all(&path, &snapshot)?;

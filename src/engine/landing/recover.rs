@@ -19,7 +19,9 @@ fn alive(holder: &str) -> bool {
         return false;
     };
     match (pid.parse::<u32>(), start.parse::<u64>()) {
-        (Ok(pid), Ok(start)) => crate::engine::process::live_process_start_time(pid) == Some(start),
+        (Ok(pid), Ok(start)) => {
+            crate::engine::process::live_process_start_time(pid) == Some(start)
+        }
         _ => false,
     }
 }
@@ -71,10 +73,7 @@ pub async fn recover(
 ) -> Result<Vec<String>, StoreError> {
     let mut notes = Vec::new();
     let root = paths.root.clone();
-    if !matches!(
-        git(move || crate::worktree::repo_root(&root)).await,
-        Ok(Some(_))
-    ) {
+    if !matches!(git(move || crate::worktree::repo_root(&root)).await, Ok(Some(_))) {
         return Ok(notes);
     }
     let landing = Landing::new(store, paths);
@@ -90,11 +89,7 @@ pub async fn recover(
             // review, half-made ones removed.
             WorktreeState::Creating => {
                 if let Ok(Err(e)) = landing
-                    .remove(
-                        &row,
-                        WorktreeState::Removed,
-                        Some("its task ended before it was made".into()),
-                    )
+                    .remove(&row, WorktreeState::Removed, Some("its task ended before it was made".into()))
                     .await
                 {
                     notes.push(e);
@@ -103,24 +98,13 @@ pub async fn recover(
             }
             WorktreeState::Active => {
                 let path = PathBuf::from(&row.path);
-                let message = format!(
-                    "The work of Bosun task {}, committed when the engine started again.",
-                    row.task_id
-                );
+                let message = format!("The work of Bosun task {}, committed when the engine started again.", row.task_id);
                 if let Err(e) = git(move || crate::worktree::commit_all(&path, &message)).await {
-                    notes.push(format!(
-                        "cannot commit the worktree of {}: {e}",
-                        row.task_id
-                    ));
+                    notes.push(format!("cannot commit the worktree of {}: {e}", row.task_id));
                 }
                 let _ = landing.note_changes(&row.task_id).await?;
                 landing
-                    .set_state(
-                        &row.task_id,
-                        WorktreeState::Ready,
-                        &[WorktreeState::Active],
-                        None,
-                    )
+                    .set_state(&row.task_id, WorktreeState::Ready, &[WorktreeState::Active], None)
                     .await?;
                 notes.push(format!("{}'s worktree is ready for review", row.task_id));
             }
@@ -131,20 +115,14 @@ pub async fn recover(
         if merge.status == MergeStatus::Running
             && let Err(e) = landing.recover_merge(&merge, &settings.escalation).await
         {
-            notes.push(format!(
-                "cannot recover merge {} of {}: {e}",
-                merge.id, merge.task_id
-            ));
+            notes.push(format!("cannot recover merge {} of {}: {e}", merge.id, merge.task_id));
         }
     }
     notes.extend(forget_unknown(store, paths).await?);
     for record in inbox::unconsumed_merges(&store.reader).await? {
         match super::act_on_answer(paths, settings, store, &record).await {
             Ok(done) => notes.push(done),
-            Err(e) => notes.push(format!(
-                "the answer to {} was not carried out: {e}",
-                record.question.id
-            )),
+            Err(e) => notes.push(format!("the answer to {} was not carried out: {e}", record.question.id)),
         }
     }
     Ok(notes)
@@ -185,10 +163,7 @@ async fn forget_unknown(store: &Store, paths: &ProjectPaths) -> Result<Vec<Strin
         for wt in crate::worktree::registered(&root)? {
             if under(&wt.path, &dir) && !live.iter().any(|l| same(l, &wt.path)) {
                 crate::worktree::remove(&root, &wt.path, None)?;
-                removed.push(format!(
-                    "removed worktree {}, which no task owns",
-                    wt.path.display()
-                ));
+                removed.push(format!("removed worktree {}, which no task owns", wt.path.display()));
             }
         }
         Ok(removed)

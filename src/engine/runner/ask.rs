@@ -164,11 +164,8 @@ impl Run<'_> {
         let settings = self.ctx.settings.current();
         let _in_order = self.ctx.inbox_open.lock().await;
         let now = time::OffsetDateTime::now_utc();
-        let Placement {
-            batch,
-            joins,
-            notify,
-        } = place_in_batch(reader, &settings.escalation).await?;
+        let Placement { batch, joins, notify } =
+            place_in_batch(reader, &settings.escalation).await?;
         let id = EscalationId::generate();
         let deadline = now + q.timeout;
         let question = NewEscalation {

@@ -95,11 +95,7 @@ pub(crate) async fn enter(
         state => Ok(Err(format!(
             "its worktree {} is {state}{}",
             row.path,
-            if placed.path.is_dir() {
-                ""
-            } else {
-                " and no longer on disk"
-            }
+            if placed.path.is_dir() { "" } else { " and no longer on disk" }
         ))),
     }
 }

@@ -36,8 +36,8 @@ use crate::protocol::{EngineEvent, StepStatus, TaskId, TaskStatus};
 use crate::store::{StepRow, Store, StoreError, TaskRecord, WriteOp};
 
 pub(crate) use agent_io::{retry_note, tool_detail};
-pub use agent_pause::AgentPauses;
 pub(crate) use ask::place_in_batch;
+pub use agent_pause::AgentPauses;
 pub use slots::SkillSlots;
 pub(crate) use steps::initial_rows;
 

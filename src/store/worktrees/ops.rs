@@ -48,7 +48,10 @@ pub enum WorktreeOp {
         at: String,
     },
     /// Files a merge conflicted in (cleared with an empty list).
-    Conflicts { task_id: TaskId, files: Vec<String> },
+    Conflicts {
+        task_id: TaskId,
+        files: Vec<String>,
+    },
     /// Queues a merge; conflicts when the task already has one queued or running.
     QueueMerge {
         task_id: TaskId,
