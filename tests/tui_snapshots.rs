@@ -333,3 +333,40 @@ fn an_agent_steps_output_view_shows_its_transcript() {
         insta::assert_snapshot!(format!("overlay_agent_step_{}x{}", size.0, size.1), shown);
     }
 }
+
+/// A task in its own worktree: the Workflow pane's title names its branch, how far it is ahead
+/// of and behind its base, its state and the task it collides with; `d` shows its diff (stat,
+/// then patch, in git's colours); `m` and `D` ask first.
+#[test]
+fn a_worktree_task_shows_its_branch_and_its_diff() {
+    use bosun::tui::fixtures::worktree;
+    for size in SIZES {
+        let name = |what: &str| format!("{what}_{}x{}", size.0, size.1);
+        let mut app = worktree::worktree_screen();
+        insta::assert_snapshot!(name("screen_worktree"), screen(&mut app, size));
+        // The title's roles: the state and the collision stand out.
+        let styled_title = styled(&draw(&app, size.0, size.1))
+            .split_inclusive('\n')
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .find(|pair| pair[0].contains("Workflow"))
+            .map(|pair| pair.concat())
+            .unwrap_or_default();
+        insta::assert_snapshot!(name("styled_workflow_worktree_title"), styled_title);
+
+        app.run_action(Action::Diff);
+        app.update(Msg::Diff {
+            task: bosun::protocol::TaskId("t-00000009".into()),
+            diff: Ok(worktree::worktree_diff()),
+        });
+        insta::assert_snapshot!(name("overlay_diff"), screen(&mut app, size));
+
+        let mut app = worktree::worktree_screen();
+        app.run_action(Action::MergeTask);
+        insta::assert_snapshot!(name("overlay_merge"), screen(&mut app, size));
+
+        let mut app = worktree::worktree_screen();
+        app.run_action(Action::DiscardTask);
+        insta::assert_snapshot!(name("overlay_discard"), screen(&mut app, size));
+    }
+}

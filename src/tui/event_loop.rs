@@ -266,6 +266,24 @@ fn perform(
                 });
             });
         }
+        Effect::LoadDiff(task) => {
+            tokio::spawn(async move {
+                let diff = h.task_diff(&task).await;
+                let _ = tx.send(Msg::Diff { task, diff });
+            });
+        }
+        Effect::MergeTask { id, how } => {
+            // A merge waits its turn in its base's queue: it runs beside the loop, and its
+            // outcome (merged, or the conflict that parked it) comes back as a line.
+            tokio::spawn(async move {
+                let _ = tx.send(Msg::Done(h.merge_task(&id, how).await));
+            });
+        }
+        Effect::DiscardTask(id) => {
+            tokio::spawn(async move {
+                let _ = tx.send(Msg::Done(h.discard_task(&id).await));
+            });
+        }
         Effect::LoadWorkflows => {
             tokio::task::spawn_blocking(move || {
                 let _ = tx.send(Msg::Workflows(h.workflows()));

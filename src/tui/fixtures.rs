@@ -3,6 +3,7 @@
 //! product itself.
 
 pub mod agent;
+pub mod worktree;
 
 use std::collections::BTreeMap;
 

@@ -50,6 +50,9 @@ actions! {
     CancelTask => "cancel_task", ["c"], "cancel the selected task (asks first)";
     RerunTask => "rerun_task", ["r"], "run the selected task again as a new task";
     DismissTask => "dismiss_task", ["x"], "dismiss the selected failed task from needs attention";
+    Diff => "diff", ["d"], "the selected task's changes in its worktree: stat, then patch";
+    MergeTask => "merge_task", ["m"], "merge the selected task's branch into its base (asks first)";
+    DiscardTask => "discard_task", ["D"], "discard the selected task's worktree and branch (asks first)";
     Filter => "filter", ["/"], "filter or search by text";
     StatusFilter => "status_filter", ["s"], "cycle the status filter of the task list";
     ApplyAll => "apply_all", ["A"], "apply the next answer to all similar questions";

@@ -8,6 +8,7 @@
 //! - [`msg`]: messages in, effects out. [`keymap`]: actions and their keys.
 //! - [`theme`]: semantic roles from `themes/*.yaml`; [`ansi`]: step output's colours as styles.
 //! - [`agent`]: how an agent step, its transcript and its tool calls read.
+//! - [`worktree`]: how a task's worktree, its branch and its diff read.
 //! - [`event_loop`]: the `select!` loop that performs effects; [`terminal`]: raw mode,
 //!   restore on panic, Ctrl-Z.
 
@@ -25,6 +26,7 @@ pub mod overlays;
 pub mod panes;
 pub mod terminal;
 pub mod theme;
+pub mod worktree;
 
 pub use app::{App, AppConfig, NotifySettings};
 pub use msg::{Effect, Msg, QuitMode};

@@ -6,8 +6,8 @@ use crossterm::event::KeyEvent;
 use time::OffsetDateTime;
 
 use crate::protocol::{
-    AnswerRequest, Changes, Health, LogLine, Snapshot, StepOutput, SubmitRequest, TaskCursor,
-    TaskId, TaskPage, TaskSummary, TaskView, TranscriptEntry, WorkflowInfo,
+    AnswerRequest, Changes, Health, LogLine, MergeStrategy, Snapshot, StepOutput, SubmitRequest,
+    TaskCursor, TaskId, TaskPage, TaskSummary, TaskView, TranscriptEntry, WorkflowInfo,
 };
 
 /// Something that happened, for [`super::App::update`].
@@ -42,6 +42,12 @@ pub enum Msg {
         step: String,
         entries: Result<Vec<TranscriptEntry>, String>,
     },
+    /// A task's changes in its worktree, `(stat, patch)` with git's colours, or why they could
+    /// not be read.
+    Diff {
+        task: TaskId,
+        diff: Result<(String, String), String>,
+    },
     Health(Health),
     /// The outcome of an effect, as a line for the status bar.
     Done(Result<String, String>),
@@ -65,6 +71,15 @@ pub enum Effect {
         task: TaskId,
         step: String,
     },
+    /// Read a task's changes in its worktree (for the diff view).
+    LoadDiff(TaskId),
+    /// Merge a task's branch into its base, as the user confirmed.
+    MergeTask {
+        id: TaskId,
+        how: MergeStrategy,
+    },
+    /// Remove a task's worktree and branch, as the user confirmed.
+    DiscardTask(TaskId),
     /// Read the workflows the form offers.
     LoadWorkflows,
     /// Read the page of finished tasks older than the cursor.

@@ -102,6 +102,7 @@ mod tests {
             env: Default::default(),
             path: Vec::new(),
             steps: Vec::new(),
+            isolation: Default::default(),
         }
     }
 

@@ -56,7 +56,7 @@ impl App {
         self.inbox.follow(&self.model);
         let mut effects = self.notification(&changes.events);
         let selected = self.tasks.selected.as_ref();
-        if selected.is_some_and(|id| touched.contains(id)) {
+        if selected.is_some_and(|id| touched.contains(id)) || self.worktree_moved(&changes.events) {
             effects.extend(self.reload_detail());
         } else {
             effects.extend(self.reload_running_detail());

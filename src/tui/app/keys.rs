@@ -28,6 +28,15 @@ impl App {
             other => return self.on_pane_outcome(other),
         }
         for action in actions {
+            // A task's branch is acted on where tasks are shown; elsewhere its keys may mean
+            // something else (`m` remembers an answer in the Inbox).
+            let landing = matches!(
+                action,
+                Action::Diff | Action::MergeTask | Action::DiscardTask
+            );
+            if landing && !matches!(self.focus, PaneId::Tasks | PaneId::Workflow) {
+                continue;
+            }
             if let Some(effects) = self.global(action) {
                 return effects;
             }
@@ -86,6 +95,7 @@ impl App {
             }
             LayerOutcome::CloseWith(effects) => {
                 self.layers.pop();
+                self.landing_started(&effects);
                 effects
             }
             LayerOutcome::Run(action) => {
@@ -153,6 +163,7 @@ impl App {
                 None => Vec::new(),
             },
             Action::DismissTask => self.dismiss_selected(),
+            Action::Diff | Action::MergeTask | Action::DiscardTask => return self.landing(action),
             Action::Suspend => vec![Effect::Suspend],
             Action::Redraw => vec![Effect::Clear],
             _ => return None,

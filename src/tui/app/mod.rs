@@ -5,11 +5,13 @@
 //! - `data`: folding engine data into the model and deriving effects (load the selected task,
 //!   notify about a new batch, log lines from events and step output).
 //! - `history`: reading older tasks from the store as the user scrolls or filters.
+//! - `landing`: the selected task's branch — its diff, merge and discard.
 //! - `render`: the layout (2x2, three columns when wide, one pane when narrow or zoomed).
 
 mod data;
 mod history;
 mod keys;
+mod landing;
 mod render;
 
 use std::collections::HashMap;
@@ -218,6 +220,10 @@ impl App {
                 entries,
             } => {
                 self.on_transcript(&task, &step, &entries);
+                Vec::new()
+            }
+            Msg::Diff { task, diff } => {
+                self.on_diff(&task, &diff);
                 Vec::new()
             }
             Msg::Health(health) => {

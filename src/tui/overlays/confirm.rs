@@ -1,5 +1,7 @@
 //! Asking before anything that cannot be undone: cancelling a task, writing a rule into the
-//! policy file, quitting while work runs (stop it, or hand it to a background `bosun run`).
+//! policy file, quitting while work runs (stop it, or hand it to a background `bosun run`),
+//! merging a task's branch (how: merge, squash or rebase) and discarding it. A merge that
+//! collides with another task's changes says so here, before it is done.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -7,7 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::{LayerOutcome, modal};
-use crate::protocol::{AnswerRequest, TaskId};
+use crate::protocol::{AnswerRequest, MergeStrategy, TaskId, WorktreeView};
 use crate::tui::msg::{Effect, QuitMode};
 use crate::tui::panes::{RenderCtx, draw_lines};
 use crate::tui::theme::Role;
@@ -26,6 +28,16 @@ pub enum ConfirmKind {
     /// The engine this interface was attached to is gone.
     EngineGone {
         why: String,
+    },
+    /// Merge a task's branch into its base.
+    MergeTask {
+        id: TaskId,
+        worktree: Box<WorktreeView>,
+    },
+    /// Remove a task's worktree and branch.
+    DiscardTask {
+        id: TaskId,
+        worktree: Box<WorktreeView>,
     },
 }
 
@@ -62,6 +74,20 @@ impl Confirm {
             }
             (ConfirmKind::EngineGone { .. }, 'y') => {
                 LayerOutcome::CloseWith(vec![Effect::Quit(QuitMode::TakeOver)])
+            }
+            (ConfirmKind::MergeTask { id, .. }, 'y' | 's' | 'r') => {
+                let how = match c {
+                    's' => MergeStrategy::Squash,
+                    'r' => MergeStrategy::Rebase,
+                    _ => MergeStrategy::Merge,
+                };
+                LayerOutcome::CloseWith(vec![Effect::MergeTask {
+                    id: id.clone(),
+                    how,
+                }])
+            }
+            (ConfirmKind::DiscardTask { id, .. }, 'y') => {
+                LayerOutcome::CloseWith(vec![Effect::DiscardTask(id.clone())])
             }
             (_, 'n') => LayerOutcome::Close,
             _ => LayerOutcome::Keep,
@@ -113,6 +139,8 @@ impl Confirm {
                 ],
                 "y start an engine · n/esc just watch".into(),
             ),
+            ConfirmKind::MergeTask { id, worktree } => merge_text(id, worktree),
+            ConfirmKind::DiscardTask { id, worktree } => discard_text(id, worktree),
         }
     }
 
@@ -131,4 +159,57 @@ impl Confirm {
         )));
         draw_lines(frame, inner, lines, ctx.theme.style(Role::Overlay));
     }
+}
+
+/// What a merge will do, and which other tasks change the same files (told before, not after).
+fn merge_text(id: &TaskId, w: &WorktreeView) -> (String, Vec<String>, String) {
+    let base = w.base.as_deref().unwrap_or("its base");
+    let mut body = vec![
+        format!(
+            "Merge {} into {base} ({} ahead, {} behind)?",
+            w.branch, w.ahead, w.behind
+        ),
+        format!(
+            "Task {id} changed {}.",
+            crate::text::count(i64::try_from(w.changed.len()).unwrap_or(i64::MAX), "file")
+        ),
+    ];
+    for c in &w.collides {
+        body.push(format!(
+            "⚠ It also changes files task {} changes: {}",
+            c.task_id,
+            c.files.join(", ")
+        ));
+    }
+    if !w.collides.is_empty() {
+        body.push("  Whichever merges second may conflict.".into());
+    }
+    body.push("A conflict merges nothing: the task waits for you, its branch kept.".into());
+    (
+        "Merge a task's branch".into(),
+        body,
+        "y merge · s squash · r rebase · n/esc not now".into(),
+    )
+}
+
+fn discard_text(id: &TaskId, w: &WorktreeView) -> (String, Vec<String>, String) {
+    let changed = i64::try_from(w.changed.len()).unwrap_or(i64::MAX);
+    (
+        "Discard a task's branch".into(),
+        vec![
+            format!("Discard what task {id} did?"),
+            format!(
+                "Its branch {} ({}, {}) and its worktree",
+                w.branch,
+                crate::text::count(i64::from(w.ahead), "commit"),
+                crate::text::count(changed, "changed file"),
+            ),
+            format!("  {}", w.path),
+            format!(
+                "are removed; nothing of it reaches {}. This cannot be undone.",
+                w.base.as_deref().unwrap_or("its base")
+            ),
+        ],
+        "y discard it · n/esc keep it".into(),
+    )
 }

@@ -1,5 +1,5 @@
 //! A scrollable text overlay: a step's full output (an agent step's transcript too), a whole
-//! question. Its text comes in parts, each drawn in a role of the theme; a program's own
+//! question, a task's diff. Its text comes in parts, each drawn in a role of the theme; a program's own
 //! colours in it win over the role's.
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -27,6 +27,8 @@ pub struct Detail {
     /// The agent step whose transcript this view shows (and waits for, when it is not read
     /// yet): `(task, step)`.
     pub transcript_of: Option<(TaskId, String)>,
+    /// The task whose diff this view shows (and waits for, when it is not read yet).
+    pub diff_of: Option<TaskId>,
 }
 
 impl Detail {
@@ -42,6 +44,7 @@ impl Detail {
             roles: Vec::new(),
             scroll: 0,
             transcript_of: None,
+            diff_of: None,
         };
         detail.set_parts(parts);
         detail

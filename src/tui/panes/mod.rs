@@ -118,6 +118,17 @@ pub fn pane_block<'a>(
     extra: Option<String>,
     focused: bool,
 ) -> Block<'a> {
+    let parts = extra.map(|e| (Role::Muted, e)).into_iter().collect();
+    pane_block_parts(ctx, title, parts, focused)
+}
+
+/// A pane's block whose title goes on with `parts`, each in its own role.
+pub fn pane_block_parts<'a>(
+    ctx: &RenderCtx,
+    title: &'a str,
+    parts: Vec<(Role, String)>,
+    focused: bool,
+) -> Block<'a> {
     let theme = ctx.theme;
     let (border, title_role) = if focused {
         (Role::BorderFocused, Role::TitleFocused)
@@ -125,8 +136,11 @@ pub fn pane_block<'a>(
         (Role::Border, Role::Title)
     };
     let mut spans = vec![Span::styled(format!(" {title} "), theme.style(title_role))];
-    if let Some(extra) = extra {
-        spans.push(Span::styled(format!("{extra} "), theme.style(Role::Muted)));
+    let last = parts.len().saturating_sub(1);
+    for (i, (role, text)) in parts.into_iter().enumerate() {
+        // A space before the border's line goes on, in the last part's role.
+        let text = if i == last { format!("{text} ") } else { text };
+        spans.push(Span::styled(text, theme.style(role)));
     }
     Block::default()
         .borders(Borders::ALL)

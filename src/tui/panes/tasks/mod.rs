@@ -231,6 +231,9 @@ impl TasksPane {
             Hint::action(keymap, Action::CancelTask),
             Hint::action(keymap, Action::RerunTask),
             Hint::action(keymap, Action::DismissTask),
+            Hint::action(keymap, Action::Diff),
+            Hint::action(keymap, Action::MergeTask),
+            Hint::action(keymap, Action::DiscardTask),
         ]
     }
 }

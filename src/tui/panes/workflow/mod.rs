@@ -3,7 +3,8 @@
 //! a spinner while it runs, and for an agent step a line of its turns, cost, tool calls and the
 //! call in progress; the selected node's output or error below (an agent's newest transcript
 //! lines while it works), and in full in a detail overlay (`enter`), an agent's transcript
-//! included.
+//! included. For a task in a worktree its title names the branch, how far it is ahead of and
+//! behind its base, its state and the tasks it collides with.
 
 pub mod graph;
 mod render;
@@ -110,6 +111,9 @@ impl WorkflowPane {
                 keymap.keys_of(Action::Open),
                 "the step's full output and error",
             ),
+            Hint::action(keymap, Action::Diff),
+            Hint::action(keymap, Action::MergeTask),
+            Hint::action(keymap, Action::DiscardTask),
         ]
     }
 }
@@ -175,6 +179,22 @@ pub fn step_detail(
         detail.transcript_of = Some((task.id.clone(), step.id.clone()));
     }
     Layer::Detail(detail)
+}
+
+/// What the title says after "Workflow": the workflow and the task's status, and for a task in
+/// a worktree its branch, ahead/behind, state and collisions first.
+pub(super) fn title_parts(task: Option<&TaskView>, width: u16) -> Vec<(Role, String)> {
+    let Some(task) = task else {
+        return Vec::new();
+    };
+    let rest = format!("{} · {}", task.workflow, task.status);
+    match &task.worktree {
+        // The borders' corners, " Workflow " and the space after the parts.
+        Some(w) => {
+            crate::tui::worktree::title_parts(w, &rest, usize::from(width).saturating_sub(13))
+        }
+        None => vec![(Role::Muted, rest)],
+    }
 }
 
 /// The role and mark of a step status.

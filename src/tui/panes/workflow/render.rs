@@ -5,11 +5,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::graph::{Stage, stages};
-use super::{WorkflowPane, step_look};
+use super::{WorkflowPane, step_look, title_parts};
 use crate::protocol::{LogLevel, LogLine, StepView, TaskView};
 use crate::tui::fmt::{duration, fit, pad};
 use crate::tui::panes::logs::LogsPane;
-use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block};
+use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block_parts};
 use crate::tui::theme::Role;
 use crate::tui::{agent, ansi};
 
@@ -31,8 +31,7 @@ impl WorkflowPane {
             .detail
             .as_ref()
             .filter(|t| Some(&t.id) == self.task.as_ref());
-        let extra = task.map(|t| format!("{} · {}", t.workflow, t.status));
-        let block = pane_block(ctx, "Workflow", extra, focused);
+        let block = pane_block_parts(ctx, "Workflow", title_parts(task, area.width), focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let Some(task) = task else {
