@@ -102,7 +102,6 @@ mod tests {
             env: Default::default(),
             path: Vec::new(),
             steps: Vec::new(),
-            isolation: Default::default(),
         }
     }
 
