@@ -27,6 +27,9 @@ pub struct TaskSummary {
     /// only ones that can ask for attention.
     #[serde(default)]
     pub settled: bool,
+    /// Where its worktree is, for a task that has one of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<super::WorktreeState>,
 }
 
 /// A workflow as the new-task form offers it.

@@ -29,7 +29,8 @@ pub(super) const SUMMARY: &str = "SELECT t.seq, t.id, t.description, t.workflow,
                   AND (l.workflow_reason LIKE 'started by its watch trigger%') \
                     = (t.workflow_reason LIKE 'started by its watch trigger%') \
                   AND (t.workflow_reason LIKE 'started by its watch trigger%' \
-                       OR l.description = t.description)))) AS settled \
+                       OR l.description = t.description)))) AS settled, \
+     (SELECT w.state FROM worktrees w WHERE w.task_id = t.id) AS worktree \
      FROM tasks t";
 
 /// Steps ended and steps in all, as every front end shows them (`3/4`): the one count behind
@@ -64,6 +65,11 @@ fn summary(row: &SqliteRow) -> Result<TaskSummary, StoreError> {
         steps_total: 0,
         error: row.try_get("error")?,
         settled: row.try_get("settled")?,
+        worktree: row
+            .try_get::<Option<String>, _>("worktree")?
+            .map(|w| w.parse())
+            .transpose()
+            .map_err(|e: crate::protocol::ParseError| crate::store::read::corrupt(e))?,
     })
 }
 

@@ -59,6 +59,7 @@ pub fn summary(n: usize, status: TaskStatus, description: &str, workflow: &str) 
     let started = !matches!(status, TaskStatus::Queued);
     let finished = status.is_terminal();
     TaskSummary {
+        worktree: None,
         id: TaskId(format!("t-{n:08}")),
         seq: n64,
         description: description.to_string(),

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 
 use super::TasksPane;
 use super::rows::{Row, StatusFilter};
-use crate::protocol::{TaskStatus, TaskSummary};
+use crate::protocol::{TaskStatus, TaskSummary, WorktreeState};
 use crate::tui::fmt::{duration, elapsed, fit, pad};
 use crate::tui::panes::{
     RenderCtx, draw_lines, empty_note, filter_line, pane_block, task_icon, task_role,
@@ -121,6 +121,11 @@ fn task_line<'a>(
             local.second()
         );
     }
+    let mut desc_w = desc_w;
+    if let Some((mark, role)) = branch_mark(task) {
+        spans.push(Span::styled(mark, theme.style(role)));
+        desc_w = desc_w.saturating_sub(2).max(2);
+    }
     spans.push(Span::styled(
         pad(&first_line, desc_w),
         theme.style(Role::Text),
@@ -150,4 +155,14 @@ fn task_line<'a>(
         line = line.patch_style(theme.style(Role::Selection));
     }
     line
+}
+
+/// `⎇ ` before a task whose branch waits in a worktree: its merge conflicted (as an error), or
+/// it is ready to review and merge.
+fn branch_mark(task: &TaskSummary) -> Option<(&'static str, Role)> {
+    match task.worktree? {
+        WorktreeState::Conflicted => Some(("⎇ ", Role::Error)),
+        WorktreeState::Ready | WorktreeState::Merging => Some(("⎇ ", Role::Accent)),
+        _ => None,
+    }
 }

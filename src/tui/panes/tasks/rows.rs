@@ -30,6 +30,10 @@ impl Group {
     }
 
     pub fn of(task: &TaskSummary, now: OffsetDateTime) -> Group {
+        // A branch whose merge conflicted waits on the user, whatever its task's status.
+        if task.worktree == Some(crate::protocol::WorktreeState::Conflicted) {
+            return Group::Attention;
+        }
         match task.status {
             TaskStatus::Waiting => Group::Attention,
             TaskStatus::Failed if task.settled => Group::Done,
