@@ -155,12 +155,14 @@ impl Landing<'_> {
                 .filter(|m| m.into == mine.into)
                 .collect();
             if let Some(running) = queue.iter().find(|m| m.status == MergeStatus::Running) {
-                if !self.recover_merge(running, limits).await? {
+                if !self.recover_merge(running).await? {
                     tokio::time::sleep(QUEUE_POLL).await;
                 }
                 continue;
             }
             let Some(next) = queue.first() else {
+                // Ended between the two reads: the next look says how.
+                tokio::time::sleep(QUEUE_POLL).await;
                 continue;
             };
             let claim = WriteOp::Worktree(WorktreeOp::ClaimMerge {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{LandError, Landing, git};
-use crate::config::{EscalationSettings, ProjectPaths, Settings};
+use crate::config::{ProjectPaths, Settings};
 use crate::protocol::WorktreeState;
 use crate::store::worktrees::{MergeRecord, MergeStatus, WorktreeOp, read};
 use crate::store::{Store, StoreError, WriteOp};
@@ -29,7 +29,6 @@ impl Landing<'_> {
     pub(super) async fn recover_merge(
         &self,
         merge: &MergeRecord,
-        _limits: &EscalationSettings,
     ) -> Result<bool, LandError> {
         if merge.holder.as_deref().is_some_and(alive) {
             return Ok(false);
@@ -128,7 +127,7 @@ pub async fn recover(
     }
     for merge in read::open_merges(&store.reader).await? {
         if merge.status == MergeStatus::Running
-            && let Err(e) = landing.recover_merge(&merge, &settings.escalation).await
+            && let Err(e) = landing.recover_merge(&merge).await
         {
             notes.push(format!(
                 "cannot recover merge {} of {}: {e}",

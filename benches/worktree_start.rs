@@ -1,0 +1,99 @@
+//! What a worktree adds to a task (run `cargo bench --bench worktree_start`), in a repository
+//! of 10,000 committed files, through a real `bosun run`: the same one-step task (`true`) is
+//! run 10 times in the checkout and 10 times with `isolation: worktree`.
+//!
+//! - start: from the task's start (`started_at`) to its first step's start — for a worktree
+//!   task this holds recording it, `git worktree add` (checking out 10,000 files) and the
+//!   `.worktreeinclude` copy;
+//! - whole: from the task's start to its end — for a worktree task this adds noting its
+//!   changes after the step, the commit of what it left, and removing the worktree (the step
+//!   changed nothing).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[path = "common/repo.rs"]
+mod repo;
+#[path = "common/stats.rs"]
+mod stats;
+use stats::report;
+
+const RUNS: usize = 10;
+
+fn bosun(project: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args(args)
+        .arg("--project")
+        .arg(project)
+        .env("BOSUN_REDIS_URL", "off")
+        .output()
+        .expect("bosun")
+}
+
+fn millis(from: &str, to: &str) -> f64 {
+    let from = bosun::time::parse_rfc3339(from).expect("time");
+    let to = bosun::time::parse_rfc3339(to).expect("time");
+    (to - from).as_seconds_f64() * 1000.0
+}
+
+/// Runs workflow `name` `RUNS` times; returns (start, whole) in ms.
+fn measure(root: &Path, name: &str) -> (Vec<f64>, Vec<f64>) {
+    let (mut start, mut whole) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        let out = bosun(root, &["submit", "-w", name, "bench"]);
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let task = loop {
+            let shown = bosun(root, &["show", &id, "--json"]);
+            let task: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap_or_default();
+            let gone = task["worktree"].is_null()
+                || task["worktree"]["state"] == "removed";
+            if task["finished_at"].is_string() && gone {
+                break task;
+            }
+            assert!(Instant::now() < deadline, "task {id} never ended: {task}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(task["status"], "succeeded", "{task}");
+        let started = task["started_at"].as_str().expect("started");
+        let step = task["steps"][0]["started_at"].as_str().expect("step started");
+        start.push(millis(started, step));
+        whole.push(millis(started, task["finished_at"].as_str().expect("ended")));
+    }
+    (start, whole)
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    repo::build(root);
+    for (name, isolation) in [("plain", "none"), ("isolated", "worktree")] {
+        std::fs::create_dir_all(root.join(".bosun/workflows")).expect("mkdir");
+        std::fs::write(
+            root.join(format!(".bosun/workflows/{name}.yaml")),
+            format!(
+                "name: {name}\nisolation: {isolation}\nsteps:\n  - id: work\n    skill: shell\n    with: {{ run: \"true\" }}\n"
+            ),
+        )
+        .expect("workflow");
+    }
+    let mut engine = Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args(["run", "--project"])
+        .arg(root)
+        .env("BOSUN_REDIS_URL", "off")
+        .env("BOSUN_LOG", "warn")
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("engine");
+    std::thread::sleep(Duration::from_millis(800));
+    let (plain_start, plain_whole) = measure(root, "plain");
+    let (wt_start, wt_whole) = measure(root, "isolated");
+    let _ = engine.kill();
+    let _ = engine.wait();
+    println!("a one-step task in a repository of {} files:", repo::FILES_TOTAL);
+    report("checkout: task start -> first step", "ms", plain_start);
+    report("worktree: task start -> first step", "ms", wt_start);
+    report("checkout: whole task", "ms", plain_whole);
+    report("worktree: whole task (made, noted, removed)", "ms", wt_whole);
+}
