@@ -165,7 +165,9 @@ pub(super) fn commit_of(dir: &Path, rev: &str) -> Result<Option<String>, GitErro
         .args([format!("{rev}^{{commit}}")]);
     let out = git.output()?;
     match out.status.code() {
-        Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim().to_string())),
+        Some(0) => Ok(Some(
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        )),
         // --quiet: "not a valid object name" is exit 1 with nothing said.
         Some(1) => Ok(None),
         _ => Err(git.failed(&out)),

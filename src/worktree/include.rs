@@ -45,12 +45,20 @@ pub fn copy_included(root: &Path, path: &Path) -> Result<Vec<PathBuf>, GitError>
         .collect();
     inside.retain(|p| !p.as_os_str().is_empty());
     let ignored = Git::new(root)
-        .args(["ls-files", "--others", "--ignored", "--exclude-standard", "-z"])
+        .args([
+            "ls-files",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "-z",
+        ])
         .run()?;
     let mut copied = Vec::new();
     for name in ignored.split('\0').filter(|n| !n.is_empty()) {
         let rel = Path::new(name);
-        if inside.iter().any(|w| rel.starts_with(w))
+        // A name ending in `/` is a nested repository git did not enter: never a file to copy.
+        if name.ends_with('/')
+            || inside.iter().any(|w| rel.starts_with(w))
             || !patterns.matched_path_or_any_parents(rel, false).is_ignore()
         {
             continue;

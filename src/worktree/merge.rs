@@ -81,11 +81,7 @@ pub fn prepare_merge(
     if strategy == Strategy::Merge {
         git = git.args(["-p", &tip]);
     }
-    let new_commit = git
-        .args(["-F", "-"])
-        .envs(&identity)
-        .stdin(message)
-        .run()?;
+    let new_commit = git.args(["-F", "-"]).envs(&identity).stdin(message).run()?;
     Ok(Prepared::Ready {
         new_commit,
         old_commit: old,

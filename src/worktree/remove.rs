@@ -38,7 +38,10 @@ pub fn remove(root: &Path, path: &Path, branch: Option<&str>) -> Result<(), GitE
     }
     if path.symlink_metadata().is_ok() {
         std::fs::remove_dir_all(&path).map_err(|e| {
-            GitError::Other(format!("cannot remove the directory {}: {e}", path.display()))
+            GitError::Other(format!(
+                "cannot remove the directory {}: {e}",
+                path.display()
+            ))
         })?;
     }
     prune(root)?;

@@ -28,7 +28,13 @@ pub(super) fn rebase(
         });
     }
     let commits = Git::new(root)
-        .args(["rev-list", "--reverse", "--topo-order", "--no-merges", &range])
+        .args([
+            "rev-list",
+            "--reverse",
+            "--topo-order",
+            "--no-merges",
+            &range,
+        ])
         .run()?;
     let mut onto = old.to_string();
     let mut onto_tree = tree_of(root, old)?;
@@ -116,7 +122,10 @@ mod tests {
             vec![
                 ("GIT_AUTHOR_NAME".to_string(), "Ada L".to_string()),
                 ("GIT_AUTHOR_EMAIL".to_string(), "ada@x.org".to_string()),
-                ("GIT_AUTHOR_DATE".to_string(), "1700000000 +0100".to_string()),
+                (
+                    "GIT_AUTHOR_DATE".to_string(),
+                    "1700000000 +0100".to_string()
+                ),
             ]
         );
     }

@@ -29,7 +29,9 @@ fn commit_all_commits_edits_and_new_files_but_not_ignored_ones_and_runs_no_hooks
     write(&path, "new.rs", "new\n");
     write(&path, "out.log", "ignored\n");
 
-    let oid = commit_all(&path, "Task t-1: the work").expect("commit").expect("a commit");
+    let oid = commit_all(&path, "Task t-1: the work")
+        .expect("commit")
+        .expect("a commit");
     assert_eq!(oid, git(&path, &["rev-parse", "HEAD"]));
     let files = git(&path, &["show", "--name-only", "--format=%s", "HEAD"]);
     assert_eq!(files, "Task t-1: the work\n\nnew.rs\nsrc/lib.rs");
@@ -58,11 +60,20 @@ fn commits_without_a_configured_identity_are_made_as_bosun() {
     });
     let (path, branch) = repo.task("t-1");
     write(&path, "new.rs", "new\n");
-    commit_all(&path, "work").expect("commit").expect("a commit");
+    commit_all(&path, "work")
+        .expect("commit")
+        .expect("a commit");
     let who = git(&path, &["log", "-1", "--format=%an <%ae>|%cn <%ce>"]);
     assert_eq!(who, "Bosun <bosun@localhost>|Bosun <bosun@localhost>");
 
-    let prepared = prepare_merge(&repo.root, &path, &branch, "main", Strategy::Squash, "squash");
+    let prepared = prepare_merge(
+        &repo.root,
+        &path,
+        &branch,
+        "main",
+        Strategy::Squash,
+        "squash",
+    );
     let Prepared::Ready { new_commit, .. } = prepared.expect("prepare") else {
         panic!("expected a commit");
     };
@@ -101,7 +112,11 @@ fn a_rebase_or_merge_left_half_done_is_aborted_and_a_stale_lock_removed() {
         .expect("merge");
     assert!(!merge.status.success());
     let lock = std::path::PathBuf::from(git(&path, &["rev-parse", "--git-path", "index.lock"]));
-    let lock = if lock.is_absolute() { lock } else { path.join(lock) };
+    let lock = if lock.is_absolute() {
+        lock
+    } else {
+        path.join(lock)
+    };
     std::fs::write(&lock, "").expect("lock");
     abort_in_progress(&path).expect("abort merge");
     assert!(!lock.exists());

@@ -11,7 +11,10 @@ fn without_a_worktreeinclude_nothing_is_copied() {
     let repo = Repo::new();
     write(&repo.root, ".env", "SECRET=1\n");
     let (path, _) = repo.task("t-1");
-    assert_eq!(copy_included(&repo.root, &path).expect("copy"), Vec::<PathBuf>::new());
+    assert_eq!(
+        copy_included(&repo.root, &path).expect("copy"),
+        Vec::<PathBuf>::new()
+    );
     assert!(!path.join(".env").exists());
 }
 
@@ -42,10 +45,16 @@ fn ignored_files_that_match_are_copied_with_their_modes_and_links() {
 
     let (path, _) = repo.task("t-1");
     let copied = copy_included(&repo.root, &path).expect("copy");
-    let expected: Vec<PathBuf> = [".env", "app/.env", "secrets/key", "secrets/link", "secrets/run.sh"]
-        .into_iter()
-        .map(PathBuf::from)
-        .collect();
+    let expected: Vec<PathBuf> = [
+        ".env",
+        "app/.env",
+        "secrets/key",
+        "secrets/link",
+        "secrets/run.sh",
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .collect();
     assert_eq!(copied, expected);
     assert_eq!(read(&path, ".env"), "SECRET=1\n");
     assert_eq!(read(&path, "app/.env"), "APP=1\n");

@@ -30,10 +30,17 @@ fn the_base_is_head_or_the_ref_given_with_its_local_branch() {
     let sha = resolve_base(&repo.root, Some(&head[..10])).expect("sha");
     assert_eq!((sha.commit.as_str(), sha.branch), (head.as_str(), None));
     git(&repo.root, &["checkout", "--quiet", "--detach"]);
-    assert_eq!(resolve_base(&repo.root, None).expect("detached").branch, None);
+    assert_eq!(
+        resolve_base(&repo.root, None).expect("detached").branch,
+        None
+    );
 
     let unknown = resolve_base(&repo.root, Some("no-such-ref")).expect_err("unknown");
-    assert!(unknown.to_string().contains("`no-such-ref` is not a branch, tag or commit"));
+    assert!(
+        unknown
+            .to_string()
+            .contains("`no-such-ref` is not a branch, tag or commit")
+    );
 }
 
 #[test]
@@ -48,7 +55,10 @@ fn a_repository_without_commits_has_no_base_and_says_so() {
 fn a_task_worktree_is_created_on_its_branch_and_removed_with_it() {
     let repo = Repo::new();
     let (path, branch) = repo.task("t-1");
-    assert_eq!(super::read(&path, "src/lib.rs"), "line one\nline two\nline three\n");
+    assert_eq!(
+        super::read(&path, "src/lib.rs"),
+        "line one\nline two\nline three\n"
+    );
     assert_eq!(git(&path, &["branch", "--show-current"]), branch);
     assert!(worktree_list(&repo.root).contains(&path));
 
@@ -68,7 +78,10 @@ fn creating_over_an_existing_branch_fails_and_names_it() {
     let head = repo.head("HEAD");
     let err = create(&repo.root, &repo.worktree("t-1"), "bosun/t-1", &head).expect_err("exists");
     assert!(matches!(err, GitError::Other(_)));
-    assert!(err.to_string().contains("`bosun/t-1` already exists"), "{err}");
+    assert!(
+        err.to_string().contains("`bosun/t-1` already exists"),
+        "{err}"
+    );
     assert!(!repo.worktree("t-1").exists());
 }
 
@@ -80,7 +93,10 @@ fn removal_finishes_every_state_a_crash_can_leave() {
     // Killed after `worktree add` wrote the directory, before git registered it: a directory
     // git does not know, and the branch.
     let (path, branch) = repo.task("dir-only");
-    git(&repo.root, &["worktree", "remove", "--force", &path.to_string_lossy()]);
+    git(
+        &repo.root,
+        &["worktree", "remove", "--force", &path.to_string_lossy()],
+    );
     write(&path, "half/written.rs", "partial");
     remove(&repo.root, &path, Some(&branch)).expect("dir without registration");
     assert!(!path.exists());

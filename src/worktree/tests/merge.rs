@@ -6,7 +6,11 @@ use crate::worktree::{Landed, Prepared, Strategy, commit_all, land, prepare_merg
 /// A task that rewrites line two of `src/lib.rs` and commits it.
 fn edit_line_two(repo: &Repo, id: &str, text: &str) -> (std::path::PathBuf, String) {
     let (path, branch) = repo.task(id);
-    write(&path, "src/lib.rs", &format!("line one\n{text}\nline three\n"));
+    write(
+        &path,
+        "src/lib.rs",
+        &format!("line one\n{text}\nline three\n"),
+    );
     commit_all(&path, &format!("task {id}")).expect("commit");
     (path, branch)
 }
@@ -28,23 +32,49 @@ fn the_first_of_two_colliding_tasks_merges_and_the_second_conflicts_with_nothing
     let (second, b2) = edit_line_two(&repo, "t-2", "second task");
     let start = repo.head("main");
 
-    let merged = prepare_merge(&repo.root, &first, &b1, "main", Strategy::Merge, "Merge t-1");
+    let merged = prepare_merge(
+        &repo.root,
+        &first,
+        &b1,
+        "main",
+        Strategy::Merge,
+        "Merge t-1",
+    );
     let (new, old) = ready(merged.expect("prepare"));
     assert_eq!(old, start);
     // Preparing moved nothing.
     assert_eq!(repo.head("main"), start);
-    assert_eq!(land(&repo.root, "main", &new, &old).expect("land"), Landed::Moved);
+    assert_eq!(
+        land(&repo.root, "main", &new, &old).expect("land"),
+        Landed::Moved
+    );
     assert_eq!(repo.head("main"), new);
-    assert_eq!(read(&repo.root, "src/lib.rs"), "line one\nfirst task\nline three\n");
+    assert_eq!(
+        read(&repo.root, "src/lib.rs"),
+        "line one\nfirst task\nline three\n"
+    );
     assert_eq!(status(&repo.root), "");
     let parents = git(&repo.root, &["log", "-1", "--format=%P", "main"]);
     assert_eq!(parents, format!("{start} {}", repo.head(&b1)));
-    assert_eq!(git(&repo.root, &["log", "-1", "--format=%s", "main"]), "Merge t-1");
+    assert_eq!(
+        git(&repo.root, &["log", "-1", "--format=%s", "main"]),
+        "Merge t-1"
+    );
     // Landing again (a retry after a crash) finds it done.
-    assert_eq!(land(&repo.root, "main", &new, &old).expect("again"), Landed::Already);
+    assert_eq!(
+        land(&repo.root, "main", &new, &old).expect("again"),
+        Landed::Already
+    );
 
     let second_head = git(&second, &["rev-parse", "HEAD"]);
-    let conflict = prepare_merge(&repo.root, &second, &b2, "main", Strategy::Merge, "Merge t-2");
+    let conflict = prepare_merge(
+        &repo.root,
+        &second,
+        &b2,
+        "main",
+        Strategy::Merge,
+        "Merge t-2",
+    );
     assert_eq!(
         conflict.expect("prepare"),
         Prepared::Conflict {
@@ -55,7 +85,10 @@ fn the_first_of_two_colliding_tasks_merges_and_the_second_conflicts_with_nothing
     assert_eq!(status(&repo.root), "");
     assert_eq!(status(&second), "");
     assert_eq!(git(&second, &["rev-parse", "HEAD"]), second_head);
-    assert_eq!(read(&repo.root, "src/lib.rs"), "line one\nfirst task\nline three\n");
+    assert_eq!(
+        read(&repo.root, "src/lib.rs"),
+        "line one\nfirst task\nline three\n"
+    );
     assert_fsck_clean(&repo.root);
 }
 
@@ -69,12 +102,28 @@ fn a_squash_lands_the_whole_task_as_one_commit_on_the_base() {
     commit(&path, "two");
     let start = repo.head("main");
 
-    let prepared = prepare_merge(&repo.root, &path, &branch, "main", Strategy::Squash, "Task t-1");
+    let prepared = prepare_merge(
+        &repo.root,
+        &path,
+        &branch,
+        "main",
+        Strategy::Squash,
+        "Task t-1",
+    );
     let (new, old) = ready(prepared.expect("prepare"));
     land(&repo.root, "main", &new, &old).expect("land");
-    assert_eq!(git(&repo.root, &["log", "-1", "--format=%P", "main"]), start);
-    assert_eq!(git(&repo.root, &["log", "-1", "--format=%B", "main"]), "Task t-1");
-    assert_eq!(repo.head("main^{tree}"), repo.head(&format!("{branch}^{{tree}}")));
+    assert_eq!(
+        git(&repo.root, &["log", "-1", "--format=%P", "main"]),
+        start
+    );
+    assert_eq!(
+        git(&repo.root, &["log", "-1", "--format=%B", "main"]),
+        "Task t-1"
+    );
+    assert_eq!(
+        repo.head("main^{tree}"),
+        repo.head(&format!("{branch}^{{tree}}"))
+    );
     assert_eq!(git(&repo.root, &["rev-list", "--count", "main"]), "2");
     assert_eq!(read(&repo.root, "b.txt"), "b\n");
 }
@@ -86,13 +135,27 @@ fn a_rebase_replays_the_task_commits_on_the_base_keeping_authors_and_messages() 
     write(&path, "a.txt", "a\n");
     git(&path, &["add", "a.txt"]);
     let by_ada = ["-c", "user.name=Ada", "-c", "user.email=ada@example.com"];
-    git(&path, &[&by_ada[..], &["commit", "-q", "-m", "add a\n\nwith a body"]].concat());
-    write(&path, "src/lib.rs", "line one\nline two by the task\nline three\n");
+    git(
+        &path,
+        &[&by_ada[..], &["commit", "-q", "-m", "add a\n\nwith a body"]].concat(),
+    );
+    write(
+        &path,
+        "src/lib.rs",
+        "line one\nline two by the task\nline three\n",
+    );
     commit(&path, "edit lib");
     write(&repo.root, "main.txt", "main\n");
     let start = commit(&repo.root, "main moves on");
 
-    let prepared = prepare_merge(&repo.root, &path, &branch, "main", Strategy::Rebase, "unused");
+    let prepared = prepare_merge(
+        &repo.root,
+        &path,
+        &branch,
+        "main",
+        Strategy::Rebase,
+        "unused",
+    );
     let (new, old) = ready(prepared.expect("prepare"));
     assert_eq!(old, start);
     land(&repo.root, "main", &new, &old).expect("land");
@@ -151,8 +214,14 @@ fn landing_refuses_to_overwrite_the_users_uncommitted_edit_and_keeps_unrelated_o
     // An edit elsewhere does not stand in the way, and survives the landing.
     git(&repo.root, &["checkout", "--", "src/lib.rs"]);
     write(&repo.root, "README.md", "# the user's notes\n");
-    assert_eq!(land(&repo.root, "main", &new, &old).expect("land"), Landed::Moved);
-    assert_eq!(read(&repo.root, "src/lib.rs"), "line one\ntask\nline three\n");
+    assert_eq!(
+        land(&repo.root, "main", &new, &old).expect("land"),
+        Landed::Moved
+    );
+    assert_eq!(
+        read(&repo.root, "src/lib.rs"),
+        "line one\ntask\nline three\n"
+    );
     assert_eq!(read(&repo.root, "README.md"), "# the user's notes\n");
 }
 
@@ -173,10 +242,16 @@ fn a_branch_not_checked_out_is_moved_by_compare_and_swap_only_from_where_it_was(
     assert_eq!(repo.head("release"), elsewhere);
 
     git(&repo.root, &["branch", "--force", "release", &old]);
-    assert_eq!(land(&repo.root, "release", &new, &old).expect("land"), Landed::Moved);
+    assert_eq!(
+        land(&repo.root, "release", &new, &old).expect("land"),
+        Landed::Moved
+    );
     assert_eq!(repo.head("release"), new);
     // The main checkout (on `main`) did not change.
-    assert_eq!(read(&repo.root, "src/lib.rs"), "line one\nline two\nline three\n");
+    assert_eq!(
+        read(&repo.root, "src/lib.rs"),
+        "line one\nline two\nline three\n"
+    );
     assert_eq!(status(&repo.root), "");
     let reflog = git(&repo.root, &["reflog", "-1", "--format=%gs", "release"]);
     assert_eq!(reflog, "bosun: merge");

@@ -7,7 +7,11 @@ use crate::worktree::{changes, diff};
 /// an ignored one; `main` has moved on by one commit of its own.
 fn busy_task(repo: &Repo) -> std::path::PathBuf {
     let (path, _) = repo.task("t-1");
-    write(&path, "src/lib.rs", "line one\nedited by the task\nline three\n");
+    write(
+        &path,
+        "src/lib.rs",
+        "line one\nedited by the task\nline three\n",
+    );
     commit(&path, "task edit");
     write(&path, "README.md", "# project\nuncommitted\n");
     write(&path, "staged.rs", "staged\n");
@@ -38,7 +42,10 @@ fn changes_include_committed_uncommitted_and_untracked_work_and_touch_nothing() 
     assert_eq!(by_oid, found);
 
     assert_eq!(status(&path), status_before);
-    assert_eq!(git(&path, &["diff", "--cached", "--name-only"]), staged_before);
+    assert_eq!(
+        git(&path, &["diff", "--cached", "--name-only"]),
+        staged_before
+    );
     assert_eq!(git(&path, &["rev-parse", "HEAD"]), head_before);
     // The snapshot's index is gone from the worktree's git directory.
     let git_dir = git(&path, &["rev-parse", "--absolute-git-dir"]);
