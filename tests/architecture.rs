@@ -73,19 +73,25 @@ fn rules() -> Vec<(&'static str, Vec<&'static str>)> {
                 "std::fs",
             ]),
         ),
+        ("tui", vec!["sqlx", "redis", "notify"]),
+        // The git layer of a worktree per task: synchronous `git` calls the engine makes
+        // through `spawn_blocking`; it names no store, engine, policy or async runtime.
         (
             "worktree",
             with(&[
                 "crate::engine",
                 "crate::store",
+                "crate::mirror",
+                "crate::watch",
+                "crate::policy",
                 "crate::tui",
                 "crate::cli",
                 "sqlx",
                 "redis",
+                "notify",
                 "tokio",
             ]),
         ),
-        ("tui", vec!["sqlx", "redis", "notify"]),
     ]
 }
 

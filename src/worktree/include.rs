@@ -56,7 +56,9 @@ pub fn copy_included(root: &Path, path: &Path) -> Result<Vec<PathBuf>, GitError>
     let mut copied = Vec::new();
     for name in ignored.split('\0').filter(|n| !n.is_empty()) {
         let rel = Path::new(name);
-        if inside.iter().any(|w| rel.starts_with(w))
+        // A name ending in `/` is a nested repository git did not enter: never a file to copy.
+        if name.ends_with('/')
+            || inside.iter().any(|w| rel.starts_with(w))
             || !patterns.matched_path_or_any_parents(rel, false).is_ignore()
         {
             continue;

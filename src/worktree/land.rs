@@ -45,9 +45,9 @@ pub fn land(
     let checkout = registered(root)?
         .into_iter()
         .find(|w| w.branch.as_deref() == Some(into) && !w.prunable);
-    match checkout {
+    if let Some(w) = checkout {
         // --no-autostash: a user's `merge.autoStash` must not stash and re-apply their edits.
-        Some(w) => Git::new(&w.path)
+        let merged = Git::new(&w.path)
             .args([
                 "merge",
                 "--ff-only",
@@ -56,33 +56,31 @@ pub fn land(
                 "--quiet",
             ])
             .args([new_commit])
-            .run()
-            .map_err(|e| match e {
-                GitError::Failed { message, dir, .. } => GitError::Other(format!(
-                    "cannot update `{into}` checked out in {}: {message}",
-                    dir.display()
-                )),
-                other => other,
-            })?,
-        None => {
-            let updated = Git::new(root)
-                .args(["update-ref", "-m", "bosun: merge"])
-                .args([
-                    format!("refs/heads/{into}").as_str(),
-                    new_commit,
-                    old_commit,
-                ])
-                .run();
-            if let Err(e) = updated {
-                // Lost a race with another writer between the check above and the swap.
-                return match branch_head(root, into)? {
-                    Some(now) if now != old_commit => Err(moved(into, old_commit, &now)),
-                    _ => Err(e),
-                };
-            }
-            String::new()
-        }
-    };
+            .run();
+        return match merged {
+            Ok(_) => Ok(Landed::Moved),
+            Err(GitError::Failed { message, dir, .. }) => Err(GitError::Other(format!(
+                "nothing was merged: cannot update `{into}` checked out in {}: {message}",
+                dir.display()
+            ))),
+            Err(other) => Err(other),
+        };
+    }
+    let swapped = Git::new(root)
+        .args(["update-ref", "-m", "bosun: merge"])
+        .args([
+            format!("refs/heads/{into}").as_str(),
+            new_commit,
+            old_commit,
+        ])
+        .run();
+    if let Err(e) = swapped {
+        // Lost a race with another writer between the check above and the swap.
+        return match branch_head(root, into)? {
+            Some(now) if now != old_commit => Err(moved(into, old_commit, &now)),
+            _ => Err(e),
+        };
+    }
     Ok(Landed::Moved)
 }
 
