@@ -14,75 +14,17 @@
 //! tell git's own cost from the file system's.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use bosun::worktree::{self, Prepared, Strategy};
 
+#[path = "common/repo.rs"]
+mod repo;
 #[path = "common/stats.rs"]
 mod stats;
 use stats::{percentile, report};
 
-const DIRS: usize = 100;
-const SUBDIRS: usize = 10;
-const FILES: usize = 10;
 const RUNS: usize = 10;
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .status()
-        .expect("git");
-    assert!(status.success(), "git {args:?}");
-}
-
-/// A few KB of text that differs from file to file, so git stores 10,000 distinct blobs.
-fn content(seed: usize) -> String {
-    let lines = 40 + seed % 60;
-    (0..lines)
-        .map(|l| {
-            format!(
-                "fn item_{seed}_{l}() -> u64 {{ {} }}\n",
-                seed * 7919 + l * 104_729
-            )
-        })
-        .collect()
-}
-
-fn build_repo(root: &Path) {
-    for d in 0..DIRS {
-        for s in 0..SUBDIRS {
-            let dir = root.join(format!("src/m{d:03}/s{s:02}"));
-            std::fs::create_dir_all(&dir).expect("mkdir");
-            for f in 0..FILES {
-                let seed = (d * SUBDIRS + s) * FILES + f;
-                std::fs::write(dir.join(format!("f{f:02}.rs")), content(seed)).expect("write");
-            }
-        }
-    }
-    for t in 0..20 {
-        let dir = root.join(format!("target/debug/deps{t:02}"));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        for f in 0..100 {
-            std::fs::write(dir.join(format!("o{f:03}.o")), "object").expect("write");
-        }
-    }
-    std::fs::write(root.join(".gitignore"), "target/\n.env\n.bosun/\n").expect("gitignore");
-    std::fs::write(root.join(".worktreeinclude"), ".env\n").expect("include");
-    std::fs::write(root.join(".env"), "SECRET=1\n").expect("env");
-    git(root, &["init", "--quiet", "--initial-branch=main"]);
-    git(root, &["config", "user.name", "Bench"]);
-    git(root, &["config", "user.email", "bench@example.com"]);
-    git(root, &["add", "--all"]);
-    // No automatic gc in the background of the figures: the repository is packed here, once,
-    // as in a clone (checking out 10,000 loose objects costs about three times as much: 0.9 s
-    // against 0.3 s for `git worktree add` alone on tmpfs).
-    git(root, &["config", "gc.auto", "0"]);
-    git(root, &["commit", "--quiet", "-m", "10,000 files"]);
-    git(root, &["gc", "--quiet"]);
-}
 
 fn ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
@@ -122,7 +64,7 @@ fn suite(label: &str, parent: &Path) {
     let root = dir.path().join("project");
     std::fs::create_dir(&root).expect("mkdir");
     let made = Instant::now();
-    build_repo(&root);
+    repo::build(&root);
     println!(
         "\n== on {label}: 10,000 files (44 MB) in 1,100 directories (+2,000 ignored), made and committed in {:.1}s",
         made.elapsed().as_secs_f64(),

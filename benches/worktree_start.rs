@@ -47,8 +47,7 @@ fn measure(root: &Path, name: &str) -> (Vec<f64>, Vec<f64>) {
         let task = loop {
             let shown = bosun(root, &["show", &id, "--json"]);
             let task: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap_or_default();
-            let gone = task["worktree"].is_null()
-                || task["worktree"]["state"] == "removed";
+            let gone = task["worktree"].is_null() || task["worktree"]["state"] == "removed";
             if task["finished_at"].is_string() && gone {
                 break task;
             }
@@ -57,9 +56,14 @@ fn measure(root: &Path, name: &str) -> (Vec<f64>, Vec<f64>) {
         };
         assert_eq!(task["status"], "succeeded", "{task}");
         let started = task["started_at"].as_str().expect("started");
-        let step = task["steps"][0]["started_at"].as_str().expect("step started");
+        let step = task["steps"][0]["started_at"]
+            .as_str()
+            .expect("step started");
         start.push(millis(started, step));
-        whole.push(millis(started, task["finished_at"].as_str().expect("ended")));
+        whole.push(millis(
+            started,
+            task["finished_at"].as_str().expect("ended"),
+        ));
     }
     (start, whole)
 }
@@ -91,9 +95,16 @@ fn main() {
     let (wt_start, wt_whole) = measure(root, "isolated");
     let _ = engine.kill();
     let _ = engine.wait();
-    println!("a one-step task in a repository of {} files:", repo::FILES_TOTAL);
+    println!(
+        "a one-step task in a repository of {} files:",
+        repo::FILES_TOTAL
+    );
     report("checkout: task start -> first step", "ms", plain_start);
     report("worktree: task start -> first step", "ms", wt_start);
     report("checkout: whole task", "ms", plain_whole);
-    report("worktree: whole task (made, noted, removed)", "ms", wt_whole);
+    report(
+        "worktree: whole task (made, noted, removed)",
+        "ms",
+        wt_whole,
+    );
 }

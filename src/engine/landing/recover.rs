@@ -26,10 +26,7 @@ fn alive(holder: &str) -> bool {
 impl Landing<'_> {
     /// A running merge whose process died: finished when its base already moved to the commit
     /// it recorded, else queued again. `false` when its process still runs.
-    pub(super) async fn recover_merge(
-        &self,
-        merge: &MergeRecord,
-    ) -> Result<bool, LandError> {
+    pub(super) async fn recover_merge(&self, merge: &MergeRecord) -> Result<bool, LandError> {
         if merge.holder.as_deref().is_some_and(alive) {
             return Ok(false);
         }
