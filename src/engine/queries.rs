@@ -194,7 +194,11 @@ impl EngineHandle {
             workflow: Some(task.workflow),
             inputs,
             priority: task.priority,
-            isolation: None,
+            // A task that had a worktree of its own gets one again, whatever its workflow says.
+            isolation: task
+                .worktree
+                .as_ref()
+                .map(|_| crate::protocol::Isolation::Worktree),
             base: None,
         })
         .await
