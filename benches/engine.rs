@@ -12,25 +12,12 @@ use std::time::{Duration, Instant};
 use bosun::protocol::{EngineEvent, Priority, TaskId};
 use bosun::store::{NewTask, Store, WriteOp};
 
+#[path = "common/cli.rs"]
+mod cli;
+use cli::{bosun, millis_between};
 #[path = "common/stats.rs"]
 mod stats;
 use stats::report;
-
-fn bosun(project: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bosun"))
-        .args(args)
-        .arg("--project")
-        .arg(project)
-        .env("BOSUN_REDIS_URL", "off")
-        .output()
-        .expect("bosun")
-}
-
-fn millis_between(from: &str, to: &str) -> f64 {
-    let from = bosun::time::parse_rfc3339(from).expect("time");
-    let to = bosun::time::parse_rfc3339(to).expect("time");
-    (to - from).as_seconds_f64() * 1000.0
-}
 
 fn pickup() {
     let dir = tempfile::tempdir().expect("tempdir");

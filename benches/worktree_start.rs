@@ -13,6 +13,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "common/cli.rs"]
+mod cli;
+use cli::{bosun, millis_between};
 #[path = "common/repo.rs"]
 mod repo;
 #[path = "common/stats.rs"]
@@ -20,22 +23,6 @@ mod stats;
 use stats::report;
 
 const RUNS: usize = 10;
-
-fn bosun(project: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bosun"))
-        .args(args)
-        .arg("--project")
-        .arg(project)
-        .env("BOSUN_REDIS_URL", "off")
-        .output()
-        .expect("bosun")
-}
-
-fn millis(from: &str, to: &str) -> f64 {
-    let from = bosun::time::parse_rfc3339(from).expect("time");
-    let to = bosun::time::parse_rfc3339(to).expect("time");
-    (to - from).as_seconds_f64() * 1000.0
-}
 
 /// Runs workflow `name` `RUNS` times; returns (start, whole) in ms.
 fn measure(root: &Path, name: &str) -> (Vec<f64>, Vec<f64>) {
@@ -59,8 +46,8 @@ fn measure(root: &Path, name: &str) -> (Vec<f64>, Vec<f64>) {
         let step = task["steps"][0]["started_at"]
             .as_str()
             .expect("step started");
-        start.push(millis(started, step));
-        whole.push(millis(
+        start.push(millis_between(started, step));
+        whole.push(millis_between(
             started,
             task["finished_at"].as_str().expect("ended"),
         ));

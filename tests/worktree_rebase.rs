@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::agents::{FakeModel, configure_claude};
-use support::git::{assert_consistent, branches, git, repo, worktree_workflow, worktrees};
+use support::git::{assert_consistent, branches, git, repo, two_edits_of_notes, worktrees};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -39,16 +39,8 @@ fn a_conflict_handed_to_an_agent_is_rebased_in_its_worktree_then_merges() {
         ".bosun/policy.yaml",
         "rules:\n  - id: agent-git\n    match: { skill: [claude, shell] }\n    action: allow\n",
     );
-    worktree_workflow(
-        &project,
-        "edit",
-        "printf '%s\\n' '{{ inputs.text }}' > notes.txt",
-    );
     let engine = project.start_engine(&[]);
-    let a = project.submit(&["-w", "edit", "-i", "text=alpha", "edit alpha"]);
-    let b = project.submit(&["-w", "edit", "-i", "text=beta", "edit beta"]);
-    project.wait_for(&a, LIMIT, |t| state(t) == "ready");
-    project.wait_for(&b, LIMIT, |t| state(t) == "ready");
+    let (a, b) = two_edits_of_notes(&project, LIMIT);
     assert!(project.bosun(&["merge", &a]).status.success());
     assert_eq!(project.bosun(&["merge", &b]).status.code(), Some(1));
     let asked = branch_question(&project, &b).expect("asked about the conflict");

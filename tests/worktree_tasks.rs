@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::Project;
-use support::git::{assert_consistent, branches, git, repo, worktree_workflow, worktrees};
+use support::git::{
+    assert_consistent, branches, git, repo, two_edits_of_notes, worktree_workflow, worktrees,
+};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -41,16 +43,9 @@ fn text(bytes: &[u8]) -> String {
 fn parallel_tasks_on_one_file_merge_once_then_conflict_with_nothing_half_merged() {
     let project = repo(&[("notes.txt", "one\n")]);
     let root = project.root().to_path_buf();
-    worktree_workflow(
-        &project,
-        "edit",
-        "printf '%s\\n' '{{ inputs.text }}' > notes.txt",
-    );
     let engine = project.start_engine(&[]);
-    let a = project.submit(&["-w", "edit", "-i", "text=alpha", "edit alpha"]);
-    let b = project.submit(&["-w", "edit", "-i", "text=beta", "edit beta"]);
-    project.wait_for(&a, LIMIT, |t| state(t) == "ready");
-    let tb = project.wait_for(&b, LIMIT, |t| state(t) == "ready");
+    let (a, b) = two_edits_of_notes(&project, LIMIT);
+    let tb = project.show(&b);
     let ta = project.show(&a);
     assert_eq!(ta["status"], "succeeded");
     // Each ran in its own checkout: the user's is untouched, and both see the collision.

@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use super::tasks::{open_store, resolve};
 use super::{CliError, CliResult, Project};
 use crate::cli::format::print_json;
-use crate::engine::landing::{Decided, LandError, Landing, MergeOutcome, describe};
+use crate::engine::landing::{LandError, Landing, MergeOutcome, describe};
 use crate::protocol::MergeStrategy;
 use crate::store::worktrees::read;
 
@@ -75,23 +75,8 @@ pub async fn merge(project: &Project, task: &str, how: MergeStrategy, json: bool
                 );
             }
         }
-        let question = format!("Merge task {id}'s branch into its base ({})?", how.as_str());
-        let options = vec!["merge".to_string()];
-        let decision = Decided {
-            question: &question,
-            options: &options,
-            choice: "merge",
-            by: "user",
-            reason: "`bosun merge`",
-        };
         let outcome = landing
-            .merge(
-                &id,
-                how,
-                Some(decision),
-                "user",
-                &project.settings.escalation,
-            )
+            .merge_as_user(&id, how, "`bosun merge`", &project.settings.escalation)
             .await?;
         Ok::<_, CliError>((id, outcome))
     }
@@ -127,17 +112,8 @@ pub async fn discard(project: &Project, task: &str) -> CliResult {
     let store = open_store(project).await?;
     let result = async {
         let id = resolve(&store, task).await?;
-        let question = format!("Discard task {id}'s branch?");
-        let options = vec!["discard".to_string()];
-        let decision = Decided {
-            question: &question,
-            options: &options,
-            choice: "discard",
-            by: "user",
-            reason: "`bosun discard`",
-        };
         Landing::new(&store, &project.paths)
-            .discard(&id, Some(decision))
+            .discard_as_user(&id, "`bosun discard`")
             .await?;
         Ok::<_, CliError>(id)
     }

@@ -81,3 +81,19 @@ pub fn assert_consistent(root: &Path) {
         "the main checkout has changes nobody made"
     );
 }
+
+/// Submits tasks `edit alpha` and `edit beta`, each writing its word over `notes.txt` in its
+/// own worktree, and waits (with a running engine) until both are ready for review.
+pub fn two_edits_of_notes(project: &Project, limit: std::time::Duration) -> (String, String) {
+    worktree_workflow(
+        project,
+        "edit",
+        "printf '%s\\n' '{{ inputs.text }}' > notes.txt",
+    );
+    let a = project.submit(&["-w", "edit", "-i", "text=alpha", "edit alpha"]);
+    let b = project.submit(&["-w", "edit", "-i", "text=beta", "edit beta"]);
+    for id in [&a, &b] {
+        project.wait_for(id, limit, |t| t["worktree"]["state"] == "ready");
+    }
+    (a, b)
+}

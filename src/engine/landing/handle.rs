@@ -2,7 +2,7 @@
 //! [`EngineHandle`]: a task's diff, its merge, its discard, and carrying out an answer about
 //! a branch. Each answers in words a status line can show.
 
-use super::{Decided, Landing, MergeOutcome, act_on_answers, describe};
+use super::{Landing, MergeOutcome, act_on_answers, describe};
 use crate::engine::handle::EngineHandle;
 use crate::protocol::{MergeStrategy, TaskId};
 
@@ -26,17 +26,8 @@ impl EngineHandle {
     /// Merges task `id`'s branch into its base, as the user decided.
     pub async fn merge_task(&self, id: &TaskId, how: MergeStrategy) -> Result<String, String> {
         let settings = self.live_settings();
-        let question = format!("Merge task {id}'s branch into its base ({})?", how.as_str());
-        let options = vec!["merge".to_string()];
-        let decision = Decided {
-            question: &question,
-            options: &options,
-            choice: "merge",
-            by: "user",
-            reason: "merged from the interface",
-        };
         let outcome = Landing::new(&self.store, &self.paths)
-            .merge(id, how, Some(decision), "user", &settings.escalation)
+            .merge_as_user(id, how, "merged from the interface", &settings.escalation)
             .await
             .map_err(|e| e.to_string())?;
         let line = describe(id, &outcome).map_err(|e| e.to_string())?;
@@ -48,17 +39,8 @@ impl EngineHandle {
 
     /// Throws task `id`'s branch away, as the user decided.
     pub async fn discard_task(&self, id: &TaskId) -> Result<String, String> {
-        let question = format!("Discard task {id}'s branch?");
-        let options = vec!["discard".to_string()];
-        let decision = Decided {
-            question: &question,
-            options: &options,
-            choice: "discard",
-            by: "user",
-            reason: "discarded from the interface",
-        };
         Landing::new(&self.store, &self.paths)
-            .discard(id, Some(decision))
+            .discard_as_user(id, "discarded from the interface")
             .await
             .map(|()| format!("{id} discarded: its worktree and branch are removed"))
             .map_err(|e| e.to_string())

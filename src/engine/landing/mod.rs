@@ -189,6 +189,41 @@ impl<'a> Landing<'a> {
         })
     }
 
+    /// Merges task `id`'s branch as the user asked through `via` (`` `bosun merge` ``, the
+    /// interface): the decision is the user's, recorded as such.
+    pub async fn merge_as_user(
+        &self,
+        id: &TaskId,
+        how: crate::protocol::MergeStrategy,
+        via: &str,
+        limits: &crate::config::EscalationSettings,
+    ) -> Result<MergeOutcome, LandError> {
+        let question = format!("Merge task {id}'s branch into its base ({})?", how.as_str());
+        let options = vec!["merge".to_string()];
+        let decision = Decided {
+            question: &question,
+            options: &options,
+            choice: "merge",
+            by: "user",
+            reason: via,
+        };
+        self.merge(id, how, Some(decision), "user", limits).await
+    }
+
+    /// Discards task `id`'s branch as the user asked through `via`.
+    pub async fn discard_as_user(&self, id: &TaskId, via: &str) -> Result<(), LandError> {
+        let question = format!("Discard task {id}'s branch?");
+        let options = vec!["discard".to_string()];
+        let decision = Decided {
+            question: &question,
+            options: &options,
+            choice: "discard",
+            by: "user",
+            reason: via,
+        };
+        self.discard(id, Some(decision)).await
+    }
+
     /// Records a decision about a task's branch in the ledger and the audit log.
     pub(crate) async fn record_decision(
         &self,
