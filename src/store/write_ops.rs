@@ -87,7 +87,11 @@ pub enum WriteOp {
     },
 }
 
-fn require_change(affected: u64, what: impl FnOnce() -> String) -> Result<u64, StoreError> {
+/// Turns "nothing changed" into a conflict that aborts the request, saying `what`.
+pub(super) fn require_change(
+    affected: u64,
+    what: impl FnOnce() -> String,
+) -> Result<u64, StoreError> {
     if affected == 0 {
         Err(StoreError::Conflict(what()))
     } else {

@@ -7,6 +7,7 @@ use sqlx::SqliteConnection;
 use super::MergeStatus;
 use crate::protocol::{MergeStrategy, TaskId, WorktreeState};
 use crate::store::StoreError;
+use crate::store::write_ops::require_change;
 
 /// The states that still hold a checkout, a branch and a block of ports.
 const LIVE: &str = "state NOT IN ('merged', 'discarded', 'removed')";
@@ -77,14 +78,6 @@ pub enum WorktreeOp {
 
 fn json(files: &[String]) -> String {
     serde_json::to_string(files).unwrap_or_else(|_| "[]".into())
-}
-
-fn require(affected: u64, what: impl FnOnce() -> String) -> Result<u64, StoreError> {
-    if affected == 0 {
-        Err(StoreError::Conflict(what()))
-    } else {
-        Ok(affected)
-    }
 }
 
 impl WorktreeOp {
@@ -161,7 +154,7 @@ impl WorktreeOp {
                     .execute(&mut *conn)
                     .await?
                     .rows_affected();
-                require(affected, || {
+                require_change(affected, || {
                     format!("the worktree of task {task_id} cannot become {state} from where it is")
                 })?
             }
@@ -234,7 +227,7 @@ impl WorktreeOp {
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
-                require(affected, || format!("merge {id} is not next in its queue"))?
+                require_change(affected, || format!("merge {id} is not next in its queue"))?
             }
             WorktreeOp::MergeTarget {
                 id,
@@ -267,7 +260,7 @@ impl WorktreeOp {
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
-                require(affected, || format!("merge {id} has already ended"))?
+                require_change(affected, || format!("merge {id} has already ended"))?
             }
         };
         Ok(affected)
