@@ -35,6 +35,30 @@ fn options(question: &Value) -> Vec<String> {
         .collect()
 }
 
+/// What the `worktree_changed` events of `task` said, from the store.
+fn worktree_notes(project: &Project, task: &str) -> Vec<String> {
+    let db = project.path(".bosun/state/bosun.db");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = bosun::store::Store::open(&db).await.expect("store");
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT payload FROM events WHERE task_id = ? AND kind = 'worktree_changed'",
+        )
+        .bind(task)
+        .fetch_all(&store.reader)
+        .await
+        .expect("events");
+        store.close().await;
+        rows.into_iter()
+            .filter_map(|(p,)| serde_json::from_str::<Value>(&p).ok())
+            .filter_map(|p| p["note"].as_str().map(str::to_string))
+            .collect()
+    })
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -248,4 +272,56 @@ fn submitting_a_worktree_task_outside_a_repository_or_from_an_unknown_base_is_re
     assert!(text(&out.stderr).contains("nope"), "{}", text(&out.stderr));
     let out = project.bosun(&["submit", "--base", "main", "true"]);
     assert_eq!(out.status.code(), Some(2), "--base needs a worktree");
+}
+
+#[test]
+fn a_spare_worktree_is_kept_ahead_and_the_next_task_starts_from_it() {
+    let project = repo(&[("a.txt", "a\n")]);
+    let root = project.root().to_path_buf();
+    worktree_workflow(&project, "edit", "echo '{{ task.id }}' > a.txt");
+    let engine = project.start_engine(&[]);
+    let first = project.submit(&["-w", "edit", "first"]);
+    project.wait_for(&first, LIMIT, |t| state(t) == "ready");
+    support::eventually(
+        LIMIT,
+        "a spare is made after the first task's start",
+        || support::git::spare(&root),
+    );
+    // main moves on: the task taking the spare starts from where main is now.
+    project.write("b.txt", "b\n");
+    git(&root, &["add", "b.txt"]);
+    git(&root, &["commit", "-qm", "moved on"]);
+    let second = project.submit(&["-w", "edit", "second"]);
+    let task = project.wait_for(&second, LIMIT, |t| state(t) == "ready");
+    let place = project.path(&format!(".bosun/worktrees/{second}"));
+    assert_eq!(
+        task["worktree"]["base_commit"].as_str(),
+        Some(git(&root, &["rev-parse", "main"]).as_str())
+    );
+    assert_eq!(git(&place, &["show", "HEAD:a.txt"]), second);
+    assert_eq!(git(&place, &["show", "HEAD:b.txt"]), "b");
+    assert_eq!(
+        git(&place, &["branch", "--show-current"]),
+        format!("bosun/{second}")
+    );
+    let made = worktree_notes(&project, &second);
+    assert!(made.iter().any(|n| n.contains("the spare")), "{made:?}");
+    support::eventually(LIMIT, "the spare is made again", || {
+        support::git::spare(&root)
+    });
+    assert_eq!(worktrees(&root).len(), 3);
+    engine.stop();
+    assert_consistent(&root);
+}
+
+#[test]
+fn no_spare_is_kept_when_the_setting_is_off() {
+    let project = repo(&[("a.txt", "a\n")]);
+    project.write(".bosun/config.yaml", "worktree:\n  spare: false\n");
+    worktree_workflow(&project, "edit", "echo b > a.txt");
+    let engine = project.start_engine(&[]);
+    let id = project.submit(&["-w", "edit", "edit"]);
+    project.wait_for(&id, LIMIT, |t| state(t) == "ready");
+    engine.stop();
+    assert!(!support::git::spare(project.root()));
 }

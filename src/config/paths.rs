@@ -76,6 +76,11 @@ impl ProjectPaths {
         self.bosun_dir.join("worktrees")
     }
 
+    /// The worktree kept checked out ahead of the next task's start.
+    pub fn spare_worktree(&self) -> PathBuf {
+        self.worktrees_dir().join(".spare")
+    }
+
     /// Task `task`'s worktree.
     pub fn worktree(&self, task: &str) -> PathBuf {
         self.worktrees_dir().join(task)

@@ -15,6 +15,10 @@ pub struct WorktreeSettings {
     /// from here, as `BOSUN_PORT_BASE`, so parallel dev servers do not fight over one port.
     pub port_base: u16,
     pub ports_per_task: u16,
+    /// Keep one worktree checked out ahead of time (`.bosun/worktrees/.spare`), so a task's
+    /// start takes it rather than waiting for git to write the whole tree. It costs the disk
+    /// space of one checkout; `false` turns it off.
+    pub spare: bool,
 }
 
 impl Default for WorktreeSettings {
@@ -24,6 +28,7 @@ impl Default for WorktreeSettings {
             setup: Vec::new(),
             port_base: 20_000,
             ports_per_task: 10,
+            spare: true,
         }
     }
 }
@@ -36,6 +41,7 @@ pub(super) struct PartialWorktree {
     pub setup: Option<Vec<String>>,
     pub port_base: Option<u16>,
     pub ports_per_task: Option<u16>,
+    pub spare: Option<bool>,
 }
 
 impl WorktreeSettings {
@@ -51,6 +57,9 @@ impl WorktreeSettings {
         }
         if let Some(n) = layer.ports_per_task {
             self.ports_per_task = n;
+        }
+        if let Some(spare) = layer.spare {
+            self.spare = spare;
         }
     }
 

@@ -10,7 +10,9 @@
 //! - `commit`: [`commit_all`], with a fallback identity when none is configured;
 //! - `snapshot`: [`changes`] and [`diff`], read from a snapshot that leaves the worktree as is;
 //! - `merge` and `replay`: [`prepare_merge`], computed without touching a checkout or a ref;
-//! - `land`: [`land`], the only step that moves the base branch.
+//! - `land`: [`land`], the only step that moves the base branch;
+//! - `spare`: [`make_spare`], [`take_spare`] and [`tidy_spare`], a worktree made ahead of a
+//!   task's start.
 //!
 //! Invariants:
 //!
@@ -35,6 +37,7 @@ mod merge;
 mod remove;
 mod replay;
 mod snapshot;
+mod spare;
 
 #[cfg(test)]
 mod tests;
@@ -49,6 +52,7 @@ pub use list::{Registered, prune, registered};
 pub use merge::{Prepared, Strategy, prepare_merge};
 pub use remove::{abort_in_progress, remove};
 pub use snapshot::{Changes, Diff, changes, diff};
+pub use spare::{make_spare, take_spare, tidy_spare};
 
 /// Why a git operation failed, in words a user can act on.
 #[derive(Debug, thiserror::Error)]

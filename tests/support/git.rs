@@ -50,13 +50,22 @@ pub fn worktree_workflow(project: &Project, name: &str, run: &str) {
     );
 }
 
-/// What `git worktree list` shows: one line per worktree.
+/// The worktrees `git worktree list` shows, the spare Bosun keeps ahead of the next task's
+/// start left out (see [`spare`]).
 pub fn worktrees(root: &Path) -> Vec<String> {
     git(root, &["worktree", "list", "--porcelain"])
         .lines()
         .filter_map(|l| l.strip_prefix("worktree "))
+        .filter(|p| !p.ends_with("/.bosun/worktrees/.spare"))
         .map(str::to_string)
         .collect()
+}
+
+/// Whether git lists the spare worktree.
+pub fn spare(root: &Path) -> bool {
+    git(root, &["worktree", "list", "--porcelain"])
+        .lines()
+        .any(|l| l.starts_with("worktree ") && l.ends_with("/.bosun/worktrees/.spare"))
 }
 
 /// The local branches.

@@ -15,6 +15,7 @@ mod handle;
 mod leave;
 mod merge;
 mod recover;
+pub(crate) mod spare;
 
 use std::path::PathBuf;
 

@@ -133,6 +133,11 @@ pub async fn recover(
         }
     }
     notes.extend(forget_unknown(store, paths).await?);
+    // A project whose tasks have used worktrees gets its spare back (made again when a crash
+    // cut it off half-made).
+    if settings.worktree.spare && read::any(&store.reader).await? {
+        super::spare::refill(paths, true);
+    }
     notes.extend(super::act_on_answers(paths, settings, store).await?);
     Ok(notes)
 }
@@ -166,11 +171,13 @@ async fn forget_unknown(store: &Store, paths: &ProjectPaths) -> Result<Vec<Strin
         .collect();
     let root = paths.root.clone();
     let dir = paths.worktrees_dir();
+    let spare = paths.spare_worktree();
     let result = git(move || {
         let mut removed = Vec::new();
         crate::worktree::prune(&root)?;
         for wt in crate::worktree::registered(&root)? {
-            if under(&wt.path, &dir) && !live.iter().any(|l| same(l, &wt.path)) {
+            let owned = live.iter().any(|l| same(l, &wt.path)) || same(&wt.path, &spare);
+            if under(&wt.path, &dir) && !owned {
                 crate::worktree::remove(&root, &wt.path, None)?;
                 removed.push(format!(
                     "removed worktree {}, which no task owns",

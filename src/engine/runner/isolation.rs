@@ -114,15 +114,21 @@ async fn make(ctx: &RunContext, row: &WorktreeRecord, base: Option<&str>) -> Res
     let path = PathBuf::from(&row.path);
     let branch = row.branch.clone();
     let base = base.map(str::to_string);
-    let made = landing::git(move || {
+    let use_spare = ctx.settings.current().worktree.spare;
+    let spare = ctx.paths.spare_worktree();
+    let (made, taken) = landing::git(move || {
         crate::worktree::remove(&root, &path, Some(&branch))?;
         let base = crate::worktree::resolve_base(&root, base.as_deref())?;
-        crate::worktree::create(&root, &path, &branch, &base.commit)?;
+        let taken = use_spare && landing::spare::take(&root, &spare, &path, &branch, &base.commit);
+        if !taken {
+            crate::worktree::create(&root, &path, &branch, &base.commit)?;
+        }
         crate::worktree::copy_included(&root, &path)?;
-        Ok(base)
+        Ok((base, taken))
     })
     .await
     .map_err(|e| format!("cannot make its worktree: {e}"))?;
+    landing::spare::refill(&ctx.paths, use_spare);
     ctx.write(vec![
         WriteOp::Worktree(WorktreeOp::Made {
             task_id: row.task_id.clone(),
@@ -134,10 +140,15 @@ async fn make(ctx: &RunContext, row: &WorktreeRecord, base: Option<&str>) -> Res
             task_id: row.task_id.clone(),
             state: WorktreeState::Active,
             note: Some(format!(
-                "worktree {} on branch {} from {}",
+                "worktree {} on branch {} from {}{}",
                 row.path,
                 row.branch,
-                made.branch.as_deref().unwrap_or(&made.commit)
+                made.branch.as_deref().unwrap_or(&made.commit),
+                if taken {
+                    " (the spare, made ahead)"
+                } else {
+                    ""
+                }
             )),
         }),
     ])

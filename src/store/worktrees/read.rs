@@ -76,6 +76,16 @@ pub async fn get(pool: &SqlitePool, id: &TaskId) -> Result<Option<WorktreeRecord
         .transpose()
 }
 
+/// Whether any task of the project ever had a worktree.
+pub async fn any(pool: &SqlitePool) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT EXISTS (SELECT 1 FROM worktrees)")
+            .fetch_one(pool)
+            .await?
+            != 0,
+    )
+}
+
 /// Every worktree that still has a checkout on disk (or may, being made), oldest first.
 pub async fn live(pool: &SqlitePool) -> Result<Vec<WorktreeRecord>, StoreError> {
     let sql = format!(

@@ -8,6 +8,7 @@ mod include;
 mod lifecycle;
 mod merge;
 mod snapshot;
+mod spare;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
