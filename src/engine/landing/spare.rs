@@ -14,6 +14,10 @@ static REFILLING: AtomicBool = AtomicBool::new(false);
 /// `path`) when there is none or taking it failed half-way, so the caller makes the worktree
 /// the slow way. Blocking: call it where git runs.
 pub(crate) fn take(root: &Path, spare: &Path, path: &Path, branch: &str, commit: &str) -> bool {
+    // One being made is not half-taken (nor, looking unclean, removed from under git).
+    if REFILLING.load(Ordering::SeqCst) {
+        return false;
+    }
     match crate::worktree::take_spare(root, spare, path, branch, commit) {
         Ok(taken) => taken,
         Err(e) => {
