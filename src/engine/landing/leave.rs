@@ -37,7 +37,14 @@ impl Landing<'_> {
             "{}\n\nThe work of Bosun task {id}, committed when it ended.",
             subject(ended.description)
         );
-        if let Err(e) = git(move || crate::worktree::commit_all(&path, &message)).await {
+        // A rebase or merge the task left half-done is undone first: its branch must hold
+        // work, not conflict markers.
+        let committed = git(move || {
+            crate::worktree::abort_in_progress(&path)?;
+            crate::worktree::commit_all(&path, &message)
+        })
+        .await;
+        if let Err(e) = committed {
             tracing::warn!(task = %id, error = %e, "cannot commit what the task left in its worktree");
         }
         if let Err(e) = self.note_changes(id).await? {

@@ -102,7 +102,12 @@ pub async fn recover(
                     "The work of Bosun task {}, committed when the engine started again.",
                     row.task_id
                 );
-                if let Err(e) = git(move || crate::worktree::commit_all(&path, &message)).await {
+                if let Err(e) = git(move || {
+                    crate::worktree::abort_in_progress(&path)?;
+                    crate::worktree::commit_all(&path, &message)
+                })
+                .await
+                {
                     notes.push(format!(
                         "cannot commit the worktree of {}: {e}",
                         row.task_id
