@@ -101,6 +101,13 @@ fn parallel_tasks_on_one_file_merge_once_then_conflict_with_nothing_half_merged(
         "the question is settled"
     );
     assert_eq!(state(&project.show(&a)), "merged");
+    let behind = project.show(&b);
+    // main gained a's commit and the merge commit.
+    assert_eq!(
+        behind["worktree"]["behind"], 2,
+        "main moved past b: {behind:#}"
+    );
+    assert_eq!(behind["worktree"]["ahead"], 1);
     assert!(!branches(&root).contains(&format!("bosun/{a}")));
     assert_eq!(worktrees(&root).len(), 2, "{:?}", worktrees(&root));
 

@@ -145,6 +145,37 @@ fn input_value(key: &str, value: &str, column: usize) -> String {
 
 pub use crate::text::strip_ansi;
 
+/// A worktree task's branch in `show`: where it is, how far from its base, what it changed,
+/// and what it shares with other tasks in flight.
+fn worktree_lines(w: &crate::protocol::WorktreeView) -> Vec<String> {
+    let base = w.base.as_deref().unwrap_or("a detached commit");
+    let mut lines = vec![format!(
+        "worktree  {} · {} → {base} · ↑{} ↓{} · {}",
+        w.state,
+        w.branch,
+        w.ahead,
+        w.behind,
+        crate::text::count(w.changed.len() as i64, "file changed")
+    )];
+    if !w.state.is_gone() {
+        lines.push(format!("          {}", w.path));
+    }
+    for c in &w.collides {
+        lines.push(format!(
+            "          ⚠ task {} also changes {}",
+            c.task_id,
+            c.files.join(", ")
+        ));
+    }
+    if !w.conflicts.is_empty() {
+        lines.push(format!("          conflicts in {}", w.conflicts.join(", ")));
+    }
+    if let Some(e) = &w.error {
+        lines.push(format!("          {e}"));
+    }
+    lines
+}
+
 pub fn task_detail(t: &TaskView, lines: Lines) -> CliResult {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{}  {}  ({} priority)", t.id, t.status, t.priority);
@@ -176,6 +207,11 @@ pub fn task_detail(t: &TaskView, lines: Lines) -> CliResult {
     }
     if let Some(agents) = t.agent_totals() {
         let _ = writeln!(out, "  agents    {}", super::stats::spent(&agents));
+    }
+    if let Some(w) = &t.worktree {
+        for line in worktree_lines(w) {
+            let _ = writeln!(out, "  {line}");
+        }
     }
     let _ = writeln!(out, "  steps");
     for s in &t.steps {

@@ -301,6 +301,14 @@ impl Landing<'_> {
             self.set_state(&merge.task_id, WorktreeState::Merged, &[], Some(e))
                 .await?;
         }
+        // The base moved: the others on it are that much further behind.
+        for other in read::live(&self.store.reader).await? {
+            if other.base.as_deref() == Some(merge.into.as_str())
+                && let Err(e) = self.note_changes(&other.task_id).await?
+            {
+                tracing::warn!(task = %other.task_id, error = %e, "cannot read what the worktree changed");
+            }
+        }
         Ok(())
     }
 
