@@ -76,6 +76,17 @@ fn local_branch(root: &Path, rev: &str) -> Result<Option<String>, GitError> {
 /// `git worktree add -b branch path base_commit`: a new branch checked out at `path`. Fails
 /// (git's words) when the branch already exists or `path` is not empty.
 pub fn create(root: &Path, path: &Path, branch: &str, base_commit: &str) -> Result<(), GitError> {
+    refuse_existing(root, branch)?;
+    Git::new(root)
+        .args(["worktree", "add", "--quiet", "--no-track", "-b", branch])
+        .args([path.as_os_str()])
+        .args([base_commit])
+        .run()?;
+    Ok(())
+}
+
+/// A task's branch is new: one of the same name already there is the user's to remove.
+pub(super) fn refuse_existing(root: &Path, branch: &str) -> Result<(), GitError> {
     if branch_head(root, branch)?.is_some() {
         return Err(GitError::Other(format!(
             "a branch named `{branch}` already exists in {}: remove it \
@@ -83,11 +94,6 @@ pub fn create(root: &Path, path: &Path, branch: &str, base_commit: &str) -> Resu
             root.display()
         )));
     }
-    Git::new(root)
-        .args(["worktree", "add", "--quiet", "--no-track", "-b", branch])
-        .args([path.as_os_str()])
-        .args([base_commit])
-        .run()?;
     Ok(())
 }
 

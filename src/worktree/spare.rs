@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use super::GitError;
-use super::create::branch_head;
+use super::create::refuse_existing;
 use super::git::Git;
 
 /// Makes a spare at `path` (which must not exist), detached at `HEAD`.
@@ -71,13 +71,7 @@ pub fn take_spare(
     if !tidy_spare(root, spare)? {
         return Ok(false);
     }
-    if branch_head(root, branch)?.is_some() {
-        return Err(GitError::Other(format!(
-            "a branch named `{branch}` already exists in {}: remove it \
-             (`git branch -D {branch}`) or choose another name",
-            root.display()
-        )));
-    }
+    refuse_existing(root, branch)?;
     Git::new(root)
         .args(["worktree", "move"])
         .args([spare.as_os_str(), path.as_os_str()])
