@@ -132,6 +132,18 @@ fn a_task_killed_in_its_worktree_finishes_there_after_the_restart() {
 
 #[test]
 fn a_merge_cut_off_after_its_base_moved_is_finished_not_run_twice() {
+    cut_off_merge(true);
+}
+
+#[test]
+fn a_merge_cut_off_before_its_base_moved_runs_again_once() {
+    cut_off_merge(false);
+}
+
+/// A merge claimed by a process that died (`kill -9`) after recording the commit its base
+/// moves to, and — when `moved` — after moving the base, before tidying up; then the user asks
+/// to merge again.
+fn cut_off_merge(moved: bool) {
     let project = repo(&[("a.txt", "a\n")]);
     let root = project.root().to_path_buf();
     worktree_workflow(&project, "edit", "echo b > a.txt");
@@ -139,8 +151,8 @@ fn a_merge_cut_off_after_its_base_moved_is_finished_not_run_twice() {
     let id = project.submit(&["-w", "edit", "edit"]);
     project.wait_for(&id, LIMIT, |t| t["worktree"]["state"] == "ready");
     engine.stop();
-    // As `kill -9` right after the base moved leaves it: the merge claimed by a process that
-    // is gone, its target recorded, main moved, the worktree and branch still there.
+    // As `kill -9` leaves it: the merge claimed by a process that is gone, its target
+    // recorded, the worktree and branch still there (and main moved, or not yet).
     let task = TaskId(id.clone());
     let path = project.path(&format!(".bosun/worktrees/{id}"));
     let branch = format!("bosun/{id}");
@@ -208,9 +220,11 @@ fn a_merge_cut_off_after_its_base_moved_is_finished_not_run_twice() {
         store.close().await;
         (new_commit, old_commit)
     });
-    bosun::worktree::land(&root, "main", &new_commit, &old_commit).expect("land");
+    if moved {
+        bosun::worktree::land(&root, "main", &new_commit, &old_commit).expect("land");
+    }
 
-    // Asking again finishes that merge rather than making another.
+    // Asking again finishes that merge (or runs it again) rather than making another.
     let again = project.bosun(&["merge", &id]);
     assert!(
         again.status.success(),
@@ -218,7 +232,10 @@ fn a_merge_cut_off_after_its_base_moved_is_finished_not_run_twice() {
         String::from_utf8_lossy(&again.stderr)
     );
     assert_eq!(state(&project, &id), "merged");
-    assert_eq!(git(&root, &["rev-parse", "main"]), new_commit);
+    if moved {
+        assert_eq!(git(&root, &["rev-parse", "main"]), new_commit);
+    }
+    assert_eq!(git(&root, &["rev-parse", "main^1"]), old_commit);
     assert_eq!(
         git(&root, &["rev-list", "--count", "--merges", "main"]),
         "1"

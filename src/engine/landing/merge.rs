@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Decided, LandError, Landing, git};
+use super::{Decided, LandError, Landing, git, git_worktrees};
 use crate::config::EscalationSettings;
 use crate::protocol::{EscalationId, MergeStrategy, TaskId, WorktreeState};
 use crate::store::escalations::EscalationOp;
@@ -267,7 +267,10 @@ impl Landing<'_> {
                     merge.into.clone(),
                     new_commit.clone(),
                 );
-                match git(move || crate::worktree::land(&root, &into, &new, &old_commit)).await {
+                let landed = git_worktrees(self.paths, move || {
+                    crate::worktree::land(&root, &into, &new, &old_commit)
+                });
+                match landed.await {
                     Ok(_) => self.merged(merge, Some(new_commit)).await,
                     Err(e) => self.merge_failed(merge, e.to_string()).await,
                 }

@@ -58,6 +58,41 @@ pub(crate) async fn git<T: Send + 'static>(
     }
 }
 
+/// Runs a git operation that lists or changes the repository's worktrees, one at a time
+/// across threads and processes (an exclusive `flock` on `.bosun/state/worktrees.lock`): git
+/// writes a new worktree's records file by file, and a `git worktree` command that reads them
+/// half-written fails.
+pub(crate) async fn git_worktrees<T: Send + 'static>(
+    paths: &ProjectPaths,
+    f: impl FnOnce() -> Result<T, GitError> + Send + 'static,
+) -> Result<T, GitError> {
+    let lock = paths.state_dir().join("worktrees.lock");
+    git(move || {
+        let _held = lock_worktrees(&lock)?;
+        f()
+    })
+    .await
+}
+
+/// Takes the worktrees lock (blocking); released when the returned guard drops.
+pub(crate) fn lock_worktrees(
+    path: &std::path::Path,
+) -> Result<nix::fcntl::Flock<std::fs::File>, GitError> {
+    let failed =
+        |e: std::io::Error| GitError::Other(format!("cannot lock {}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(failed)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(failed)?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, errno)| failed(std::io::Error::from(errno)))
+}
+
 /// The project's landing desk: its store and paths.
 pub struct Landing<'a> {
     pub store: &'a Store,
@@ -124,7 +159,10 @@ impl<'a> Landing<'a> {
         let root = self.paths.root.clone();
         let path = PathBuf::from(&row.path);
         let branch = row.branch.clone();
-        match git(move || crate::worktree::remove(&root, &path, Some(&branch))).await {
+        let removed = git_worktrees(self.paths, move || {
+            crate::worktree::remove(&root, &path, Some(&branch))
+        });
+        match removed.await {
             Ok(()) => {
                 self.set_state(&row.task_id, state, &[], why).await?;
                 Ok(Ok(()))

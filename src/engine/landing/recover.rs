@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{LandError, Landing, git};
+use super::{LandError, Landing, git, git_worktrees};
 use crate::config::{ProjectPaths, Settings};
 use crate::protocol::WorktreeState;
 use crate::store::worktrees::{MergeRecord, MergeStatus, WorktreeOp, read};
@@ -177,7 +177,7 @@ async fn forget_unknown(store: &Store, paths: &ProjectPaths) -> Result<Vec<Strin
     let root = paths.root.clone();
     let dir = paths.worktrees_dir();
     let spare = paths.spare_worktree();
-    let result = git(move || {
+    let result = git_worktrees(paths, move || {
         let mut removed = Vec::new();
         crate::worktree::prune(&root)?;
         for wt in crate::worktree::registered(&root)? {

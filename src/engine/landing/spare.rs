@@ -1,6 +1,7 @@
 //! The spare worktree (`worktree.spare`): taken by the next worktree task's start, then made
 //! again in the background, so only the first such task of a project waits for git to write
-//! the whole tree. At most one refill runs at a time in a process.
+//! the whole tree. At most one refill runs at a time in a process, under the worktrees lock
+//! like every change to the repository's worktrees.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,15 +41,21 @@ pub(crate) fn refill(paths: &ProjectPaths, enabled: bool) {
     }
     let root: PathBuf = paths.root.clone();
     let spare = paths.spare_worktree();
+    let lock = paths.state_dir().join("worktrees.lock");
     tokio::task::spawn_blocking(move || {
-        let made = match crate::worktree::tidy_spare(&root, &spare) {
-            Ok(true) => Ok(()),
-            Ok(false) => crate::worktree::make_spare(&root, &spare),
-            Err(e) => Err(e),
-        };
+        let made = super::lock_worktrees(&lock).and_then(|_held| {
+            let made = match crate::worktree::tidy_spare(&root, &spare) {
+                Ok(true) => Ok(()),
+                Ok(false) => crate::worktree::make_spare(&root, &spare),
+                Err(e) => Err(e),
+            };
+            if made.is_err() {
+                let _ = crate::worktree::remove(&root, &spare, None);
+            }
+            made
+        });
         if let Err(e) = made {
             tracing::warn!(error = %e, "cannot make the spare worktree");
-            let _ = crate::worktree::remove(&root, &spare, None);
         }
         REFILLING.store(false, Ordering::SeqCst);
     });

@@ -116,7 +116,7 @@ async fn make(ctx: &RunContext, row: &WorktreeRecord, base: Option<&str>) -> Res
     let base = base.map(str::to_string);
     let use_spare = ctx.settings.current().worktree.spare;
     let spare = ctx.paths.spare_worktree();
-    let (made, taken) = landing::git(move || {
+    let (made, taken) = landing::git_worktrees(&ctx.paths, move || {
         crate::worktree::remove(&root, &path, Some(&branch))?;
         let base = crate::worktree::resolve_base(&root, base.as_deref())?;
         let taken = use_spare && landing::spare::take(&root, &spare, &path, &branch, &base.commit);
