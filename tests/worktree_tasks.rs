@@ -332,3 +332,44 @@ fn no_spare_is_kept_when_the_setting_is_off() {
     engine.stop();
     assert!(!support::git::spare(project.root()));
 }
+
+#[test]
+fn a_project_in_a_subdirectory_of_its_repository_works_in_the_same_place_of_its_worktree() {
+    let project = Project::in_subdirectory("services/api");
+    let top = project.top().to_path_buf();
+    git(&top, &["init", "-q", "-b", "main"]);
+    git(&top, &["config", "user.name", "Test"]);
+    git(&top, &["config", "user.email", "test@example.com"]);
+    std::fs::write(top.join(".gitignore"), ".bosun/\n.env\n").expect("gitignore");
+    std::fs::write(top.join("README.md"), "monorepo\n").expect("readme");
+    project.write("app.txt", "v1\n");
+    project.write(".worktreeinclude", ".env\n");
+    git(&top, &["add", "-A"]);
+    git(&top, &["commit", "-q", "-m", "start"]);
+    project.write(".env", "TOKEN=1\n");
+    project.write(
+        ".bosun/policy.yaml",
+        "rules:\n  - id: read-env\n    match: { skill: shell, path: [\".env\"] }\n    action: allow\n",
+    );
+    worktree_workflow(&project, "edit", "cat .env && pwd && echo v2 > app.txt");
+    let engine = project.start_engine(&[]);
+    let id = project.submit(&["-w", "edit", "edit the service"]);
+    let task = project.wait_for(&id, LIMIT, |t| state(t) == "ready");
+    let place = project.path(&format!(".bosun/worktrees/{id}"));
+    let place = std::fs::canonicalize(place).expect("the worktree");
+    let output = task["steps"][0]["output"].as_str().unwrap_or_default();
+    assert!(output.contains("TOKEN=1"), "{output}");
+    assert!(
+        output.contains(&format!("{}/services/api", place.display())),
+        "steps run at the project's place in the worktree: {output}"
+    );
+    assert_eq!(
+        task["worktree"]["changed"],
+        serde_json::json!(["services/api/app.txt"])
+    );
+    let merged = project.bosun(&["merge", &id]);
+    assert!(merged.status.success(), "{}", text(&merged.stderr));
+    assert_eq!(project.read("app.txt"), "v2\n");
+    engine.stop();
+    assert_consistent(&top);
+}

@@ -111,8 +111,8 @@ pub fn prepare(
     })
 }
 
-/// A task in a worktree needs the project to be the top of a git checkout with a commit to
-/// start from, and its `--base` to name a commit: refused now rather than when it starts.
+/// A task in a worktree needs the project to be in a git checkout with a commit to start
+/// from, and its `--base` to name a commit: refused now rather than when it starts.
 fn check_repository(paths: &ProjectPaths, base: Option<&str>) -> Result<(), SubmitError> {
     let invalid = |e: crate::worktree::GitError| SubmitError::Invalid(e.to_string());
     let root = crate::worktree::repo_root(&paths.root).map_err(invalid)?;
@@ -121,13 +121,6 @@ fn check_repository(paths: &ProjectPaths, base: Option<&str>) -> Result<(), Subm
             "a task in a worktree needs a git repository, and {} is not in one",
             paths.root.display()
         ))),
-        Some(top) if std::fs::canonicalize(&top).ok().as_deref() != Some(paths.root.as_path()) => {
-            Err(SubmitError::Invalid(format!(
-                "a task in a worktree needs the project to be the top of its git checkout; {} is inside {}",
-                paths.root.display(),
-                top.display()
-            )))
-        }
         Some(_) => crate::worktree::resolve_base(&paths.root, base)
             .map(|_| ())
             .map_err(invalid),

@@ -20,6 +20,8 @@ use serde_json::Value;
 pub struct Project {
     pub dir: tempfile::TempDir,
     config_home: tempfile::TempDir,
+    /// The project's directory: `dir`, or a subdirectory of it (a project in a larger tree).
+    root: PathBuf,
 }
 
 impl Project {
@@ -35,18 +37,33 @@ impl Project {
             "agents:\n  claude-code:\n    command: no-claude-in-tests\n",
         )
         .expect("user config");
+        let dir = tempfile::tempdir().expect("project dir");
         Project {
-            dir: tempfile::tempdir().expect("project dir"),
+            root: dir.path().to_path_buf(),
+            dir,
             config_home,
         }
     }
 
-    pub fn root(&self) -> &Path {
+    /// A project in the subdirectory `sub` of a temporary tree (`top()`), as in a monorepo.
+    pub fn in_subdirectory(sub: &str) -> Project {
+        let mut project = Project::new();
+        project.root = project.dir.path().join(sub);
+        std::fs::create_dir_all(&project.root).expect("project subdirectory");
+        project
+    }
+
+    /// The temporary tree holding the project.
+    pub fn top(&self) -> &Path {
         self.dir.path()
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
+        self.root().join(rel)
     }
 
     /// Writes a file under the project, creating folders.

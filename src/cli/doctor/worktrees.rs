@@ -1,6 +1,6 @@
 //! `bosun doctor`'s worktree check: a `git` new enough for worktree tasks (2.38, for
-//! `git merge-tree --write-tree`), whether the project can have them (the top of a git
-//! checkout), and the worktrees its tasks hold now. Only a warning when it fails: tasks that
+//! `git merge-tree --write-tree`), whether the project can have them (in a git checkout), and
+//! the worktrees its tasks hold now. Only a warning when it fails: tasks that
 //! run in the checkout need none of it.
 
 use super::{Check, Project};
@@ -39,13 +39,13 @@ async fn inspect(project: &Project) -> Result<String, String> {
                 "{said}; the project is not a git repository: no worktree tasks"
             ));
         }
-        Some(top) if std::fs::canonicalize(&top).ok().as_deref() != Some(&*project.paths.root) => {
-            return Err(format!(
-                "{said}; the project is inside the checkout {}, and worktree tasks need it at the top",
-                top.display()
-            ));
+        Some(top) if std::fs::canonicalize(&top).ok().as_deref() == Some(&*project.paths.root) => {
+            "git repository".to_string()
         }
-        Some(_) => "git repository",
+        Some(top) => format!(
+            "git repository {} (the project is inside it)",
+            top.display()
+        ),
     };
     let store = Store::open(&project.paths.database())
         .await

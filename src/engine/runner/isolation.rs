@@ -23,7 +23,11 @@ use crate::time::now_rfc3339;
 pub(crate) struct Placed {
     /// The task whose worktree it is (the task itself, or the one it adopted).
     pub owner: TaskId,
+    /// The worktree: a checkout of the whole repository.
     pub path: PathBuf,
+    /// Where the task's steps run: the project's place in that checkout (the worktree itself,
+    /// unless the project is a subdirectory of its repository).
+    pub root: PathBuf,
     pub branch: String,
     pub port_base: u32,
 }
@@ -60,9 +64,11 @@ pub(crate) async fn enter(
             "the worktree of task {owner} was recorded but cannot be read back"
         )));
     };
+    let path = PathBuf::from(&row.path);
     let placed = Placed {
         owner: owner.clone(),
-        path: PathBuf::from(&row.path),
+        root: path.join(project_in_repository(&ctx.paths.root).await),
+        path,
         branch: row.branch.clone(),
         port_base: row.port_base,
     };
@@ -104,6 +110,27 @@ pub(crate) async fn enter(
     }
 }
 
+/// Where the project is in its repository: `app/` for a project at `<repo>/app`, empty
+/// for a project at the top of its checkout. Blocking.
+fn within(project: &std::path::Path) -> PathBuf {
+    let canonical =
+        |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    match crate::worktree::repo_root(project) {
+        Ok(Some(top)) => canonical(project)
+            .strip_prefix(canonical(&top))
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
+        _ => PathBuf::new(),
+    }
+}
+
+async fn project_in_repository(project: &std::path::Path) -> PathBuf {
+    let project = project.to_path_buf();
+    tokio::task::spawn_blocking(move || within(&project))
+        .await
+        .unwrap_or_default()
+}
+
 /// Clears whatever a cut-off attempt left, then makes the worktree and copies its included
 /// files; commits `active` with what it was made from.
 async fn make(ctx: &RunContext, row: &WorktreeRecord, base: Option<&str>) -> Result<(), String> {
@@ -123,7 +150,9 @@ async fn make(ctx: &RunContext, row: &WorktreeRecord, base: Option<&str>) -> Res
         if !taken {
             crate::worktree::create(&root, &path, &branch, &base.commit)?;
         }
-        crate::worktree::copy_included(&root, &path)?;
+        // `.worktreeinclude` is the project's, and so are the paths it names.
+        let project_in_worktree = path.join(within(&root));
+        crate::worktree::copy_included(&root, &project_in_worktree)?;
         Ok((base, taken))
     })
     .await

@@ -167,7 +167,7 @@ impl Run<'_> {
     /// Where its steps run: its worktree, or the project's checkout.
     pub(crate) fn root(&self) -> &std::path::Path {
         match &self.placed {
-            Some(placed) => &placed.path,
+            Some(placed) => &placed.root,
             None => &self.ctx.paths.root,
         }
     }
@@ -224,7 +224,7 @@ async fn run_inner(
     };
     let root = placed
         .as_ref()
-        .map_or(ctx.paths.root.clone(), |p| p.path.clone());
+        .map_or(ctx.paths.root.clone(), |p| p.root.clone());
     let mut run = Run {
         ctx,
         task,
