@@ -24,6 +24,7 @@
 //! - [`text`] and [`time`]: small helpers for words and times shown to people.
 
 pub mod agents;
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod definitions;

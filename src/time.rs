@@ -54,6 +54,11 @@ pub fn local_offset() -> time::UtcOffset {
     *OFFSET.get_or_init(|| time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC))
 }
 
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,7 +34,23 @@ pub enum Verb {
         /// Skill processes running at once (default 5).
         #[arg(long, value_name = "N")]
         max_skills: Option<usize>,
+        /// Serve the REST and WebSocket API, the dashboard and /metrics on ADDR
+        /// (127.0.0.1:8765; port 0 picks a free one, written to .bosun/state/api.addr).
+        #[arg(long, value_name = "ADDR")]
+        api: Option<String>,
+        /// Allow --api on an address other than loopback, without TLS: tokens and output
+        /// cross the network in clear text unless a TLS proxy stands in front.
+        #[arg(long)]
+        api_expose_without_tls: bool,
     },
+    /// Make, list and revoke the API's signed tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Serve Bosun's tools to a coding agent over MCP on stdin/stdout: submit, read and list
+    /// tasks, read the inbox, answer a question.
+    Mcp,
     /// Queue a task; prints its id alone on stdout.
     Submit {
         /// The workflow to run (default: chosen from the description).
@@ -207,6 +223,29 @@ pub enum PolicyAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenAction {
+    /// Make a token; prints it alone on stdout (it is shown once: keep it).
+    Create {
+        /// What it may do: readonly, user or admin.
+        #[arg(long, value_parser = ["readonly", "user", "admin"])]
+        role: String,
+        /// How long it is valid: 30m, 24h, 30d (default 24h).
+        #[arg(long, default_value = "24h", value_name = "DURATION")]
+        ttl: String,
+        /// A name to know it by in `bosun token list`.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// The tokens made, with their role, expiry and whether revoked (never the token itself).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id: refused from the next request on.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -6,25 +6,6 @@ use super::{CliError, CliResult};
 use crate::protocol::{DecisionView, StepStatus, TaskView};
 
 /// Pretty JSON on stdout.
-/// A task as `show --json` and `tasks --json` print it: its view, with `agent` (what its agent
-/// steps spent, with their tokens, turns and tool calls) when it has agent steps.
-#[derive(serde::Serialize)]
-pub struct TaskJson<'a> {
-    #[serde(flatten)]
-    task: &'a TaskView,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    agent: Option<crate::protocol::AgentTotals>,
-}
-
-impl<'a> TaskJson<'a> {
-    pub fn new(task: &'a TaskView) -> TaskJson<'a> {
-        TaskJson {
-            task,
-            agent: task.agent_totals(),
-        }
-    }
-}
-
 pub fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
     let text = serde_json::to_string_pretty(value).map_err(CliError::failed)?;
     println!("{text}");

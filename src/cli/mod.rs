@@ -9,11 +9,13 @@ mod format;
 mod inbox;
 mod interface;
 mod land;
+mod mcp;
 mod policy;
 mod run;
 mod stats;
 mod tail;
 mod tasks;
+mod token;
 mod watch;
 
 use std::io::IsTerminal;
@@ -176,9 +178,13 @@ async fn dispatch(cli: Cli) -> CliResult {
         Verb::Run {
             max_workflows,
             max_skills,
+            api,
+            api_expose_without_tls,
         } => Overrides {
             max_concurrent_workflows: *max_workflows,
             max_parallel_skills: *max_skills,
+            api_listen: api.clone(),
+            api_expose_without_tls: *api_expose_without_tls,
             ..Overrides::default()
         },
         _ => Overrides::default(),
@@ -257,6 +263,8 @@ async fn dispatch(cli: Cli) -> CliResult {
         Verb::Workflows { json } => defs::workflows(&project, json),
         Verb::Skills { json } => defs::skills(&project, json),
         Verb::Doctor { json } => doctor::doctor(&project, json).await,
+        Verb::Token { action } => token::token(&project, action).await,
+        Verb::Mcp => mcp::mcp(project).await,
         Verb::Tail { json, lines } => tail::tail(&project, json, lines).await,
         Verb::Watch { dry_run, json } => watch::watch(&project, dry_run, json).await,
     }

@@ -3,6 +3,7 @@
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::{CliError, CliResult, Project};
+use crate::api::ApiServer;
 use crate::engine::Engine;
 use crate::engine::lock::{EngineLease, LockState, try_lock};
 use crate::store::Store;
@@ -26,8 +27,25 @@ pub async fn run(project: Project) -> CliResult {
     let lease = acquire_engine_lock(&paths).await?;
     let store = Store::open(&paths.database()).await?;
     let root = paths.root.clone();
+    let (api_paths, api_settings) = (paths.clone(), settings.clone());
     let mut engine = Engine::start(paths, settings, store.clone(), &lease).await?;
     tracing::info!(project = %root.display(), pid = std::process::id(), recovered = %engine.recovered, "engine running");
+    let api = match ApiServer::start(
+        engine.handle.clone(),
+        store.clone(),
+        api_paths,
+        &api_settings,
+    )
+    .await
+    {
+        Ok(api) => api,
+        Err(e) => {
+            let _ = engine.shutdown().await;
+            store.close().await;
+            lease.release().await;
+            return Err(CliError::failed(e));
+        }
+    };
     tokio::select! {
         // Losing the lease also ends the scheduler: name the cause, not the symptom.
         biased;
@@ -46,6 +64,9 @@ pub async fn run(project: Project) -> CliResult {
             lease.release().await;
             return Err(CliError::failed(failure));
         }
+    }
+    if let Some(api) = api {
+        api.stop().await;
     }
     let stopped = engine.shutdown().await;
     store.close().await;

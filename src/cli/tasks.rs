@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::format::{Lines, TaskJson, decisions_table, print_json, task_detail, task_table};
+use super::format::{Lines, decisions_table, print_json, task_detail, task_table};
 use super::{CliError, CliResult, Project};
 use crate::engine::cached_task;
 use crate::engine::cancel::{CancelOutcome, close_cancelled, request_cancel};
@@ -13,7 +13,7 @@ use crate::engine::lock::live_holder;
 use crate::engine::submit::{SubmitError, prepare, queue_one_shot};
 use crate::engine::wake::nudge;
 use crate::mirror::Mirror;
-use crate::protocol::{Priority, SubmitRequest, TaskId, TaskStatus};
+use crate::protocol::{Priority, SubmitRequest, TaskId, TaskJson, TaskStatus};
 use crate::store::{OneShot, Store, read};
 
 pub(super) async fn open_store(project: &Project) -> Result<Store, CliError> {
@@ -102,7 +102,7 @@ pub async fn list(
     let tasks = read::list_tasks(&store.reader, status, limit).await?;
     store.close().await;
     if json {
-        print_json(&tasks.iter().map(TaskJson::new).collect::<Vec<_>>())
+        print_json(&tasks.into_iter().map(TaskJson::new).collect::<Vec<_>>())
     } else {
         task_table(&tasks)
     }
@@ -138,7 +138,7 @@ pub async fn show(
         view.steps.retain(|s| s.id == step);
     }
     if json {
-        print_json(&TaskJson::new(&view))
+        print_json(&TaskJson::new(view))
     } else {
         task_detail(&view, if full { Lines::All } else { Lines::Last(5) })
     }

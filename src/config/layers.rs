@@ -13,6 +13,10 @@ pub struct Overrides {
     pub max_concurrent_workflows: Option<usize>,
     pub max_parallel_skills: Option<usize>,
     pub theme: Option<String>,
+    /// `bosun run --api ADDR`.
+    pub api_listen: Option<String>,
+    /// `--api-expose-without-tls`.
+    pub api_expose_without_tls: bool,
 }
 
 /// The user-wide config file (`~/.config/bosun/config.yaml` on Linux).
@@ -153,6 +157,12 @@ fn apply_overrides(settings: &mut Settings, overrides: &Overrides) {
     }
     if let Some(theme) = &overrides.theme {
         settings.theme = theme.clone();
+    }
+    if let Some(listen) = &overrides.api_listen {
+        settings.api.listen = Some(listen.clone());
+    }
+    if overrides.api_expose_without_tls {
+        settings.api.expose_without_tls = true;
     }
 }
 

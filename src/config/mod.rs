@@ -7,6 +7,7 @@
 //! of its own.
 
 pub mod agents;
+pub mod api;
 mod duration;
 pub mod environment;
 mod layers;

@@ -60,6 +60,17 @@ impl ProjectPaths {
         self.state_dir().join("bosun.db")
     }
 
+    /// The key the API's tokens are signed with (mode 0600).
+    pub fn api_key(&self) -> PathBuf {
+        self.state_dir().join("api.key")
+    }
+
+    /// Where a running engine's API listens, written once it is bound (`--api 127.0.0.1:0`
+    /// picks a free port): `bosun token`, scripts and tests read it.
+    pub fn api_addr(&self) -> PathBuf {
+        self.state_dir().join("api.addr")
+    }
+
     pub fn logs_dir(&self) -> PathBuf {
         self.bosun_dir.join("logs")
     }

@@ -34,6 +34,8 @@ pub struct Settings {
     pub budget: Budget,
     /// How worktree tasks get their worktree (`worktree:`).
     pub worktree: super::worktree::WorktreeSettings,
+    /// Where and how the API is served (`api:`).
+    pub api: super::api::ApiSettings,
     /// The command-line layer these settings were made with: a reload of the files while the
     /// engine runs layers them again under the same flags.
     #[serde(skip)]
@@ -115,6 +117,7 @@ impl Default for Settings {
             agents: default_agents(),
             budget: Budget::default(),
             worktree: Default::default(),
+            api: Default::default(),
             overrides: Default::default(),
         }
     }
@@ -135,6 +138,7 @@ pub(super) struct PartialSettings {
     pub agents: Option<std::collections::BTreeMap<String, PartialAgent>>,
     pub budget: Option<PartialBudget>,
     pub worktree: Option<super::worktree::PartialWorktree>,
+    pub api: Option<super::api::PartialApi>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -251,6 +255,9 @@ impl Settings {
         if let Some(worktree) = layer.worktree {
             self.worktree.apply(worktree);
         }
+        if let Some(api) = layer.api {
+            self.api.apply(api);
+        }
     }
 
     /// Limits of zero would stop all work silently; they are refused instead.
@@ -277,6 +284,7 @@ impl Settings {
             return Err("escalation.batch_size must be at least 1".into());
         }
         self.worktree.check()?;
+        self.api.check()?;
         super::agents::check(&self.agents, &self.budget)
     }
 }

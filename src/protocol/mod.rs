@@ -20,6 +20,6 @@ pub use ids::{EscalationId, RunId, TaskId, new_decision_id};
 pub use status::{ParseError, Priority, Risk, StepStatus, TaskStatus};
 pub use views::{
     AgentStatsView, AgentTotals, AgentView, BudgetGrant, DecisionCounts, DecisionKind,
-    DecisionView, EscalationView, StatsView, StepView, TaskView,
+    DecisionView, EscalationView, StatsView, StepView, TaskJson, TaskView,
 };
 pub use worktree::{Collision, Isolation, MergeStrategy, WorktreeState, WorktreeView};

@@ -302,3 +302,22 @@ pub struct DecisionCounts {
     #[serde(default)]
     pub choices_by: std::collections::BTreeMap<String, i64>,
 }
+
+/// A task as `show --json`, `tasks --json` and the API give it: its view, with `agent` (what
+/// its agent steps spent, with their tokens, turns and tool calls) when it has agent steps.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskJson {
+    #[serde(flatten)]
+    pub task: TaskView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentTotals>,
+}
+
+impl TaskJson {
+    pub fn new(task: TaskView) -> TaskJson {
+        TaskJson {
+            agent: task.agent_totals(),
+            task,
+        }
+    }
+}

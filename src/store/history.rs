@@ -125,3 +125,22 @@ pub async fn search(pool: &SqlitePool, text: &str) -> Result<Vec<TaskSummary>, S
     )
     .await
 }
+
+/// How long the newest (up to 20) successful tasks of `workflow` took from start to finish, in
+/// seconds, the median; `None` before one has succeeded.
+pub async fn typical_duration(
+    pool: &SqlitePool,
+    workflow: &str,
+) -> Result<Option<f64>, StoreError> {
+    let mut secs: Vec<f64> = sqlx::query_scalar(
+        "SELECT (julianday(finished_at) - julianday(started_at)) * 86400.0 FROM tasks
+         WHERE finished_at IS NOT NULL AND started_at IS NOT NULL AND workflow = ?
+           AND status = 'succeeded'
+         ORDER BY finished_at DESC, seq DESC LIMIT 20",
+    )
+    .bind(workflow)
+    .fetch_all(pool)
+    .await?;
+    secs.sort_by(f64::total_cmp);
+    Ok(secs.get(secs.len() / 2).copied())
+}

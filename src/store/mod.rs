@@ -22,6 +22,7 @@ pub mod read;
 mod rows;
 pub mod spend;
 pub mod summary;
+pub mod tokens;
 pub mod worktrees;
 mod write_ops;
 mod writer;

@@ -63,6 +63,11 @@ pub fn migrations() -> Migrator {
             "worktrees",
             include_str!("migrations/0012_worktrees.sql"),
         ),
+        migration(
+            13,
+            "api_tokens",
+            include_str!("migrations/0013_api_tokens.sql"),
+        ),
     ])
 }
 

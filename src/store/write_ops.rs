@@ -77,6 +77,8 @@ pub enum WriteOp {
     Escalation(super::escalations::EscalationOp),
     /// A change to a task's worktree or the merge queue.
     Worktree(super::worktrees::WorktreeOp),
+    /// A change to the API's token records.
+    Token(super::tokens::TokenOp),
     /// Appended to the event log and broadcast after the commit.
     Event(EngineEvent),
     Log {
@@ -275,6 +277,7 @@ impl WriteOp {
             .rows_affected(),
             WriteOp::Escalation(op) => op.apply(conn).await?,
             WriteOp::Worktree(op) => op.apply(conn).await?,
+            WriteOp::Token(op) => op.apply(conn).await?,
             WriteOp::Event(_) | WriteOp::Log { .. } => 0,
         };
         Ok(affected)

@@ -1,0 +1,1 @@
+//! `bosun mcp`: Bosun's tools for coding agents over MCP on stdin/stdout.

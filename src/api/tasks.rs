@@ -1,0 +1,245 @@
+//! `/api/tasks`: list, read, submit and cancel tasks, as `bosun tasks`, `show`, `submit` and
+//! `cancel` do.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+
+use super::ApiState;
+use super::auth::Caller;
+use super::error::{ApiError, JsonBody};
+use crate::engine::submit::{SubmitError, prepare};
+use crate::protocol::{Isolation, Priority, SubmitRequest, TaskId, TaskJson, TaskStatus};
+use crate::store::{history, read};
+
+/// The most tasks one list gives.
+const MAX_LIMIT: i64 = 1_000;
+
+/// `GET /api/tasks`'s query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only tasks in this status: queued, running, waiting, succeeded, failed, cancelled.
+    pub status: Option<String>,
+    /// At most this many, newest first (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/tasks`: tasks, newest first.
+pub async fn list(
+    State(state): State<Arc<ApiState>>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<TaskJson>>, ApiError> {
+    let status = match query.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            s.parse::<TaskStatus>()
+                .map_err(|e| ApiError::invalid(e.to_string()))?,
+        ),
+    };
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(format!(
+            "limit must be between 1 and {MAX_LIMIT}, not {limit}"
+        )));
+    }
+    let tasks = read::list_tasks(&state.store.reader, status, limit).await?;
+    Ok(Json(tasks.into_iter().map(TaskJson::new).collect()))
+}
+
+/// `GET /api/tasks/{id}`: one task with its steps (a unique prefix of its id will do).
+pub async fn one(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+) -> Result<Json<TaskJson>, ApiError> {
+    let id = resolve(&state, &id).await?;
+    let task = state
+        .handle
+        .task(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no task {id}")))?;
+    Ok(Json(TaskJson::new(task)))
+}
+
+/// The full id `text` names, or 404.
+async fn resolve(state: &ApiState, text: &str) -> Result<TaskId, ApiError> {
+    match read::resolve_task_id(&state.store.reader, text).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(ApiError::not_found(format!(
+            "no task `{text}` in this project"
+        ))),
+        // A prefix of several ids.
+        Err(crate::store::StoreError::Conflict(m)) => Err(ApiError::not_found(m)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /api/tasks`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitBody {
+    /// What to do, in words (or a command, for the default shell workflow).
+    pub description: String,
+    /// low, normal (the default), high or critical.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// More for the task to know, added to its description after a blank line.
+    #[serde(default)]
+    pub context: Option<String>,
+    /// The workflow to run (default: chosen from the description).
+    #[serde(default)]
+    pub workflow_id: Option<String>,
+    /// The workflow's inputs by name; values that are not strings are given as JSON.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub inputs: BTreeMap<String, serde_json::Value>,
+    /// `worktree` or `none`: overrides the workflow's isolation.
+    #[serde(default)]
+    pub isolation: Option<String>,
+    /// The ref a worktree task starts from.
+    #[serde(default)]
+    pub base: Option<String>,
+}
+
+/// `POST /api/tasks`'s answer.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Submitted {
+    pub task_id: String,
+    /// `queued`.
+    pub status: String,
+    /// When it may be done, from how long its workflow's recent successes took (RFC 3339);
+    /// null until one has succeeded.
+    pub estimated_completion: Option<String>,
+}
+
+impl SubmitBody {
+    fn request(self) -> Result<SubmitRequest, ApiError> {
+        if self.description.trim().is_empty() {
+            return Err(ApiError::invalid("description is empty: say what to do"));
+        }
+        let priority = match self.priority.as_deref() {
+            None => Priority::Normal,
+            Some(p) => p.parse().map_err(|e: crate::protocol::ParseError| {
+                ApiError::invalid(format!("priority: {e}"))
+            })?,
+        };
+        let isolation = match self.isolation.as_deref() {
+            None => None,
+            Some(i) => Some(
+                i.parse::<Isolation>()
+                    .map_err(|e| ApiError::invalid(format!("isolation: {e}")))?,
+            ),
+        };
+        let description = match self.context.as_deref().map(str::trim) {
+            Some(context) if !context.is_empty() => {
+                format!("{}\n\n{context}", self.description.trim_end())
+            }
+            _ => self.description,
+        };
+        let inputs = self
+            .inputs
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect();
+        Ok(SubmitRequest {
+            description,
+            workflow: self.workflow_id.filter(|w| !w.is_empty()),
+            inputs,
+            priority,
+            isolation,
+            base: self.base,
+        })
+    }
+}
+
+/// `POST /api/tasks`: queues a task; 202 once it is committed.
+pub async fn submit(
+    State(state): State<Arc<ApiState>>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<SubmitBody>,
+) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    let request = body.request()?;
+    // Checked here first, so that what is wrong with the request is a 422 and not a failure.
+    let task = prepare(&state.paths, &state.settings_all, &request).map_err(|e| match e {
+        SubmitError::Invalid(m) => ApiError::invalid(m),
+        SubmitError::Store(e) => ApiError::internal(e),
+    })?;
+    let workflow = task.workflow;
+    let id = state
+        .handle
+        .submit(request)
+        .await
+        .map_err(ApiError::invalid)?;
+    let mut entry = caller.audit("api.submit");
+    entry.insert("task_id".into(), id.as_str().into());
+    entry.insert("workflow".into(), workflow.clone().into());
+    state.audit.record(entry);
+    let estimated_completion = history::typical_duration(&state.store.reader, &workflow)
+        .await
+        .ok()
+        .flatten()
+        .map(|secs| {
+            let at = time::OffsetDateTime::now_utc() + time::Duration::seconds_f64(secs);
+            crate::time::format_rfc3339(at)
+        });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Submitted {
+            task_id: id.as_str().to_string(),
+            status: TaskStatus::Queued.as_str().to_string(),
+            estimated_completion,
+        }),
+    ))
+}
+
+/// `POST /api/tasks/{id}/cancel`'s answer.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Cancelled {
+    pub task_id: String,
+    /// `cancelled` (it was queued) or `cancelling` (its processes are being stopped).
+    pub status: String,
+}
+
+/// `POST /api/tasks/{id}/cancel`: 409 when it already finished.
+pub async fn cancel(
+    State(state): State<Arc<ApiState>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Cancelled>), ApiError> {
+    let id = resolve(&state, &id).await?;
+    let task = read::get_task_record(&state.store.reader, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no task {id}")))?;
+    if task.status.is_terminal() {
+        return Err(ApiError::conflict(format!(
+            "task {id} already {}: there is nothing to cancel",
+            task.status.as_str()
+        )));
+    }
+    let queued = task.status == TaskStatus::Queued;
+    state
+        .handle
+        .cancel(id.clone())
+        .await
+        .map_err(ApiError::internal)?;
+    let mut entry = caller.audit("api.cancel");
+    entry.insert("task_id".into(), id.as_str().into());
+    state.audit.record(entry);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Cancelled {
+            task_id: id.as_str().to_string(),
+            status: if queued { "cancelled" } else { "cancelling" }.into(),
+        }),
+    ))
+}

@@ -1,0 +1,153 @@
+//! `/api/tokens`: an admin lists, makes and revokes tokens over the API, as `bosun token` does.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+
+use super::ApiState;
+use super::auth::Caller;
+use super::error::{ApiError, JsonBody};
+use super::token::Role;
+use crate::store::tokens::{self, TokenOp, TokenRecord};
+
+/// A token's record as the API gives it (never the token itself).
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TokenInfo {
+    pub id: String,
+    pub role: String,
+    pub name: Option<String>,
+    pub created_at: String,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+    pub created_by: String,
+}
+
+impl From<TokenRecord> for TokenInfo {
+    fn from(t: TokenRecord) -> TokenInfo {
+        TokenInfo {
+            id: t.id,
+            role: t.role,
+            name: t.name,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            revoked_at: t.revoked_at,
+            created_by: t.created_by,
+        }
+    }
+}
+
+/// `GET /api/tokens`: every token made, newest first.
+pub async fn list(State(state): State<Arc<ApiState>>) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    let list = tokens::list(&state.store.reader).await?;
+    Ok(Json(list.into_iter().map(TokenInfo::from).collect()))
+}
+
+/// `POST /api/tokens`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    /// readonly, user or admin.
+    pub role: String,
+    /// How long it is valid: `30m`, `24h`, `30d` (default 24h).
+    #[serde(default)]
+    pub ttl: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `POST /api/tokens`'s answer: the token, shown this once.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Created {
+    pub token: String,
+    pub id: String,
+    pub role: String,
+    pub expires_at: String,
+}
+
+/// `POST /api/tokens`: makes a token (201).
+pub async fn create(
+    State(state): State<Arc<ApiState>>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "role must be readonly, user or admin, not `{}`",
+            body.role
+        ))
+    })?;
+    let ttl = match body.ttl.as_deref() {
+        None => std::time::Duration::from_secs(24 * 3600),
+        Some(text) => crate::config::parse_duration(text)
+            .map_err(|e| ApiError::invalid(format!("ttl: {e}")))?,
+    };
+    let made = issue(
+        &state,
+        role,
+        ttl,
+        body.name,
+        format!("api:{}", caller.token_id),
+    )
+    .await
+    .map_err(ApiError::invalid)?;
+    let mut entry = caller.audit("api.token_create");
+    entry.insert("new_token_id".into(), made.id.clone().into());
+    entry.insert("new_role".into(), role.as_str().into());
+    state.audit.record(entry);
+    Ok((StatusCode::CREATED, Json(made)))
+}
+
+/// Makes, records and signs a token.
+async fn issue(
+    state: &ApiState,
+    role: Role,
+    ttl: std::time::Duration,
+    name: Option<String>,
+    by: String,
+) -> Result<Created, String> {
+    let (record, token) = super::token::mint(&state.key, role, ttl, name, by)?;
+    state
+        .store
+        .writer
+        .write(vec![TokenOp::Create(record.clone()).into()])
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Created {
+        token,
+        id: record.id,
+        role: record.role,
+        expires_at: record.expires_at,
+    })
+}
+
+/// `POST /api/tokens/{id}/revoke`: 404 for an unknown token, 409 for one revoked already.
+pub async fn revoke(
+    State(state): State<Arc<ApiState>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<TokenInfo>, ApiError> {
+    let Some(found) = tokens::get(&state.store.reader, &id).await? else {
+        return Err(ApiError::not_found(format!("no token {id}")));
+    };
+    if found.revoked_at.is_some() {
+        return Err(ApiError::conflict(format!("token {id} is revoked already")));
+    }
+    let at = crate::time::now_rfc3339();
+    state
+        .store
+        .writer
+        .write(vec![TokenOp::Revoke { id: id.clone(), at }.into()])
+        .await
+        .map_err(|e| ApiError::conflict(e.to_string()))?;
+    state.tokens.reload(&state.store.reader).await;
+    let mut entry = caller.audit("api.token_revoke");
+    entry.insert("revoked_token_id".into(), id.clone().into());
+    state.audit.record(entry);
+    let now = tokens::get(&state.store.reader, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no token {id}")))?;
+    Ok(Json(now.into()))
+}
