@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod agents;
+pub mod api;
 pub mod git;
 pub mod redis;
 pub mod redis_engine;
