@@ -92,6 +92,9 @@ fn rules() -> Vec<(&'static str, Vec<&'static str>)> {
                 "tokio",
             ]),
         ),
+        // The API is a front end like the interface: it reads the store and acts through the
+        // engine's handle; it names no terminal, no interface and no CLI verb.
+        ("api", with(&["crate::cli", "crate::tui", "notify"])),
     ]
 }
 

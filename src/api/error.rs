@@ -109,13 +109,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                     ApiError::bad_request(e.body_text())
                 }
             })?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // Read as JSON first, so that what is not JSON at all is told apart from JSON of the
+        // wrong shape, wherever in the body the first problem lies.
+        let json: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| refused(e, "."))?;
+        let value: T = serde_path_to_error::deserialize(json).map_err(|e| {
             let path = e.path().to_string();
             refused(e.into_inner(), &path)
         })?;
-        // Something after the JSON value is not JSON either.
-        de.end().map_err(|e| refused(e, "."))?;
         Ok(JsonBody(value))
     }
 }
