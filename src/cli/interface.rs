@@ -72,9 +72,18 @@ async fn own_engine(
 ) -> CliResult {
     let lease = acquire_engine_lock(&paths).await?;
     let root = paths.root.clone();
+    let (api_paths, api_settings) = (paths.clone(), settings.clone());
     let mut engine = Engine::start(paths, settings, store.clone(), &lease).await?;
     tracing::info!(project = %root.display(), pid = std::process::id(), "engine running with the interface");
     let handle = engine.handle.clone();
+    // `api.listen` in the settings serves the API beside the interface too; one that cannot
+    // listen is said in the log pane rather than keeping the interface from opening.
+    let api = crate::api::ApiServer::start(handle.clone(), store.clone(), api_paths, &api_settings)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!("{e}; the API is off");
+            None
+        });
     let mut terminate = signal(SignalKind::terminate()).map_err(CliError::failed)?;
     let mut hangup = signal(SignalKind::hangup()).map_err(CliError::failed)?;
     let outcome = tokio::select! {
@@ -86,6 +95,9 @@ async fn own_engine(
         _ = terminate.recv() => Ok(QuitMode::Stop),
         _ = hangup.recv() => Ok(QuitMode::Stop),
     };
+    if let Some(api) = api {
+        api.stop().await;
+    }
     let stopped = engine.shutdown().await;
     store.close().await;
     lease.release().await;
