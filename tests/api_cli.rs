@@ -87,3 +87,28 @@ fn a_port_already_taken_stops_the_start_with_the_reason() {
     // Nothing holds the project afterwards: a later engine starts.
     assert_eq!(p.lease_holder(), None);
 }
+
+#[test]
+fn doctor_says_where_the_api_is_served() {
+    let p = Project::new();
+    let doctor = |p: &Project| -> Value {
+        let out = p.bosun(&["doctor", "--json"]);
+        let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "api")
+            .cloned()
+            .unwrap()
+    };
+    assert!(doctor(&p)["detail"].as_str().unwrap().starts_with("off"));
+    let api = p.start_api(&[]);
+    let check = doctor(&p);
+    let detail = check["detail"].as_str().unwrap();
+    assert!(detail.contains(&format!("http://{}", api.addr)), "{detail}");
+    assert!(detail.contains("3 valid tokens"), "{detail}");
+    // Killed: its address is not taken for a later engine's.
+    api.engine.kill_hard();
+    let _engine = p.start_engine(&[]);
+    assert!(doctor(&p)["detail"].as_str().unwrap().starts_with("off"));
+}

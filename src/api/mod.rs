@@ -117,6 +117,8 @@ impl ApiServer {
         paths: ProjectPaths,
         settings: &Settings,
     ) -> Result<Option<ApiServer>, String> {
+        // A killed engine's address is not this one's.
+        let _ = std::fs::remove_file(paths.api_addr());
         let Some(listen) = &settings.api.listen else {
             return Ok(None);
         };

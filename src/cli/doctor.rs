@@ -3,6 +3,7 @@
 //! failure does not fail the doctor.
 
 mod agents;
+mod api;
 mod worktrees;
 
 use std::time::Duration;
@@ -161,6 +162,7 @@ pub async fn doctor(project: &Project, json: bool) -> CliResult {
         check("watcher", watcher(project)),
         check("definitions", definitions(project)),
         worktrees::worktrees(project).await,
+        api::api(project).await,
     ];
     checks.extend(agents::agents(project).await);
     if json {
