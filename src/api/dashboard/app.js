@@ -11,6 +11,7 @@ const POLL_MS = 2000;
 const DEBOUNCE_MS = 150;
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
+const STABLE_MS = 10000;
 const MAX_TASKS = 100;
 const TOKEN_KEY = 'bosun.token';
 
@@ -203,10 +204,11 @@ function connect() {
   let url = `${scheme}//${location.host}/ws?token=${encodeURIComponent(state.token)}`;
   if (state.lastSeq !== null) url += `&since=${state.lastSeq}`;
   const socket = new WebSocket(url);
+  let openedAt = null;
   socket.addEventListener('open', () => {
     if (generation !== state.generation) return socket.close();
     state.socket = socket;
-    state.backoff = BACKOFF_FIRST_MS;
+    openedAt = Date.now();
     // What happened before the socket (or while it was away, with no seq to replay from).
     readAll();
   });
@@ -215,6 +217,9 @@ function connect() {
     if (state.socket === socket) state.socket = null;
     if (generation !== state.generation) return;
     drawLink();
+    // A socket that stayed a while starts the backoff again; one the server keeps closing
+    // at once does not get a reconnect (and a full read) every second.
+    if (openedAt !== null && Date.now() - openedAt > STABLE_MS) state.backoff = BACKOFF_FIRST_MS;
     const wait = state.backoff * (0.75 + Math.random() / 2);
     state.backoff = Math.min(state.backoff * 2, BACKOFF_MAX_MS);
     state.reconnectTimer = setTimeout(connect, wait);

@@ -37,6 +37,7 @@ function redraw(container, key, build) {
 }
 
 const percent = (rate) => (rate === null || rate === undefined ? '—' : `${Math.round(rate * 100)} %`);
+const plural = (n, what) => `${n} ${what}${n === 1 ? '' : 's'}`;
 const dollars = (usd) => `$${(usd ?? 0).toFixed(2)}`;
 
 /** A time from the API (RFC 3339) as the reader's local time; the date only when not today. */
@@ -69,8 +70,8 @@ export function drawFigures(container, session) {
       tile('Autonomy today', percent(session.autonomy_rate_today), ` ${percent(session.autonomy_rate)} all time`),
       tile('Cost today', dollars(session.cost_usd_today), ` ${dollars(session.cost_usd)} all time`),
       tile('Running', tasks.running ?? 0, ` ${tasks.queued ?? 0} queued`),
-      tile('Waiting', tasks.waiting ?? 0, ` ${session.open_escalations ?? 0} open questions`),
-      tile('Done', tasks.succeeded ?? 0, ` ${tasks.failed ?? 0} failed, ${tasks.cancelled ?? 0} cancelled`),
+      tile('Waiting', tasks.waiting ?? 0, ` ${plural(session.open_escalations ?? 0, 'open question')}`),
+      tile('Succeeded', tasks.succeeded ?? 0, ` ${tasks.failed ?? 0} failed, ${tasks.cancelled ?? 0} cancelled`),
     ];
   });
 }
@@ -104,15 +105,14 @@ export function drawDetail(container, task) {
     if (!task) return [];
     const facts = [
       ['Status', badge(task.status)],
-      ['Workflow', `${task.workflow} (${task.workflow_reason})`],
+      ['Workflow', [task.workflow, el('small', { class: 'muted' }, ` (${task.workflow_reason})`)]],
       ['Priority', task.priority],
       ['Submitted', when(task.created_at)],
-      ['Ran for', took(task.started_at, task.finished_at)],
+      [task.finished_at ? 'Took' : 'Running for', took(task.started_at, task.finished_at)],
       ['Cost', task.cost_usd ? dollars(task.cost_usd) : ''],
       ['Error', task.error],
     ].filter(([, value]) => value);
     return [
-      el('p', { class: 'task-id' }, task.id),
       el('p', { class: 'description' }, task.description),
       el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
       el('h3', {}, 'Steps'),
