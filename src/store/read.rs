@@ -331,6 +331,41 @@ pub async fn live_steps(
         .collect()
 }
 
+/// When a step of a task's current run started and finished, with its skill and status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepTiming {
+    pub skill: String,
+    pub status: StepStatus,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+/// Step `step_id` of task `task`'s current run, by the two tables' keys (not the whole task
+/// with its steps' output): what `/metrics` reads for each step that finishes.
+pub async fn step_timing(
+    pool: &SqlitePool,
+    task: &TaskId,
+    step_id: &str,
+) -> Result<Option<StepTiming>, StoreError> {
+    let row = sqlx::query(
+        "SELECT s.skill, s.status, s.started_at, s.finished_at FROM tasks t \
+         JOIN steps s ON s.run_id = t.run_id AND s.id = ?2 WHERE t.id = ?1",
+    )
+    .bind(task.as_str())
+    .bind(step_id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| {
+        Ok(StepTiming {
+            skill: row.try_get("skill")?,
+            status: status(&row, "status")?,
+            started_at: row.try_get("started_at")?,
+            finished_at: row.try_get("finished_at")?,
+        })
+    })
+    .transpose()
+}
+
 /// How many runs a task has had.
 pub async fn run_count(pool: &SqlitePool, task: &TaskId) -> Result<i64, StoreError> {
     let row: (i64,) = sqlx::query_as("SELECT count(*) FROM runs WHERE task_id = ?")

@@ -206,6 +206,16 @@ pub async fn last_batch(pool: &SqlitePool) -> Result<(i64, i64, i64), StoreError
     Ok((row.0.unwrap_or(0), row.1, row.2.unwrap_or(0)))
 }
 
+/// When the oldest open question was asked (RFC 3339), or `None` when the inbox is empty: the
+/// first entry of the `escalations_open` index, whatever the history.
+pub async fn oldest_open(pool: &SqlitePool) -> Result<Option<String>, StoreError> {
+    let row: (Option<String>,) =
+        sqlx::query_as("SELECT min(created_at) FROM escalations WHERE answered_at IS NULL")
+            .fetch_one(pool)
+            .await?;
+    Ok(row.0)
+}
+
 /// How many batches interrupted the user since `cutoff` (RFC 3339).
 pub async fn notified_since(pool: &SqlitePool, cutoff: &str) -> Result<i64, StoreError> {
     let row: (i64,) = sqlx::query_as(
