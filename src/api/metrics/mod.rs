@@ -4,7 +4,7 @@
 //! - what the store knows, read when Prometheus scrapes ([`scrape`]): tasks by status,
 //!   decisions by who made them, the autonomy rate, the inbox, what agents spent, and whether
 //!   SQLite and Redis answer. A handful of indexed rows and running totals, whatever the
-//!   history; nothing is kept between scrapes, so two API servers on one project agree.
+//!   history; nothing is kept between scrapes, so a restarted server loses no count.
 //! - what only the moment shows, observed live: step durations from the engine's committed
 //!   events ([`steps`]), and the API's requests by route and status ([`requests`]). These
 //!   start from zero with the server, as Prometheus expects of counters and histograms.
