@@ -246,6 +246,9 @@ async fn metrics_need_a_token_and_describe_an_idle_engine() {
 
     let exp = scrape(&api).await;
     assert_eq!(exp.value("bosun_store_up", &[]), 1.0);
+    // Refused requests are counted too, by route template and status.
+    let refused = [("route", "/metrics"), ("status", "401")];
+    assert_eq!(exp.value("bosun_api_requests_total", &refused), 2.0);
     // Redis is off in tests: no series says it is down.
     assert!(!exp.families.contains_key("bosun_redis_up"));
     for status in ["queued", "running", "waiting"] {

@@ -96,6 +96,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
         state.clone(),
         auth::authorize,
     ))
+    // Outside the token check, so refused requests are counted too.
+    .layer(axum::middleware::from_fn_with_state(
+        state.metrics.requests(),
+        metrics::count_requests,
+    ))
     .layer(DefaultBodyLimit::max(state.settings.body_limit))
     .with_state(state)
 }
