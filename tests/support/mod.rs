@@ -95,6 +95,15 @@ impl Project {
         cmd.output().expect("run bosun")
     }
 
+    /// `bosun ARGS...` against this project, not started yet: for a test that talks to its
+    /// stdin, or hands the command (and its environment) to another program.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"));
+        cmd.args(args);
+        self.configure(&mut cmd);
+        cmd
+    }
+
     /// `bosun ARGS...` run from inside the project, so paths it prints are relative.
     pub fn bosun_from_root(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"));

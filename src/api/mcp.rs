@@ -1,1 +1,0 @@
-//! `bosun mcp`: Bosun's tools for coding agents over MCP on stdin/stdout.
