@@ -2,7 +2,7 @@
 //! annotations and the protocol types' `ToSchema` derives, served at `/api/openapi.json`.
 //!
 //! Invariants: every route of [`super::router`] is in the document (a test below reads the
-//! router's source), and what each operation documents is what its handler answers, errors
+//! router's source) but the dashboard's static files, which are the page and not the API; and what each operation documents is what its handler answers, errors
 //! included (tests/api_schemathesis.rs runs schemathesis against the served document).
 //! `/ws` and `/metrics` are documented here, not on their handlers, since their bodies are not
 //! JSON: a WebSocket upgrade, and Prometheus' text format.

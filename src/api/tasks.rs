@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +16,10 @@ use super::auth::Caller;
 use super::error::{ApiError, JsonBody, QueryParams};
 use crate::engine::submit::{SubmitError, prepare};
 use crate::protocol::{Isolation, Priority, SubmitRequest, TaskId, TaskJson, TaskStatus};
-use crate::store::{history, read};
+use crate::store::{history, read, summary};
+
+mod cache;
+pub use cache::TaskCache;
 
 /// The most tasks one list gives.
 const MAX_LIMIT: i64 = 1_000;
@@ -89,15 +94,30 @@ pub async fn list(
 )]
 pub async fn one(
     State(state): State<Arc<ApiState>>,
-    Path(id): Path<String>,
-) -> Result<Json<TaskJson>, ApiError> {
-    let id = resolve(&state, &id).await?;
+    Path(asked): Path<String>,
+) -> Result<Response, ApiError> {
+    let revision = summary::revision(&state.store.reader).await?;
+    if let Some(body) = state.task_cache.get(revision, &asked) {
+        return Ok(json_bytes(body));
+    }
+    let id = resolve(&state, &asked).await?;
     let task = state
         .handle
         .task(&id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no task {id}")))?;
-    Ok(Json(TaskJson::new(task)))
+    let body = serde_json::to_vec(&TaskJson::new(task)).map_err(ApiError::internal)?;
+    let body = Bytes::from(body);
+    // Kept only when no commit landed while it was read: then it is the task at `revision`.
+    if summary::revision(&state.store.reader).await? == revision {
+        state.task_cache.put(revision, &asked, body.clone());
+    }
+    Ok(json_bytes(body))
+}
+
+/// A JSON body already serialised.
+fn json_bytes(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The full id `text` names, or 404.
