@@ -1,9 +1,11 @@
 //! The API's errors, as DESIGN.md §10 says: `{"error": "…"}` with 400 (not JSON), 401, 403,
-//! 404, 409, 413, 422 (JSON that does not validate) and 429; and [`JsonBody`], the extractor
-//! that tells those apart where axum's `Json` would answer in plain text.
+//! 404, 409, 413, 422 (JSON that does not validate) and 429; and [`JsonBody`] and
+//! [`QueryParams`], the extractors that tell those apart where axum's `Json` and `Query` would
+//! answer in plain text.
 
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -84,6 +86,13 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body was not read, so the connection cannot carry another
+            // request: said, so that a keep-alive client does not send its next one into it.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
 }
@@ -118,6 +127,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             refused(e.into_inner(), &path)
         })?;
         Ok(JsonBody(value))
+    }
+}
+
+/// A query string: 422, saying what is wrong (`limit=ten`, a parameter given twice), where
+/// axum's `Query` would answer 400 in plain text.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(value) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::invalid(e.body_text()))?;
+        Ok(QueryParams(value))
     }
 }
 

@@ -3,19 +3,33 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use super::ApiState;
 use super::auth::Caller;
-use super::error::{ApiError, JsonBody};
+use super::error::{ApiError, JsonBody, QueryParams};
 use crate::engine::answer::AnswerError;
 use crate::protocol::{AnswerRequest, DecisionView, EscalationView, RememberScope, TaskId};
 use crate::store::escalations::read as questions;
 use crate::store::ledger;
 
 /// `GET /api/inbox`: the open questions, the current batch first.
+#[utoipa::path(
+    get,
+    path = "/api/inbox",
+    operation_id = "list_inbox",
+    tag = "inbox",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The open questions (`bosun inbox --json`)",
+            body = Vec<EscalationView>),
+        crate::api::openapi::Unauthorized,
+        crate::api::openapi::RateLimited,
+        crate::api::openapi::Failed,
+    )
+)]
 pub async fn list(
     State(state): State<Arc<ApiState>>,
 ) -> Result<Json<Vec<EscalationView>>, ApiError> {
@@ -51,6 +65,27 @@ pub struct Answered {
 
 /// `POST /api/escalations/{id}/answer`: 404 for an unknown question, 409 for one already
 /// closed, 422 for a choice that is not one of its options.
+#[utoipa::path(
+    post,
+    path = "/api/escalations/{id}/answer",
+    operation_id = "answer_escalation",
+    tag = "inbox",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The question's id, or a unique prefix of it")),
+    request_body = AnswerBody,
+    responses(
+        (status = 200, description = "Answered", body = Answered),
+        crate::api::openapi::NotJson,
+        crate::api::openapi::Unauthorized,
+        crate::api::openapi::Forbidden,
+        crate::api::openapi::NotFound,
+        crate::api::openapi::Conflict,
+        crate::api::openapi::TooLarge,
+        crate::api::openapi::Invalid,
+        crate::api::openapi::RateLimited,
+        crate::api::openapi::Failed,
+    )
+)]
 pub async fn answer(
     State(state): State<Arc<ApiState>>,
     Extension(caller): Extension<Caller>,
@@ -116,9 +151,24 @@ pub struct DecisionsQuery {
 }
 
 /// `GET /api/decisions`: the ledger, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/decisions",
+    operation_id = "list_decisions",
+    tag = "inbox",
+    security(("bearer" = [])),
+    params(DecisionsQuery),
+    responses(
+        (status = 200, description = "The decision ledger, oldest first (`bosun decisions --json`)",
+            body = Vec<DecisionView>),
+        crate::api::openapi::Unauthorized,
+        crate::api::openapi::RateLimited,
+        crate::api::openapi::Failed,
+    )
+)]
 pub async fn decisions(
     State(state): State<Arc<ApiState>>,
-    Query(query): Query<DecisionsQuery>,
+    QueryParams(query): QueryParams<DecisionsQuery>,
 ) -> Result<Json<Vec<DecisionView>>, ApiError> {
     let task = query
         .task

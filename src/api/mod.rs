@@ -45,6 +45,8 @@ pub struct ApiState {
     pub limiter: auth::Limiter,
     pub audit: AuditHandle,
     pub metrics: metrics::Metrics,
+    /// `GET /api/tasks/{id}`'s answers at the store's current revision.
+    pub task_cache: tasks::TaskCache,
     /// Cancelled when the server stops: WebSocket clients are told and let go.
     pub stop: CancellationToken,
 }
@@ -60,6 +62,7 @@ impl ApiState {
         let (audit, _) = AuditHandle::spawn(AuditLog::new(paths.audit_log()));
         Ok(ApiState {
             metrics: metrics::Metrics::new(),
+            task_cache: tasks::TaskCache::default(),
             handle,
             store,
             settings_all: Arc::new(settings.clone()),

@@ -29,7 +29,6 @@ pub struct SessionState {
     pub cost_usd_today: f64,
     pub cost_usd: f64,
     /// The full counts `bosun stats --json` gives.
-    #[schema(value_type = Object)]
     pub stats: StatsView,
     pub health: HealthState,
 }
@@ -76,6 +75,18 @@ async fn health_state(state: &ApiState) -> HealthState {
 }
 
 /// `GET /health`: 200 while the store answers, 503 when it does not. Open to all.
+#[utoipa::path(
+    get,
+    path = "/health",
+    operation_id = "health",
+    tag = "session",
+    security(()),
+    responses(
+        (status = 200, description = "The store answers", body = HealthState),
+        (status = 503, description = "SQLite does not answer", body = HealthState),
+        crate::api::openapi::RateLimited,
+    )
+)]
 pub async fn health(State(state): State<Arc<ApiState>>) -> (StatusCode, Json<HealthState>) {
     let health = health_state(&state).await;
     let code = if health.status == "ok" {
@@ -87,6 +98,20 @@ pub async fn health(State(state): State<Arc<ApiState>>) -> (StatusCode, Json<Hea
 }
 
 /// `GET /api/state/session`.
+#[utoipa::path(
+    get,
+    path = "/api/state/session",
+    operation_id = "session_state",
+    tag = "session",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Counts, limits, the autonomy rate and cost",
+            body = SessionState),
+        crate::api::openapi::Unauthorized,
+        crate::api::openapi::RateLimited,
+        crate::api::openapi::Failed,
+    )
+)]
 pub async fn session(State(state): State<Arc<ApiState>>) -> Result<Json<SessionState>, ApiError> {
     let stats = state.handle.stats().await?;
     let settings = &state.settings_all.engine;

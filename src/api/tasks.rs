@@ -4,17 +4,22 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use super::ApiState;
 use super::auth::Caller;
-use super::error::{ApiError, JsonBody};
+use super::error::{ApiError, JsonBody, QueryParams};
 use crate::engine::submit::{SubmitError, prepare};
 use crate::protocol::{Isolation, Priority, SubmitRequest, TaskId, TaskJson, TaskStatus};
-use crate::store::{history, read};
+use crate::store::{history, read, summary};
+
+mod cache;
+pub use cache::TaskCache;
 
 /// The most tasks one list gives.
 const MAX_LIMIT: i64 = 1_000;
@@ -23,16 +28,35 @@ const MAX_LIMIT: i64 = 1_000;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only tasks in this status: queued, running, waiting, succeeded, failed, cancelled.
+    /// Only tasks in this status: queued, running, waiting, succeeded, failed, cancelled
+    /// (empty: every status).
+    #[param(schema_with = crate::api::openapi::status_filter)]
     pub status: Option<String>,
     /// At most this many, newest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
 /// `GET /api/tasks`: tasks, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/tasks",
+    operation_id = "list_tasks",
+    tag = "tasks",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Tasks with their steps, newest first (`bosun tasks --json`)",
+            body = Vec<TaskJson>),
+        crate::api::openapi::Unauthorized,
+        crate::api::openapi::Invalid,
+        crate::api::openapi::RateLimited,
+        crate::api::openapi::Failed,
+    )
+)]
 pub async fn list(
     State(state): State<Arc<ApiState>>,
-    Query(query): Query<ListQuery>,
+    QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<Vec<TaskJson>>, ApiError> {
     let status = match query.status.as_deref() {
         None | Some("") => None,
@@ -52,17 +76,48 @@ pub async fn list(
 }
 
 /// `GET /api/tasks/{id}`: one task with its steps (a unique prefix of its id will do).
+#[utoipa::path(
+    get,
+    path = "/api/tasks/{id}",
+    operation_id = "get_task",
+    tag = "tasks",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id, or a unique prefix of it")),
+    responses(
+        (status = 200, description = "The task with its steps (`bosun show --json`)",
+            body = TaskJson),
+        crate::api::openapi::Unauthorized,
+        crate::api::openapi::NotFound,
+        crate::api::openapi::RateLimited,
+        crate::api::openapi::Failed,
+    )
+)]
 pub async fn one(
     State(state): State<Arc<ApiState>>,
-    Path(id): Path<String>,
-) -> Result<Json<TaskJson>, ApiError> {
-    let id = resolve(&state, &id).await?;
+    Path(asked): Path<String>,
+) -> Result<Response, ApiError> {
+    let revision = summary::revision(&state.store.reader).await?;
+    if let Some(body) = state.task_cache.get(revision, &asked) {
+        return Ok(json_bytes(body));
+    }
+    let id = resolve(&state, &asked).await?;
     let task = state
         .handle
         .task(&id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no task {id}")))?;
-    Ok(Json(TaskJson::new(task)))
+    let body = serde_json::to_vec(&TaskJson::new(task)).map_err(ApiError::internal)?;
+    let body = Bytes::from(body);
+    // Kept only when no commit landed while it was read: then it is the task at `revision`.
+    if summary::revision(&state.store.reader).await? == revision {
+        state.task_cache.put(revision, &asked, body.clone());
+    }
+    Ok(json_bytes(body))
+}
+
+/// A JSON body already serialised.
+fn json_bytes(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The full id `text` names, or 404.
@@ -83,9 +138,11 @@ async fn resolve(state: &ApiState, text: &str) -> Result<TaskId, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct SubmitBody {
     /// What to do, in words (or a command, for the default shell workflow).
+    #[schema(min_length = 1)]
     pub description: String,
     /// low, normal (the default), high or critical.
     #[serde(default)]
+    #[schema(value_type = Option<Priority>)]
     pub priority: Option<String>,
     /// More for the task to know, added to its description after a blank line.
     #[serde(default)]
@@ -99,6 +156,7 @@ pub struct SubmitBody {
     pub inputs: BTreeMap<String, serde_json::Value>,
     /// `worktree` or `none`: overrides the workflow's isolation.
     #[serde(default)]
+    #[schema(value_type = Option<Isolation>)]
     pub isolation: Option<String>,
     /// The ref a worktree task starts from.
     #[serde(default)]
@@ -163,6 +221,30 @@ impl SubmitBody {
 }
 
 /// `POST /api/tasks`: queues a task; 202 once it is committed.
+#[utoipa::path(
+    post,
+    path = "/api/tasks",
+    operation_id = "submit_task",
+    tag = "tasks",
+    security(("bearer" = [])),
+    request_body = SubmitBody,
+    responses(
+        (status = 202, description = "Queued", body = Submitted,
+            links(
+                ("read" = (operation_id = "get_task",
+                    parameters(("id" = "$response.body#/task_id")))),
+                ("cancel" = (operation_id = "cancel_task",
+                    parameters(("id" = "$response.body#/task_id")))),
+            )),
+        crate::api::openapi::NotJson,
+        crate::api::openapi::Unauthorized,
+        crate::api::openapi::Forbidden,
+        crate::api::openapi::TooLarge,
+        crate::api::openapi::Invalid,
+        crate::api::openapi::RateLimited,
+        crate::api::openapi::Failed,
+    )
+)]
 pub async fn submit(
     State(state): State<Arc<ApiState>>,
     Extension(caller): Extension<Caller>,
@@ -211,6 +293,23 @@ pub struct Cancelled {
 }
 
 /// `POST /api/tasks/{id}/cancel`: 409 when it already finished.
+#[utoipa::path(
+    post,
+    path = "/api/tasks/{id}/cancel",
+    operation_id = "cancel_task",
+    tag = "tasks",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id, or a unique prefix of it")),
+    responses(
+        (status = 202, description = "Cancelled, or being stopped", body = Cancelled),
+        crate::api::openapi::Unauthorized,
+        crate::api::openapi::Forbidden,
+        crate::api::openapi::NotFound,
+        crate::api::openapi::Conflict,
+        crate::api::openapi::RateLimited,
+        crate::api::openapi::Failed,
+    )
+)]
 pub async fn cancel(
     State(state): State<Arc<ApiState>>,
     Extension(caller): Extension<Caller>,

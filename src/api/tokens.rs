@@ -40,6 +40,21 @@ impl From<TokenRecord> for TokenInfo {
 }
 
 /// `GET /api/tokens`: every token made, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/tokens",
+    operation_id = "list_tokens",
+    tag = "tokens",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every token made, newest first (never the tokens themselves)",
+            body = Vec<TokenInfo>),
+        crate::api::openapi::Unauthorized,
+        crate::api::openapi::Forbidden,
+        crate::api::openapi::RateLimited,
+        crate::api::openapi::Failed,
+    )
+)]
 pub async fn list(State(state): State<Arc<ApiState>>) -> Result<Json<Vec<TokenInfo>>, ApiError> {
     let list = tokens::list(&state.store.reader).await?;
     Ok(Json(list.into_iter().map(TokenInfo::from).collect()))
@@ -50,6 +65,7 @@ pub async fn list(State(state): State<Arc<ApiState>>) -> Result<Json<Vec<TokenIn
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// readonly, user or admin.
+    #[schema(pattern = "^(readonly|user|admin)$")]
     pub role: String,
     /// How long it is valid: `30m`, `24h`, `30d` (default 24h).
     #[serde(default)]
@@ -68,6 +84,25 @@ pub struct Created {
 }
 
 /// `POST /api/tokens`: makes a token (201).
+#[utoipa::path(
+    post,
+    path = "/api/tokens",
+    operation_id = "create_token",
+    tag = "tokens",
+    security(("bearer" = [])),
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The token, shown this once", body = Created,
+            links(("revoke" = (operation_id = "revoke_token",
+                parameters(("id" = "$response.body#/id")))))),
+        crate::api::openapi::NotJson,
+        crate::api::openapi::Unauthorized,
+        crate::api::openapi::Forbidden,
+        crate::api::openapi::TooLarge,
+        crate::api::openapi::Invalid,
+        crate::api::openapi::RateLimited,
+    )
+)]
 pub async fn create(
     State(state): State<Arc<ApiState>>,
     Extension(caller): Extension<Caller>,
@@ -124,6 +159,23 @@ async fn issue(
 }
 
 /// `POST /api/tokens/{id}/revoke`: 404 for an unknown token, 409 for one revoked already.
+#[utoipa::path(
+    post,
+    path = "/api/tokens/{id}/revoke",
+    operation_id = "revoke_token",
+    tag = "tokens",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The token's id")),
+    responses(
+        (status = 200, description = "The token's record, revoked", body = TokenInfo),
+        crate::api::openapi::Unauthorized,
+        crate::api::openapi::Forbidden,
+        crate::api::openapi::NotFound,
+        crate::api::openapi::Conflict,
+        crate::api::openapi::RateLimited,
+        crate::api::openapi::Failed,
+    )
+)]
 pub async fn revoke(
     State(state): State<Arc<ApiState>>,
     Extension(caller): Extension<Caller>,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{EscalationView, EventEnvelope, Priority, StatsView, TaskId, TaskStatus};
 
 /// One row of the task list: enough to draw the queue without loading steps.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskSummary {
     pub id: TaskId,
     /// Submission order (the `tasks` table's key): ties in the queue go to the older task.
@@ -52,7 +52,19 @@ pub struct InputInfo {
 }
 
 /// How loud a log line is. `Output` is a step's own output, shown with the engine's lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     Trace,
@@ -92,7 +104,7 @@ pub struct StepOutput {
 }
 
 /// One line for the Logs pane.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogLine {
     pub at: String,
     pub level: LogLevel,
@@ -104,7 +116,7 @@ pub struct LogLine {
 }
 
 /// Whether a store answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "state", content = "detail", rename_all = "lowercase")]
 pub enum StoreHealth {
     Ok,
@@ -116,7 +128,7 @@ pub enum StoreHealth {
 }
 
 /// The health line of the status bar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Health {
     pub sqlite: StoreHealth,
     pub redis: StoreHealth,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{EscalationId, Priority, Risk, StepStatus, TaskId, TaskStatus};
 
 /// A task with its steps (the steps of its latest run).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskView {
     pub id: TaskId,
     pub description: String,
@@ -18,6 +18,7 @@ pub struct TaskView {
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    #[schema(value_type = Object)]
     pub inputs: serde_json::Map<String, serde_json::Value>,
     /// Why the task failed or was cancelled, when it did.
     pub error: Option<String>,
@@ -31,7 +32,7 @@ pub struct TaskView {
 }
 
 /// One step of a task's run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StepView {
     pub id: String,
     /// The skill it runs; `parallel` or `decide` for the other kinds of step.
@@ -59,7 +60,7 @@ pub struct StepView {
 }
 
 /// An agent step's session and what it spent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgentView {
     pub adapter: String,
     /// Committed before the agent starts: a restart resumes this session.
@@ -94,7 +95,7 @@ fn is_zero(x: &f64) -> bool {
 }
 
 /// Spending the user allowed past `budget.task_usd` or `budget.day_usd`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BudgetGrant {
     /// The task's agents may spend up to this much.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,7 +109,7 @@ pub struct BudgetGrant {
 
 /// What agent steps spent (DESIGN.md §8): a task's over its steps, or every task's over a day
 /// or all time (`bosun stats`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgentTotals {
     /// The agent steps counted.
     pub steps: i64,
@@ -122,13 +123,13 @@ pub struct AgentTotals {
 }
 
 /// Agent spending today (the UTC day) and over all time.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgentStatsView {
     pub today: AgentTotals,
     pub all_time: AgentTotals,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecisionView {
     pub id: String,
     pub task_id: TaskId,
@@ -147,7 +148,7 @@ pub struct DecisionView {
 }
 
 /// What a decision is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DecisionKind {
     /// A workflow's `decide` step.
@@ -227,7 +228,7 @@ impl DecisionKind {
 }
 
 /// An open question in the inbox (DESIGN.md §3 `escalation`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EscalationView {
     pub id: EscalationId,
     pub task_id: TaskId,
@@ -265,7 +266,7 @@ pub struct EscalationView {
 }
 
 /// Counts of decisions: the autonomy rate is the share of choices settled without the user.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatsView {
     pub today: DecisionCounts,
     pub all_time: DecisionCounts,
@@ -280,7 +281,7 @@ pub struct StatsView {
 /// `decide` steps, failures, commands a rule or the user judged, remembered answers) and
 /// routine checks (commands the policy's default allowed). `decisions = choices + routine`
 /// and `choices = autonomous + asked`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecisionCounts {
     /// Every decision recorded, routine checks included.
     pub decisions: i64,
@@ -305,7 +306,7 @@ pub struct DecisionCounts {
 
 /// A task as `show --json`, `tasks --json` and the API give it: its view, with `agent` (what
 /// its agent steps spent, with their tokens, turns and tool calls) when it has agent steps.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TaskJson {
     #[serde(flatten)]
     pub task: TaskView,

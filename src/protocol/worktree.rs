@@ -68,14 +68,14 @@ named_enum!(
 );
 
 /// Another task in flight that changes some of the same files.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Collision {
     pub task_id: TaskId,
     pub files: Vec<String>,
 }
 
 /// A task's worktree, as `show --json` and the interface show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorktreeView {
     pub path: String,
     pub branch: String,
