@@ -109,9 +109,11 @@ async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<u16,
 }
 
 /// What one connection did: latencies (µs) of its good answers, and how many were not 200.
+/// Its first answer must hold `expect` (the task's id): the figures are of real answers.
 async fn connection(
     addr: String,
     request: std::sync::Arc<Vec<u8>>,
+    expect: String,
     warm_until: Instant,
     until: Instant,
 ) -> Result<(Vec<u32>, u64), String> {
@@ -120,6 +122,7 @@ async fn connection(
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut latencies = Vec::with_capacity(1 << 16);
     let mut errors = 0;
+    let mut checked = false;
     loop {
         let start = Instant::now();
         if start >= until {
@@ -130,6 +133,13 @@ async fn connection(
             .await
             .map_err(|e| e.to_string())?;
         let status = read_response(&mut stream, &mut buf).await?;
+        if !checked {
+            checked = true;
+            let body = String::from_utf8_lossy(&buf);
+            if status != 200 || !body.contains(&format!("\"id\":\"{expect}\"")) {
+                return Err(format!("not the task: {body}"));
+            }
+        }
         if start < warm_until {
             continue;
         }
@@ -160,6 +170,7 @@ fn load(engine_pid: &str, addr: &str, path: &str, token: &str, k: usize, secs: u
                 tokio::spawn(connection(
                     addr.to_string(),
                     request.clone(),
+                    path.rsplit('/').next().unwrap_or_default().to_string(),
                     warm_until,
                     until,
                 ))

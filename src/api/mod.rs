@@ -62,7 +62,7 @@ impl ApiState {
         let (audit, _) = AuditHandle::spawn(AuditLog::new(paths.audit_log()));
         Ok(ApiState {
             metrics: metrics::Metrics::new(),
-            task_cache: tasks::TaskCache::default(),
+            task_cache: tasks::TaskCache::new(store.reader.clone()),
             handle,
             store,
             settings_all: Arc::new(settings.clone()),

@@ -16,7 +16,7 @@ use super::auth::Caller;
 use super::error::{ApiError, JsonBody, QueryParams};
 use crate::engine::submit::{SubmitError, prepare};
 use crate::protocol::{Isolation, Priority, SubmitRequest, TaskId, TaskJson, TaskStatus};
-use crate::store::{history, read, summary};
+use crate::store::{history, read};
 
 mod cache;
 pub use cache::TaskCache;
@@ -96,7 +96,7 @@ pub async fn one(
     State(state): State<Arc<ApiState>>,
     Path(asked): Path<String>,
 ) -> Result<Response, ApiError> {
-    let revision = summary::revision(&state.store.reader).await?;
+    let revision = state.task_cache.revision().await?;
     if let Some(body) = state.task_cache.get(revision, &asked) {
         return Ok(json_bytes(body));
     }
@@ -109,7 +109,7 @@ pub async fn one(
     let body = serde_json::to_vec(&TaskJson::new(task)).map_err(ApiError::internal)?;
     let body = Bytes::from(body);
     // Kept only when no commit landed while it was read: then it is the task at `revision`.
-    if summary::revision(&state.store.reader).await? == revision {
+    if state.task_cache.revision().await? == revision {
         state.task_cache.put(revision, &asked, body.clone());
     }
     Ok(json_bytes(body))
