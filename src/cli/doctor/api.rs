@@ -4,10 +4,12 @@
 use super::{Check, Project};
 
 async fn inspect(project: &Project) -> Result<String, String> {
+    // The address a running engine wrote, if something still listens there: a killed engine
+    // leaves its file behind until the next one starts.
     let serving = std::fs::read_to_string(project.paths.api_addr())
         .ok()
         .map(|a| a.trim().to_string())
-        .filter(|a| !a.is_empty());
+        .filter(|a| listening(a));
     let engine = crate::engine::lock::live_holder(&project.paths.database())
         .await
         .ok()
@@ -40,6 +42,12 @@ async fn inspect(project: &Project) -> Result<String, String> {
             "off (bosun run --api 127.0.0.1:8765 or api.listen serve it); {tokens}"
         )),
     }
+}
+
+fn listening(addr: &str) -> bool {
+    addr.parse::<std::net::SocketAddr>().is_ok_and(|addr| {
+        std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300)).is_ok()
+    })
 }
 
 pub(super) async fn api(project: &Project) -> Check {
