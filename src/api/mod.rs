@@ -49,6 +49,8 @@ pub struct ApiState {
     pub task_cache: tasks::TaskCache,
     /// Cancelled when the server stops: WebSocket clients are told and let go.
     pub stop: CancellationToken,
+    /// What the WebSocket's connections share.
+    pub ws: ws::Hub,
 }
 
 impl ApiState {
@@ -73,6 +75,7 @@ impl ApiState {
             audit,
             paths,
             stop: CancellationToken::new(),
+            ws: ws::Hub::default(),
         })
     }
 }
