@@ -146,6 +146,13 @@ impl ApiServer {
         state.metrics.observe(&state);
         let app = router(state.clone());
         let stop = state.stop.clone();
+        // Small writes (a WebSocket event, a short answer) go out at once: Nagle's algorithm
+        // would hold one back until the client acknowledged the one before.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY on an API connection");
+            }
+        });
         let task = tokio::spawn(async move {
             let served = axum::serve(
                 listener,

@@ -9,8 +9,9 @@
 //!   `Lagged` broadcast) makes the connection read the store from the cursor until it is
 //!   caught up, at the client's pace.
 //! - The outgoing queue is bounded by `api.ws_queue`. It grows only while the socket does not
-//!   take what is written (the client does not read); a live event or a reply that finds it
-//!   full disconnects the client with a close frame saying it was too slow and where to
+//!   take what is written (the client does not read): all that waits is written at once, and
+//!   what comes meanwhile waits (so a connection holds at most twice the bound). A live event
+//!   or a reply that finds it full disconnects the client with a close frame saying it was too slow and where to
 //!   resume. Nothing here ever waits on a client while holding something another needs: the
 //!   engine's broadcast does not wait for receivers, and each connection is its own task.
 
@@ -93,7 +94,7 @@ struct Connection {
 /// Serves one connection until it ends.
 pub(super) async fn serve(state: Arc<ApiState>, start: Start, socket: WebSocket) {
     let states = state.ws.states(&state);
-    let changes = state.handle.store_changes();
+    let outside = state.ws.outside(&state);
     let capacity = state.settings.ws_queue.max(1);
     let connection = Connection {
         caller: start.caller,
@@ -109,7 +110,7 @@ pub(super) async fn serve(state: Arc<ApiState>, start: Start, socket: WebSocket)
         heard: Instant::now(),
         state,
     };
-    connection.run(socket, start.events, changes, states).await;
+    connection.run(socket, start.events, outside, states).await;
 }
 
 impl Connection {
@@ -117,7 +118,7 @@ impl Connection {
         mut self,
         socket: WebSocket,
         mut events: broadcast::Receiver<EventEnvelope>,
-        mut changes: watch::Receiver<u64>,
+        mut outside: watch::Receiver<i64>,
         mut states: watch::Receiver<Option<Arc<StateUpdate>>>,
     ) {
         let (sink, mut stream) = socket.split();
@@ -133,10 +134,13 @@ impl Connection {
                 break Ending::StoreFailed(e);
             }
             if sending.is_none()
-                && let Some(out) = self.queue.pop_front()
+                && !self.queue.is_empty()
                 && let Some(idle) = sink.take()
             {
-                sending = Some((send(idle, out.message), out.seq));
+                // Everything waiting goes in one write (a burst costs one system call).
+                let batch: Vec<Out> = self.queue.drain(..).collect();
+                let seq = batch.iter().rev().find_map(|out| out.seq);
+                sending = Some((send(idle, batch), seq));
             }
             tokio::select! {
                 biased;
@@ -179,7 +183,11 @@ impl Connection {
                     self.offer_state();
                 }
                 // Another process committed (a `bosun submit`): its events are not broadcast here.
-                Ok(()) = changes.changed(), if !self.behind => self.behind = true,
+                Ok(()) = outside.changed(), if !self.behind => {
+                    if *outside.borrow_and_update() > self.cursor {
+                        self.behind = true;
+                    }
+                }
                 event = events.recv(), if !self.behind => match event {
                     Ok(envelope) => self.live(&envelope),
                     Err(broadcast::error::RecvError::Lagged(_)) => self.behind = true,
@@ -255,9 +263,7 @@ impl Connection {
             self.behind = false;
             if !self.greeted {
                 self.greeted = true;
-                let session = session_state(&self.state)
-                    .await
-                    .map_err(|e| e.message)?;
+                let session = session_state(&self.state).await.map_err(|e| e.message)?;
                 self.push(message::reply("state.updated", session));
             }
         }
@@ -350,15 +356,22 @@ fn truncate(mut reason: String) -> String {
     reason
 }
 
-fn send(mut sink: Sink, message: Message) -> Sending {
+fn send(mut sink: Sink, batch: Vec<Out>) -> Sending {
     Box::pin(async move {
-        let sent = sink.send(message).await;
+        for out in batch {
+            if let Err(e) = sink.feed(out.message).await {
+                return (sink, Err(e));
+            }
+        }
+        let sent = sink.flush().await;
         (sink, sent)
     })
 }
 
 /// The message being written, or never when none is.
-async fn in_flight(sending: &mut Option<(Sending, Option<i64>)>) -> (Sink, Result<(), axum::Error>) {
+async fn in_flight(
+    sending: &mut Option<(Sending, Option<i64>)>,
+) -> (Sink, Result<(), axum::Error>) {
     match sending {
         Some((future, _)) => future.await,
         None => std::future::pending().await,

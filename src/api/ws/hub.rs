@@ -1,19 +1,29 @@
-//! The `state.updated` every connection sends after a task finished or a question opened or
-//! closed: read once for all connections, at most once per [`COALESCE`], by one task started
-//! with the first connection. A connection pokes the hub with the event's `seq`; the hub reads
-//! the session state after that event and publishes it with that `seq`, so a connection sends
-//! it only once it has sent the event itself (the state is never older than the event it
-//! follows). Fifty clients cost one read, not fifty.
+//! What the WebSocket's connections share, so that fifty clients cost one read and not fifty:
+//!
+//! - the `state.updated` sent after a task finished or a question opened or closed, read at
+//!   most once per [`COALESCE`]. A connection pokes the hub with the event's `seq`; the hub
+//!   reads the session state after that event and publishes it with that `seq`, and a
+//!   connection sends it only once it has sent the event itself (the state is never older
+//!   than the event it follows);
+//! - the newest event another process committed (a `bosun submit`, a `bosun answer`): those
+//!   are in the store but not in this process's broadcast. When the store changed, the hub
+//!   compares the store's newest `seq` with the newest the broadcast carried, and publishes the
+//!   difference; a connection behind it reads the store.
+//!
+//! Both run in tasks started with the first connection, until the server stops.
 
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::super::ApiState;
 use super::super::session::session_state;
 use super::message::{self, Out};
+use crate::protocol::EventEnvelope;
+use crate::store::summary;
 
 /// The shortest time between two `state.updated` of the hub.
 pub(super) const COALESCE: Duration = Duration::from_millis(250);
@@ -29,6 +39,7 @@ struct Feed {
     /// The newest event a connection wants a state after.
     pokes: watch::Sender<i64>,
     states: watch::Receiver<Option<Arc<StateUpdate>>>,
+    outside: watch::Receiver<i64>,
 }
 
 /// A `state.updated` message, read after the committed event `seq`.
@@ -43,19 +54,40 @@ impl Hub {
         self.feed.get_or_init(|| {
             let (pokes, poked) = watch::channel(0);
             let (publish, states) = watch::channel(None);
-            tokio::spawn(run(
-                Arc::downgrade(state),
+            let (found, outside) = watch::channel(0);
+            let weak = Arc::downgrade(state);
+            tokio::spawn(read_states(
+                weak.clone(),
                 state.stop.clone(),
                 poked,
                 publish,
             ));
-            Feed { pokes, states }
+            tokio::spawn(watch_outside(
+                weak,
+                state.stop.clone(),
+                state.handle.subscribe(),
+                state.handle.store_changes(),
+                found,
+            ));
+            Feed {
+                pokes,
+                states,
+                outside,
+            }
         })
     }
 
     /// The states the hub publishes.
-    pub(super) fn states(&self, state: &Arc<ApiState>) -> watch::Receiver<Option<Arc<StateUpdate>>> {
+    pub(super) fn states(
+        &self,
+        state: &Arc<ApiState>,
+    ) -> watch::Receiver<Option<Arc<StateUpdate>>> {
         self.feed(state).states.clone()
+    }
+
+    /// The newest event committed by another process (0 before any).
+    pub(super) fn outside(&self, state: &Arc<ApiState>) -> watch::Receiver<i64> {
+        self.feed(state).outside.clone()
     }
 
     /// Asks for a state read after the committed event `seq`.
@@ -70,11 +102,10 @@ impl Hub {
     }
 }
 
-/// Reads and publishes the session state after each poke, at most once per [`COALESCE`], until
-/// the server stops.
-async fn run(
+/// Reads and publishes the session state after each poke, at most once per [`COALESCE`].
+async fn read_states(
     state: Weak<ApiState>,
-    stop: tokio_util::sync::CancellationToken,
+    stop: CancellationToken,
     mut poked: watch::Receiver<i64>,
     publish: watch::Sender<Option<Arc<StateUpdate>>>,
 ) {
@@ -98,4 +129,61 @@ async fn run(
         }
         next = Instant::now() + COALESCE;
     }
+}
+
+/// Publishes the store's newest `seq` whenever the broadcast did not carry it.
+async fn watch_outside(
+    state: Weak<ApiState>,
+    stop: CancellationToken,
+    mut events: broadcast::Receiver<EventEnvelope>,
+    mut changes: watch::Receiver<u64>,
+    found: watch::Sender<i64>,
+) {
+    // What was committed before is the connections' own replay's to read.
+    let mut carried = match state.upgrade() {
+        Some(state) => summary::last_seq(&state.store.reader).await.unwrap_or(0),
+        None => return,
+    };
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            event = events.recv() => match event {
+                Ok(event) => carried = carried.max(event.seq),
+                // What was missed is unknown: every connection behind the store looks.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let Some(state) = state.upgrade() else { return };
+                    if let Ok(newest) = summary::last_seq(&state.store.reader).await {
+                        carried = carried.max(newest);
+                        found.send_if_modified(|seen| raise(seen, newest));
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let Some(state) = state.upgrade() else { return };
+                let Ok(newest) = summary::last_seq(&state.store.reader).await else {
+                    continue;
+                };
+                // Events committed before the read and broadcast since are this process's.
+                while let Ok(event) = events.try_recv() {
+                    carried = carried.max(event.seq);
+                }
+                if newest > carried {
+                    carried = newest;
+                    found.send_if_modified(|seen| raise(seen, newest));
+                }
+            }
+        }
+    }
+}
+
+fn raise(seen: &mut i64, newest: i64) -> bool {
+    let newer = newest > *seen;
+    if newer {
+        *seen = newest;
+    }
+    newer
 }

@@ -175,8 +175,14 @@ mod tests {
             task_id: id(),
             status,
         };
-        assert_eq!(event_name(&finished(TaskStatus::Succeeded)), "task.completed");
-        assert_eq!(event_name(&finished(TaskStatus::Cancelled)), "task.cancelled");
+        assert_eq!(
+            event_name(&finished(TaskStatus::Succeeded)),
+            "task.completed"
+        );
+        assert_eq!(
+            event_name(&finished(TaskStatus::Cancelled)),
+            "task.cancelled"
+        );
         assert_eq!(
             event_name(&EngineEvent::TaskDismissed { task_id: id() }),
             "task.progress"

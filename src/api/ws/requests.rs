@@ -71,10 +71,7 @@ async fn handle(state: &ApiState, caller: &Caller, text: &str) -> Result<Out, Ap
         ));
     }
     match event.as_str() {
-        "state.query" => Ok(message::reply(
-            "state.updated",
-            session_state(state).await?,
-        )),
+        "state.query" => Ok(message::reply("state.updated", session_state(state).await?)),
         "task.submit" => {
             may_change(caller)?;
             let body: SubmitBody = parse(payload)?;
