@@ -8,19 +8,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 use support::Project;
-use support::api::Api;
-use tokio::net::TcpStream;
+use support::ws::*;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-const LONG: Duration = Duration::from_secs(30);
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A question the engine asks and waits on.
 const SHIP: &str = r#"
@@ -29,103 +22,6 @@ steps:
     decide: { question: "Push the release?", options: [push, hold], default: hold, risk: high }
   - { id: pushed, if: "steps.ship.choice == 'push'", skill: shell, with: { run: "echo pushed > pushed.ran" } }
 "#;
-
-async fn connect(api: &Api, query: &str) -> Socket {
-    let (socket, _) = tokio_tungstenite::connect_async(api.ws_url(query))
-        .await
-        .unwrap_or_else(|e| panic!("connect to /ws?{query}: {e}"));
-    socket
-}
-
-/// The HTTP status a refused handshake got.
-async fn refused(url: &str) -> u16 {
-    match tokio_tungstenite::connect_async(url).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
-        Err(e) => panic!("{url}: not an HTTP refusal: {e}"),
-        Ok(_) => panic!("{url}: the handshake was accepted"),
-    }
-}
-
-/// What the server sent next: a JSON message (pings skipped) or the close frame.
-enum Got {
-    Json(Value),
-    Closed(Option<CloseFrame>),
-}
-
-async fn receive(socket: &mut Socket) -> Got {
-    // One bound for the message, pings or not.
-    let deadline = tokio::time::Instant::now() + LONG;
-    loop {
-        let message = tokio::time::timeout_at(deadline, socket.next())
-            .await
-            .expect("a message within 30 s");
-        match message {
-            Some(Ok(Message::Text(text))) => {
-                return Got::Json(serde_json::from_str(&text).expect("messages are JSON"));
-            }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            Some(Ok(Message::Close(frame))) => return Got::Closed(frame),
-            Some(Ok(other)) => panic!("unexpected message {other:?}"),
-            Some(Err(e)) => panic!("the socket failed: {e}"),
-            None => return Got::Closed(None),
-        }
-    }
-}
-
-/// The next JSON message.
-async fn next(socket: &mut Socket) -> Value {
-    match receive(socket).await {
-        Got::Json(value) => value,
-        Got::Closed(frame) => panic!("closed: {frame:?}"),
-    }
-}
-
-/// Messages up to and including the first that `last` accepts.
-async fn until(socket: &mut Socket, last: impl Fn(&Value) -> bool) -> Vec<Value> {
-    let mut got = Vec::new();
-    loop {
-        let message = next(socket).await;
-        let done = last(&message);
-        got.push(message);
-        if done {
-            return got;
-        }
-    }
-}
-
-async fn send(socket: &mut Socket, message: Value) {
-    socket
-        .send(Message::text(message.to_string()))
-        .await
-        .expect("send");
-}
-
-/// Sends a request and returns the reply (events that come meanwhile are skipped).
-async fn ask(socket: &mut Socket, message: Value) -> Value {
-    send(socket, message).await;
-    until(socket, |m| {
-        m.get("seq").is_none() && m["event"] != "state.updated"
-    })
-    .await
-    .pop()
-    .expect("a reply")
-}
-
-fn is(event: &str, task: &str) -> impl Fn(&Value) -> bool {
-    move |m: &Value| m["event"] == event && m["payload"]["task_id"] == task
-}
-
-/// The `seq` of each committed event among `messages`.
-fn seqs(messages: &[Value]) -> Vec<i64> {
-    messages.iter().filter_map(|m| m["seq"].as_i64()).collect()
-}
-
-fn assert_contiguous(seqs: &[i64]) {
-    assert!(
-        seqs.windows(2).all(|w| w[1] == w[0] + 1),
-        "seqs have a gap or a repeat: {seqs:?}"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tasks_events_arrive_in_seq_order_from_submitted_to_completed() {
@@ -347,11 +243,23 @@ async fn a_token_is_needed_and_a_readonly_one_may_watch_but_not_submit() {
     let id = api.submit("echo watched").await;
     until(&mut readonly, is("task.completed", &id)).await;
     let tasks = api.get("/api/tasks", Some(&api.readonly)).await;
-    assert_eq!(
-        tasks.body.as_array().map(Vec::len),
-        Some(1),
-        "nothing else ran"
-    );
+    assert_eq!(tasks.body.as_array().map(Vec::len), Some(1));
+
+    // A token revoked while its socket is open: the socket is closed, saying why.
+    let made = (api.post("/api/tokens", Some(&api.admin), r#"{"role": "user"}"#)).await;
+    let mut doomed = connect(
+        &api,
+        &format!("token={}", made.body["token"].as_str().unwrap()),
+    )
+    .await;
+    next(&mut doomed).await;
+    let path = format!("/api/tokens/{}/revoke", made.body["id"].as_str().unwrap());
+    assert_eq!(api.post(&path, Some(&api.admin), "").await.status, 200);
+    let Got::Closed(Some(frame)) = receive(&mut doomed).await else {
+        panic!("the socket of a revoked token stayed open");
+    };
+    assert_eq!(u16::from(frame.code), 4401);
+    assert!(frame.reason.contains("revoked"), "{frame:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -500,24 +408,6 @@ async fn bad_messages_get_errors_and_the_connection_lives_until_the_server_stops
     assert_eq!(u16::from(frame.code), 1001);
     assert!(frame.reason.contains("server stopping"), "{frame:?}");
     stopped.await.expect("the engine stopped cleanly");
-}
-
-/// A client that reads nothing, with a small receive buffer so that the server's writes stop
-/// being taken soon.
-async fn stalled_client(api: &Api) -> Socket {
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    let stream = socket
-        .connect(api.addr.parse().expect("address"))
-        .await
-        .expect("connect");
-    let (socket, _) = tokio_tungstenite::client_async(
-        api.ws_url(&format!("token={}", api.readonly)),
-        MaybeTlsStream::Plain(stream),
-    )
-    .await
-    .expect("handshake");
-    socket
 }
 
 /// True once the engine's log says a client was cut off for being slow.

@@ -40,6 +40,11 @@ use crate::store::summary;
 const PAGE: usize = 500;
 /// How often the server pings; a client silent for [`SILENT`] is gone.
 const PING_EVERY: Duration = Duration::from_secs(20);
+/// How often the connection's token is looked at again (revoked, expired).
+const TOKEN_EVERY: Duration = Duration::from_secs(1);
+/// The close code for a token that lapsed: 4000 and up are the application's, and 4401 says
+/// 401 as HTTP would.
+const TOKEN_LAPSED: u16 = 4401;
 const SILENT: Duration = Duration::from_secs(60);
 /// How long a client too slow to keep up has to take what was in flight and the close frame.
 const SLOW_CLOSE: Duration = Duration::from_secs(30);
@@ -68,6 +73,8 @@ enum Ending {
     Stopping,
     TooSlow,
     StoreFailed(String),
+    /// The token was revoked or expired since the connection opened.
+    Lapsed(String),
 }
 
 struct Connection {
@@ -125,6 +132,7 @@ impl Connection {
         let mut sink = Some(sink);
         let mut sending: Option<(Sending, Option<i64>)> = None;
         let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+        let mut token = tokio::time::interval_at(Instant::now() + TOKEN_EVERY, TOKEN_EVERY);
         let stop = self.state.stop.clone();
         let ending = loop {
             if self.behind
@@ -159,6 +167,10 @@ impl Connection {
                     self.heard = Instant::now();
                     match incoming {
                         Some(Ok(Message::Text(text))) => {
+                            // Nothing is done for a token revoked since the last look.
+                            if let Some(lapsed) = self.state.tokens.lapsed(&self.caller.token_id).await {
+                                break Ending::Lapsed(lapsed.to_string());
+                            }
                             let reply = requests::reply(&self.state, &self.caller, text.as_str()).await;
                             self.push(reply);
                         }
@@ -170,6 +182,11 @@ impl Connection {
                         // Pings are answered by the WebSocket layer itself.
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break Ending::Gone,
+                    }
+                }
+                _ = token.tick() => {
+                    if let Some(lapsed) = self.state.tokens.lapsed(&self.caller.token_id).await {
+                        break Ending::Lapsed(lapsed.to_string());
                     }
                 }
                 _ = ping.tick() => {
@@ -292,6 +309,7 @@ impl Connection {
                 tracing::warn!(error = %e, "a WebSocket client was let go: the store did not answer");
                 (close_code::ERROR, CLOSE)
             }
+            Ending::Lapsed(_) => (TOKEN_LAPSED, CLOSE),
             Ending::TooSlow => {
                 tracing::info!(
                     token = %self.caller.token_id,
@@ -324,6 +342,7 @@ impl Connection {
                     self.capacity
                 ),
                 Ending::Stopping => format!("server stopping; {resume}"),
+                Ending::Lapsed(why) => format!("{why}; reconnect with a valid token"),
                 _ => format!("the store did not answer; {resume}"),
             };
             let frame = CloseFrame {
