@@ -170,6 +170,17 @@ impl TokenCache {
         })
     }
 
+    /// Why the token `id`, good when a connection opened, no longer is (revoked or expired
+    /// since): a WebSocket outlives the request that checked it.
+    pub async fn lapsed(&self, id: &str) -> Option<TokenError> {
+        let known = self.known.read().await;
+        let record = known.get(id)?;
+        if record.revoked_at.is_some() {
+            return Some(TokenError::Revoked);
+        }
+        (record.expires_at <= crate::time::now_rfc3339()).then_some(TokenError::Expired)
+    }
+
     /// Reads every record again.
     pub async fn reload(&self, pool: &sqlx::SqlitePool) {
         match tokens::list(pool).await {

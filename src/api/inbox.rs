@@ -92,7 +92,18 @@ pub async fn answer(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<AnswerBody>,
 ) -> Result<Json<Answered>, ApiError> {
-    let id = questions::resolve_id(&state.store.reader, &id)
+    Ok(Json(answer_escalation(&state, &caller, &id, body).await?))
+}
+
+/// Answers the question `id` names for `caller` (REST and the WebSocket's
+/// `escalation.response`) and audits it.
+pub(super) async fn answer_escalation(
+    state: &ApiState,
+    caller: &Caller,
+    id: &str,
+    body: AnswerBody,
+) -> Result<Answered, ApiError> {
+    let id = questions::resolve_id(&state.store.reader, id)
         .await?
         .map_err(ApiError::not_found)?;
     let question = questions::get(&state.store.reader, &id)
@@ -133,13 +144,13 @@ pub async fn answer(
     entry.insert("task_id".into(), outcome.task_id.as_str().into());
     entry.insert("choice".into(), outcome.choice.clone().into());
     state.audit.record(entry);
-    Ok(Json(Answered {
+    Ok(Answered {
         escalation_id: outcome.id.as_str().to_string(),
         task_id: outcome.task_id.as_str().to_string(),
         choice: outcome.choice.clone(),
         also: outcome.also,
         summary: outcome.summary(),
-    }))
+    })
 }
 
 /// `GET /api/decisions`'s query.

@@ -49,6 +49,8 @@ pub struct ApiState {
     pub task_cache: tasks::TaskCache,
     /// Cancelled when the server stops: WebSocket clients are told and let go.
     pub stop: CancellationToken,
+    /// What the WebSocket's connections share.
+    pub ws: ws::Hub,
 }
 
 impl ApiState {
@@ -73,6 +75,7 @@ impl ApiState {
             audit,
             paths,
             stop: CancellationToken::new(),
+            ws: ws::Hub::default(),
         })
     }
 }
@@ -143,6 +146,13 @@ impl ApiServer {
         state.metrics.observe(&state);
         let app = router(state.clone());
         let stop = state.stop.clone();
+        // Small writes (a WebSocket event, a short answer) go out at once: Nagle's algorithm
+        // would hold one back until the client acknowledged the one before.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY on an API connection");
+            }
+        });
         let task = tokio::spawn(async move {
             let served = axum::serve(
                 listener,

@@ -113,9 +113,14 @@ pub async fn health(State(state): State<Arc<ApiState>>) -> (StatusCode, Json<Hea
     )
 )]
 pub async fn session(State(state): State<Arc<ApiState>>) -> Result<Json<SessionState>, ApiError> {
+    Ok(Json(session_state(&state).await?))
+}
+
+/// What `GET /api/state/session` and the WebSocket's `state.updated` say.
+pub(super) async fn session_state(state: &ApiState) -> Result<SessionState, ApiError> {
     let stats = state.handle.stats().await?;
     let settings = &state.settings_all.engine;
-    Ok(Json(SessionState {
+    Ok(SessionState {
         tasks: stats.tasks.clone(),
         limits: Limits {
             max_concurrent_workflows: state
@@ -131,7 +136,7 @@ pub async fn session(State(state): State<Arc<ApiState>>) -> Result<Json<SessionS
         autonomy_rate: stats.all_time.autonomy_rate,
         cost_usd_today: stats.agents.today.cost_usd,
         cost_usd: stats.agents.all_time.cost_usd,
-        health: health_state(&state).await,
+        health: health_state(state).await,
         stats,
-    }))
+    })
 }

@@ -250,6 +250,16 @@ pub async fn submit(
     Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody<SubmitBody>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    let submitted = submit_task(&state, &caller, body).await?;
+    Ok((StatusCode::ACCEPTED, Json(submitted)))
+}
+
+/// Queues a task for `caller` (REST and the WebSocket's `task.submit`) and audits it.
+pub(super) async fn submit_task(
+    state: &ApiState,
+    caller: &Caller,
+    body: SubmitBody,
+) -> Result<Submitted, ApiError> {
     let request = body.request()?;
     // Checked here first, so that what is wrong with the request is a 422 and not a failure.
     let task = prepare(&state.paths, &state.settings_all, &request).map_err(|e| match e {
@@ -274,14 +284,11 @@ pub async fn submit(
             let at = time::OffsetDateTime::now_utc() + time::Duration::seconds_f64(secs);
             crate::time::format_rfc3339(at)
         });
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Submitted {
-            task_id: id.as_str().to_string(),
-            status: TaskStatus::Queued.as_str().to_string(),
-            estimated_completion,
-        }),
-    ))
+    Ok(Submitted {
+        task_id: id.as_str().to_string(),
+        status: TaskStatus::Queued.as_str().to_string(),
+        estimated_completion,
+    })
 }
 
 /// `POST /api/tasks/{id}/cancel`'s answer.
@@ -315,7 +322,18 @@ pub async fn cancel(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Cancelled>), ApiError> {
-    let id = resolve(&state, &id).await?;
+    let cancelled = cancel_task(&state, &caller, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(cancelled)))
+}
+
+/// Cancels the task `id` names for `caller` (REST and the WebSocket's `task.cancel`) and
+/// audits it.
+pub(super) async fn cancel_task(
+    state: &ApiState,
+    caller: &Caller,
+    id: &str,
+) -> Result<Cancelled, ApiError> {
+    let id = resolve(state, id).await?;
     let task = read::get_task_record(&state.store.reader, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no task {id}")))?;
@@ -334,11 +352,8 @@ pub async fn cancel(
     let mut entry = caller.audit("api.cancel");
     entry.insert("task_id".into(), id.as_str().into());
     state.audit.record(entry);
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Cancelled {
-            task_id: id.as_str().to_string(),
-            status: if queued { "cancelled" } else { "cancelling" }.into(),
-        }),
-    ))
+    Ok(Cancelled {
+        task_id: id.as_str().to_string(),
+        status: if queued { "cancelled" } else { "cancelling" }.into(),
+    })
 }

@@ -10,6 +10,7 @@ pub mod redis;
 pub mod redis_engine;
 pub mod tmux;
 pub mod watch;
+pub mod ws;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
