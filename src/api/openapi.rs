@@ -141,11 +141,14 @@ fn metrics() {}
 
 /// The event stream
 ///
-/// A WebSocket of `{"event", "timestamp", "seq", "payload"}` messages: `task.started`,
-/// `task.progress`, `task.completed`, `task.failed`, `escalation.required`, `state.updated`.
-/// Clients send `{"event", "payload"}` with `task.submit`, `task.cancel`, `state.query`,
-/// `escalation.response`. Browsers, which cannot set headers on a WebSocket, give the token as
-/// `?token=`.
+/// A WebSocket of `{"event", "timestamp", "seq", "payload"}` messages: `task.submitted`,
+/// `task.started`, `task.progress`, `task.completed`, `task.failed`, `task.cancelled`,
+/// `escalation.required`, `escalation.resolved`, `state.updated`. Clients send
+/// `{"event", "payload"}` with `task.submit`, `task.cancel`, `state.query`,
+/// `escalation.response`, answered with `<event>.ok` or `error` (`{"error", "status"}`).
+/// The server closes with 1001 (stopping), 1008 (too slow), 1011 (store failed) or 4401 (token
+/// revoked or expired), each reason naming the `since` to reconnect with where it applies.
+/// Browsers, which cannot set headers on a WebSocket, give the token as `?token=`.
 #[utoipa::path(
     get,
     path = "/ws",
@@ -160,7 +163,8 @@ fn metrics() {}
     ),
     responses(
         (status = 101, description = "Switching Protocols: the WebSocket is open"),
-        (status = 400, description = "Not a WebSocket upgrade request"),
+        (status = 400, description = "Not a WebSocket upgrade request, or a `since` that is \
+            not a number"),
         Unauthorized,
         RateLimited,
     )
