@@ -58,7 +58,7 @@ async fn a_task_submitted_over_http_runs_and_reads_back() {
     assert_eq!(session.body["tasks"]["succeeded"], 1);
     assert_eq!(session.body["health"]["sqlite"], "ok");
     // Every change over the API is in the audit log, with the token and its role.
-    let audit = wait_audit(&project, "api.submit");
+    let audit = project.wait_audit("api.submit", |_| true);
     assert_eq!(audit["task_id"], id.as_str());
     assert_eq!(audit["role"], "user");
     assert!(
@@ -66,23 +66,6 @@ async fn a_task_submitted_over_http_runs_and_reads_back() {
             .as_str()
             .is_some_and(|t| t.starts_with("tok-"))
     );
-}
-
-/// The first record of `kind` in the audit log (written by an actor: shortly after).
-fn wait_audit(project: &Project, kind: &str) -> Value {
-    let start = std::time::Instant::now();
-    loop {
-        let log = std::fs::read_to_string(project.path(".bosun/audit.jsonl")).unwrap_or_default();
-        if let Some(found) = log
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|r| r["kind"] == kind)
-        {
-            return found;
-        }
-        assert!(start.elapsed() < LONG, "no {kind} in the audit log:\n{log}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -324,7 +307,7 @@ async fn an_escalation_is_answered_over_http() {
         (&decision["choice"], &decision["decided_by"]),
         (&json!("push"), &json!("user"))
     );
-    let audit = wait_audit(&project, "api.answer");
+    let audit = project.wait_audit("api.answer", |_| true);
     assert_eq!(
         (&audit["choice"], &audit["role"]),
         (&json!("push"), &json!("user"))

@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::SinkExt;
 use serde_json::{Value, json};
@@ -92,25 +92,8 @@ async fn a_tasks_events_arrive_in_seq_order_from_submitted_to_completed() {
         .wait_for(&second, LONG, |t| t["status"] == "succeeded")
         .await;
     assert_eq!(task["steps"][0]["output"], "from-ws\n");
-    let audit = wait_audit(&project, "api.submit", &second);
+    let audit = project.wait_audit("api.submit", |r| r["task_id"] == second.as_str());
     assert_eq!(audit["role"], "user");
-}
-
-/// The audit record of `kind` about `task` (written by an actor: shortly after).
-fn wait_audit(project: &Project, kind: &str, task: &str) -> Value {
-    let start = Instant::now();
-    loop {
-        let log = std::fs::read_to_string(project.path(".bosun/audit.jsonl")).unwrap_or_default();
-        if let Some(found) = log
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|r| r["kind"] == kind && r["task_id"] == task)
-        {
-            return found;
-        }
-        assert!(start.elapsed() < LONG, "no {kind} in the audit log:\n{log}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,7 +296,7 @@ async fn an_escalation_is_answered_over_the_socket() {
     let state = &state.last().unwrap()["payload"];
     assert_eq!(state["open_escalations"], 0, "{state}");
     assert_eq!(project.read("pushed.ran"), "pushed\n");
-    let audit = wait_audit(&project, "api.answer", &task);
+    let audit = project.wait_audit("api.answer", |r| r["task_id"] == task.as_str());
     assert_eq!(
         (&audit["choice"], &audit["role"]),
         (&json!("push"), &json!("user"))

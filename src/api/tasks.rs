@@ -201,13 +201,7 @@ impl SubmitBody {
         let inputs = self
             .inputs
             .into_iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                (k, v)
-            })
+            .map(|(k, v)| (k, crate::protocol::input_text(v)))
             .collect();
         Ok(SubmitRequest {
             description,

@@ -181,13 +181,7 @@ impl EngineHandle {
         let inputs = task
             .inputs
             .into_iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                (k, v)
-            })
+            .map(|(k, v)| (k, crate::protocol::input_text(v)))
             .collect();
         self.submit(SubmitRequest {
             description: task.description,

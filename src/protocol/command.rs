@@ -20,6 +20,15 @@ pub struct SubmitRequest {
     pub base: Option<String>,
 }
 
+/// A workflow input given as JSON, as the text a workflow reads: a string as it is, anything
+/// else as its JSON.
+pub fn input_text(value: serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
 /// How far a remembered answer reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RememberScope {

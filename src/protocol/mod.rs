@@ -10,7 +10,7 @@ mod status;
 mod views;
 mod worktree;
 
-pub use command::{AnswerRequest, Command, RememberScope, SubmitRequest};
+pub use command::{AnswerRequest, Command, RememberScope, SubmitRequest, input_text};
 pub use event::{EngineEvent, EventEnvelope};
 pub use front::{
     ATTENTION_WINDOW_SECS, Changes, Health, InputInfo, LogLevel, LogLine, Snapshot, StepOutput,

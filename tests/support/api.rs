@@ -86,6 +86,28 @@ impl Project {
     }
 }
 
+impl Project {
+    /// The first audit record of `kind` that `matches` (written by an actor: shortly after).
+    pub fn wait_audit(&self, kind: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let log = std::fs::read_to_string(self.path(".bosun/audit.jsonl")).unwrap_or_default();
+            if let Some(found) = log
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|r| r["kind"] == kind && matches(r))
+            {
+                return found;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no {kind} in the audit log:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 impl Api {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)

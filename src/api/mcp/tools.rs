@@ -77,10 +77,7 @@ impl BosunTools {
         let inputs = params
             .inputs
             .into_iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => (k, s),
-                other => (k, other.to_string()),
-            })
+            .map(|(k, v)| (k, crate::protocol::input_text(v)))
             .collect();
         let request = SubmitRequest {
             description: params.description,
