@@ -5,14 +5,7 @@ use super::{CliError, CliResult, Project};
 
 pub async fn mcp(project: Project) -> CliResult {
     let Project { paths, settings } = project;
-    paths.ensure_state_dirs().map_err(|e| {
-        CliError::failed(format!(
-            "cannot create {}: {e}",
-            paths.state_dir().display()
-        ))
-    })?;
-    let _logs = crate::telemetry::init(&paths.logs_dir(), &settings.log_level, true)
-        .map_err(CliError::bad_input)?;
+    let _logs = super::run::start_logging(&paths, &settings)?;
     crate::api::mcp::serve(paths, settings)
         .await
         .map_err(CliError::failed)

@@ -10,14 +10,7 @@ use crate::store::Store;
 
 pub async fn run(project: Project) -> CliResult {
     let Project { paths, settings } = project;
-    paths.ensure_state_dirs().map_err(|e| {
-        CliError::failed(format!(
-            "cannot create {}: {e}",
-            paths.state_dir().display()
-        ))
-    })?;
-    let _logs = crate::telemetry::init(&paths.logs_dir(), &settings.log_level, true)
-        .map_err(CliError::bad_input)?;
+    let _logs = start_logging(&paths, &settings)?;
     // A broken policy is the user's to fix before the engine starts, as a broken config is.
     crate::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
     // Handled from before the lease is taken: a signal during start-up (recovery, the first walk
@@ -74,6 +67,22 @@ pub async fn run(project: Project) -> CliResult {
     stopped.map_err(CliError::failed)?;
     tracing::info!("engine stopped; unfinished tasks resume at the next start");
     Ok(())
+}
+
+/// Makes the project's state directories and logs to its log files and stderr, for a process
+/// that runs until stopped (`bosun run`, `bosun mcp`); the guard flushes the logs when dropped.
+pub(super) fn start_logging(
+    paths: &crate::config::ProjectPaths,
+    settings: &crate::config::Settings,
+) -> Result<crate::telemetry::LogGuard, CliError> {
+    paths.ensure_state_dirs().map_err(|e| {
+        CliError::failed(format!(
+            "cannot create {}: {e}",
+            paths.state_dir().display()
+        ))
+    })?;
+    crate::telemetry::init(&paths.logs_dir(), &settings.log_level, true)
+        .map_err(CliError::bad_input)
 }
 
 /// Takes the project's engine lease (see `engine::lock`), migrating the database first. An
