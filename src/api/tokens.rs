@@ -14,30 +14,7 @@ use super::token::Role;
 use crate::store::tokens::{self, TokenOp, TokenRecord};
 
 /// A token's record as the API gives it (never the token itself).
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct TokenInfo {
-    pub id: String,
-    pub role: String,
-    pub name: Option<String>,
-    pub created_at: String,
-    pub expires_at: String,
-    pub revoked_at: Option<String>,
-    pub created_by: String,
-}
-
-impl From<TokenRecord> for TokenInfo {
-    fn from(t: TokenRecord) -> TokenInfo {
-        TokenInfo {
-            id: t.id,
-            role: t.role,
-            name: t.name,
-            created_at: t.created_at,
-            expires_at: t.expires_at,
-            revoked_at: t.revoked_at,
-            created_by: t.created_by,
-        }
-    }
-}
+pub type TokenInfo = TokenRecord;
 
 /// `GET /api/tokens`: every token made, newest first.
 #[utoipa::path(
@@ -57,7 +34,7 @@ impl From<TokenRecord> for TokenInfo {
 )]
 pub async fn list(State(state): State<Arc<ApiState>>) -> Result<Json<Vec<TokenInfo>>, ApiError> {
     let list = tokens::list(&state.store.reader).await?;
-    Ok(Json(list.into_iter().map(TokenInfo::from).collect()))
+    Ok(Json(list))
 }
 
 /// `POST /api/tokens`'s body.
@@ -201,5 +178,5 @@ pub async fn revoke(
     let now = tokens::get(&state.store.reader, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no token {id}")))?;
-    Ok(Json(now.into()))
+    Ok(Json(now))
 }

@@ -6,8 +6,9 @@ use sqlx::{Row, SqlitePool};
 
 use super::{StoreError, WriteOp};
 
-/// One token's record.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// One token's record (the API gives it as it is: never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = TokenInfo)]
 pub struct TokenRecord {
     pub id: String,
     pub role: String,
