@@ -8,6 +8,7 @@
 //!   environment and flags; project paths.
 //! - [`diagnostic`]: `FILE:LINE:COL: message` errors for everything a user writes.
 //! - [`store`]: SQLite (the truth): migrations, the group-commit writer actor, the read pool.
+//! - [`backup`]: the store's backups (zstd, age), restoring one, and the check at start.
 //! - [`definitions`]: what users write — workflows, skills, catalogs, templates, inputs — parsed
 //!   and validated; it runs nothing.
 //! - [`agents`]: coding agents' headless protocols, read and written without I/O (pure).
@@ -25,6 +26,7 @@
 
 pub mod agents;
 pub mod api;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod definitions;

@@ -43,6 +43,42 @@ pub enum Verb {
         #[arg(long)]
         api_expose_without_tls: bool,
     },
+    /// Back the database up now: a full copy, or the pages changed since the last full copy.
+    Backup {
+        /// A full copy, even when nothing changed or the changed pages would do.
+        #[arg(long)]
+        full: bool,
+        /// Write a new age identity to FILE (mode 0600) and print its recipient, for
+        /// `backup.encrypt`; takes no backup.
+        #[arg(long, value_name = "FILE", conflicts_with = "full")]
+        new_identity: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The backups in .bosun/backups, oldest first.
+    Backups {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a backup into the stopped project, after checking it; the database it replaces
+    /// is kept beside it.
+    Restore {
+        /// The backup's name, as `bosun backups` lists it.
+        #[arg(required_unless_present_any = ["latest", "at"], conflicts_with_all = ["latest", "at"])]
+        backup: Option<String>,
+        /// The newest backup.
+        #[arg(long, conflicts_with = "at")]
+        latest: bool,
+        /// The newest backup taken at or before TIME: 2026-12-03T14:00:00Z, `2026-12-03 14:00`
+        /// (local time), or a duration ago (90m, 2h).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// The age identity file to decrypt an encrypted backup with (asked for at a terminal).
+        #[arg(long, value_name = "FILE", env = "BOSUN_BACKUP_IDENTITY")]
+        identity: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Make, list and revoke the API's signed tokens.
     Token {
         #[command(subcommand)]

@@ -3,6 +3,7 @@
 
 mod args;
 mod audit;
+mod backup;
 mod defs;
 mod doctor;
 mod format;
@@ -265,6 +266,29 @@ async fn dispatch(cli: Cli) -> CliResult {
         Verb::Doctor { json } => doctor::doctor(&project, json).await,
         Verb::Token { action } => token::token(&project, action).await,
         Verb::Mcp => mcp::mcp(project).await,
+        Verb::Backup {
+            full,
+            new_identity,
+            json,
+        } => backup::backup(&project, full, new_identity, json).await,
+        Verb::Backups { json } => backup::list(&project, json),
+        Verb::Restore {
+            backup: name,
+            latest,
+            at,
+            identity,
+            json,
+        } => {
+            // Without a name or `--at`, the newest (clap requires one of the three).
+            let _ = latest;
+            let args = backup::RestoreArgs {
+                backup: name,
+                at,
+                identity,
+                json,
+            };
+            backup::restore(&project, args).await
+        }
         Verb::Tail { json, lines } => tail::tail(&project, json, lines).await,
         Verb::Watch { dry_run, json } => watch::watch(&project, dry_run, json).await,
     }

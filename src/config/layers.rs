@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(s.engine.max_parallel_skills, 5);
         assert_eq!(s.escalation.batch_size, 5);
         assert_eq!(s.escalation.timeout, Duration::from_secs(300));
-        assert_eq!(s.backup_interval, Duration::from_secs(300));
+        assert_eq!(s.backup.interval, Duration::from_secs(300));
         assert_eq!(s.cache.redis_url, None);
     }
 

@@ -8,6 +8,7 @@
 
 pub mod agents;
 pub mod api;
+pub mod backup;
 mod duration;
 pub mod environment;
 mod layers;

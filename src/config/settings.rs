@@ -17,7 +17,8 @@ pub struct Settings {
     pub engine: EngineSettings,
     pub escalation: EscalationSettings,
     pub cache: CacheSettings,
-    pub backup_interval: Duration,
+    /// How the database is backed up (`backup:`).
+    pub backup: super::backup::BackupSettings,
     /// `tracing` filter for log files and `bosun run`'s stderr, e.g. `info` or `bosun=debug`.
     pub log_level: String,
     /// A bundled theme's name, a theme in the user config dir's `themes/`, or a file path.
@@ -101,7 +102,7 @@ impl Default for Settings {
                 redis_url: None,
                 timeout: Duration::from_millis(10),
             },
-            backup_interval: Duration::from_secs(300),
+            backup: Default::default(),
             log_level: "info".to_string(),
             theme: "dark".to_string(),
             ui: UiSettings {
@@ -130,7 +131,7 @@ pub(super) struct PartialSettings {
     pub engine: Option<PartialEngine>,
     pub escalation: Option<PartialEscalation>,
     pub cache: Option<PartialCache>,
-    pub backup: Option<PartialBackup>,
+    pub backup: Option<super::backup::PartialBackup>,
     pub log: Option<PartialLog>,
     pub ui: Option<PartialUi>,
     pub env: Option<std::collections::BTreeMap<EnvName, EnvValue>>,
@@ -164,12 +165,6 @@ pub(super) struct PartialEscalation {
 pub(super) struct PartialCache {
     pub redis_url: Option<String>,
     pub timeout: Option<DurationSpec>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct PartialBackup {
-    pub interval: Option<DurationSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,7 +223,7 @@ impl Settings {
             set(&mut self.cache.timeout, c.timeout.map(|d| d.0));
         }
         if let Some(b) = layer.backup {
-            set(&mut self.backup_interval, b.interval.map(|d| d.0));
+            self.backup.apply(b);
         }
         if let Some(l) = layer.log {
             set(&mut self.log_level, l.level);
@@ -285,6 +280,7 @@ impl Settings {
         }
         self.worktree.check()?;
         self.api.check()?;
+        self.backup.check()?;
         super::agents::check(&self.agents, &self.budget)
     }
 }

@@ -188,8 +188,8 @@ fn changes(old: &Settings, new: &Settings) -> Vec<Change> {
     value(
         "backup.interval",
         false,
-        time(old.backup_interval),
-        time(new.backup_interval),
+        time(old.backup.interval),
+        time(new.backup.interval),
     );
     value(
         "log.level",
