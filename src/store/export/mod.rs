@@ -17,6 +17,8 @@
 //! Fields may be added within a format version, never renamed or removed.
 
 mod gather;
+#[cfg(test)]
+mod tests;
 mod transcripts;
 
 use serde::{Deserialize, Serialize};
