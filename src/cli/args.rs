@@ -131,6 +131,18 @@ pub enum Verb {
         #[arg(long, value_name = "STEP")]
         step: Option<String>,
     },
+    /// Write everything about one task to one JSON file, for a bug report or a review: the
+    /// workflow as run, inputs, every run and step with its output, decisions, questions,
+    /// events, logs, audit records, agent transcripts, cost, worktree (a unique prefix of the
+    /// id is enough). The file is made with mode 0600: output and transcripts often hold
+    /// secrets, so read it before you share it.
+    Export {
+        task: String,
+        /// Where to write it (default: bosun-task-<id>.json in the current directory); `-`
+        /// writes to stdout.
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Cancel a queued or running task; its processes end.
     Cancel { task: String },
     /// Dismiss a failed task from "needs attention" (it stays in the history, failed).

@@ -6,6 +6,7 @@ mod audit;
 mod backup;
 mod defs;
 mod doctor;
+mod export;
 mod format;
 mod inbox;
 mod interface;
@@ -229,6 +230,7 @@ async fn dispatch(cli: Cli) -> CliResult {
             full,
             step,
         } => tasks::show(&project, &task, json, full, step.as_deref()).await,
+        Verb::Export { task, out } => export::export(&project, &task, out).await,
         Verb::Cancel { task } => tasks::cancel(&project, &task).await,
         Verb::Dismiss { task } => tasks::dismiss(&project, &task).await,
         Verb::Diff { task, stat, json } => land::diff(&project, &task, stat, json).await,

@@ -8,11 +8,13 @@
 //! rate), [`logs`] (the lines logged about tasks, for the Logs pane), [`history`] (the task
 //! list in pages, for a project with months of history), [`worktrees`] (tasks in worktrees of
 //! their own and the merge queue) and [`audit`] (the hash-chained
-//! `.bosun/audit.jsonl`, a file beside the database).
+//! `.bosun/audit.jsonl`, a file beside the database). [`export`] reads all of it about one
+//! task into one document (`bosun export`).
 
 pub mod audit;
 mod error;
 pub mod escalations;
+pub mod export;
 pub mod history;
 pub mod ledger;
 pub mod logs;

@@ -27,17 +27,20 @@
 //! hash kept somewhere else as well.
 //!
 //! Parts: `record` (sealing, hashing, one line), `append` ([`AuditLog`]), `verify`, `actor`
-//! ([`AuditHandle`], the engine's non-blocking way in).
+//! ([`AuditHandle`], the engine's non-blocking way in), `select` (one task's records, for
+//! `bosun export`).
 
 mod actor;
 mod append;
 mod record;
+mod select;
 mod verify;
 
 use std::path::PathBuf;
 
 pub use actor::AuditHandle;
 pub use append::AuditLog;
+pub use select::records_of_task;
 pub use verify::{Problem, VerifyReport, verify};
 
 /// An audit log that cannot be read or written.

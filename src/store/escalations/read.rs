@@ -123,6 +123,22 @@ pub async fn get(
     row.as_ref().map(record).transpose()
 }
 
+/// Every question about task `task`, open or closed, in the order asked.
+pub async fn of_task(
+    pool: &SqlitePool,
+    task: &TaskId,
+) -> Result<Vec<EscalationRecord>, StoreError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM escalations WHERE task_id = ? ORDER BY created_at, id");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(task.as_str())
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(record)
+        .collect()
+}
+
 /// The full id of the escalation `prefix` names: exact, or the one id starting with it.
 pub async fn resolve_id(
     pool: &SqlitePool,

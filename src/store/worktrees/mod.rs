@@ -86,4 +86,6 @@ pub struct MergeRecord {
     pub new_commit: Option<String>,
     pub error: Option<String>,
     pub requested_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
 }

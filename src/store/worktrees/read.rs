@@ -1,5 +1,5 @@
 //! Queries on worktrees and the merge queue: one task's worktree, the ones still on disk, the
-//! other tasks in flight that change the same files, and merges by id or by state.
+//! other tasks in flight that change the same files, and merges by id, by state or by task.
 
 use std::collections::BTreeSet;
 
@@ -15,7 +15,7 @@ const COLUMNS: &str = "task_id, path, branch, base, base_commit, state, port_bas
      ahead, behind, conflicts, error, created_at, updated_at";
 
 const MERGE_COLUMNS: &str = "id, task_id, into_branch, strategy, status, requested_by, holder, \
-     old_commit, new_commit, error, requested_at";
+     old_commit, new_commit, error, requested_at, started_at, finished_at";
 
 fn files(row: &SqliteRow, column: &str) -> Result<Vec<String>, StoreError> {
     let text: String = row.try_get(column)?;
@@ -61,6 +61,8 @@ fn merge(row: &SqliteRow) -> Result<MergeRecord, StoreError> {
         new_commit: row.try_get("new_commit")?,
         error: row.try_get("error")?,
         requested_at: row.try_get("requested_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
     })
 }
 
@@ -179,4 +181,19 @@ pub async fn latest_merge(pool: &SqlitePool, task: &TaskId) -> Result<Option<i64
             .fetch_one(pool)
             .await?,
     )
+}
+
+/// Every merge asked for `task`, oldest first.
+pub async fn merges_of_task(
+    pool: &SqlitePool,
+    task: &TaskId,
+) -> Result<Vec<MergeRecord>, StoreError> {
+    let sql = format!("SELECT {MERGE_COLUMNS} FROM merges WHERE task_id = ? ORDER BY id");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(task.as_str())
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(merge)
+        .collect()
 }
