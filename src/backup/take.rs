@@ -275,3 +275,27 @@ pub fn prune(dir: &Path, settings: &BackupSettings) -> Result<Vec<BackupInfo>, B
     }
     Ok(gone)
 }
+
+/// A full backup of the database at `db` before its schema is upgraded, into the project's
+/// backups (`.bosun/backups` beside `.bosun/state`, where the database lives) with the
+/// project's `backup:` settings. Blocking.
+pub fn before_migration(db: &Path) -> Result<Outcome, BackupError> {
+    let state = db.parent().unwrap_or(Path::new("."));
+    let project = (state.file_name() == Some("state".as_ref()))
+        .then(|| state.parent())
+        .flatten()
+        .filter(|bosun| bosun.file_name() == Some(".bosun".as_ref()))
+        .and_then(Path::parent);
+    let (dir, settings) = match project {
+        Some(root) => {
+            let settings = crate::config::ProjectPaths::new(root)
+                .ok()
+                .and_then(|paths| crate::config::load_settings(&paths, &Default::default()).ok())
+                .map(|s| s.backup)
+                .unwrap_or_default();
+            (root.join(".bosun").join("backups"), settings)
+        }
+        None => (state.join("backups"), BackupSettings::default()),
+    };
+    take(db, &dir, &settings, true)
+}

@@ -4,6 +4,7 @@
 
 mod agents;
 mod api;
+mod backups;
 mod worktrees;
 
 use std::time::Duration;
@@ -157,6 +158,7 @@ pub async fn doctor(project: &Project, json: bool) -> CliResult {
     let mut checks = vec![
         check("paths", paths(project)),
         check("sqlite", sqlite(project).await),
+        backups::backups(project),
         check("engine", engine(project).await),
         check("redis", redis(project).await),
         check("watcher", watcher(project)),

@@ -85,6 +85,16 @@ pub(super) fn start_logging(
         .map_err(CliError::bad_input)
 }
 
+/// Refuses a database that fails SQLite's quick check, naming the newest backup and the command
+/// that restores it: an engine never runs on a damaged database.
+async fn check_database(paths: &crate::config::ProjectPaths) -> Result<(), CliError> {
+    let (db, backups) = (paths.database(), paths.backups_dir());
+    tokio::task::spawn_blocking(move || crate::backup::start::check_database(&db, &backups))
+        .await
+        .map_err(|e| CliError::failed(format!("the database check stopped: {e}")))?
+        .map_err(CliError::failed)
+}
+
 /// Takes the project's engine lease (see `engine::lock`), migrating the database first. An
 /// engine that has just let go may still be exiting (the interface handing its work to a
 /// background `bosun run`), so a held lease is tried again for a second before the start is
@@ -92,6 +102,7 @@ pub(super) fn start_logging(
 pub(super) async fn acquire_engine_lock(
     paths: &crate::config::ProjectPaths,
 ) -> Result<EngineLease, CliError> {
+    check_database(paths).await?;
     let mut holder = None;
     for _ in 0..20 {
         match try_lock(&paths.database()).await? {

@@ -52,6 +52,8 @@ pub struct Engine {
     publisher: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
     /// The project-tree watcher and its trigger dispatcher; `None` when it could not start.
     watcher: Option<Watcher>,
+    /// The periodic backups (`backup.interval`); ends with the shutdown token.
+    backups: tokio::task::JoinHandle<()>,
 }
 
 /// The watcher and the dispatcher acting on what it sees.
@@ -214,6 +216,15 @@ impl Engine {
             run: Some(dispatch_ctx.clone()),
             settings: Arc::default(),
         };
+        let backups = {
+            let ctx = dispatch_ctx.clone();
+            tokio::spawn(crate::backup::schedule::run(
+                ctx.paths.database(),
+                ctx.paths.backups_dir(),
+                move || ctx.settings.current().backup.clone(),
+                shutdown.clone(),
+            ))
+        };
         let watcher = start_watcher(dispatch_ctx, handle.clone());
         Ok(Engine {
             handle,
@@ -223,6 +234,7 @@ impl Engine {
             audit,
             publisher,
             watcher,
+            backups,
         })
     }
 
@@ -234,6 +246,8 @@ impl Engine {
             watcher.stop().await;
         }
         self.shutdown.cancel();
+        // A backup under way is not waited for: its temporary file is removed by the next one.
+        self.backups.abort();
         let stopped = self
             .scheduler
             .await

@@ -187,7 +187,7 @@ fn changes(old: &Settings, new: &Settings) -> Vec<Change> {
     );
     value(
         "backup.interval",
-        false,
+        true,
         time(old.backup.interval),
         time(new.backup.interval),
     );

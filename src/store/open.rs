@@ -141,6 +141,7 @@ pub async fn migrate(path: &Path) -> Result<SqliteConnection, StoreError> {
     // Two processes opening a new database at once would both create the schema; the first
     // holds this lock while it migrates, the second then finds nothing to do.
     let _migrating = migration_lock(path).await?;
+    back_up_before_upgrade(path, &migrator, &mut conn).await?;
     // `run_direct` rather than `run`: the future of `run(&mut conn)` is not `Send` for every
     // lifetime (sqlx's `Acquire` quirk), which would make `open` unspawnable.
     migrator.run_direct(None, &mut conn, false).await?;
@@ -150,6 +151,49 @@ pub async fn migrate(path: &Path) -> Result<SqliteConnection, StoreError> {
     .execute(&mut conn)
     .await?;
     Ok(conn)
+}
+
+/// Takes a full backup before migrations are applied to a database that already has a schema:
+/// an upgrade that goes wrong must not cost the user their history.
+async fn back_up_before_upgrade(
+    path: &Path,
+    migrator: &Migrator,
+    conn: &mut SqliteConnection,
+) -> Result<(), StoreError> {
+    let has_schema: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if has_schema.is_none() {
+        return Ok(());
+    }
+    let (applied,): (Option<i64>,) =
+        sqlx::query_as("SELECT max(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut *conn)
+            .await?;
+    let newest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    if applied.unwrap_or(0) >= newest {
+        return Ok(());
+    }
+    let db = path.to_path_buf();
+    let taken =
+        tokio::task::spawn_blocking(move || crate::backup::take::before_migration(&db)).await;
+    match taken {
+        Ok(Ok(outcome)) => {
+            if let crate::backup::take::Outcome::Taken(t) = outcome {
+                tracing::info!(backup = %t.backup.name, "backed up the database before upgrading its schema");
+            }
+            Ok(())
+        }
+        Ok(Err(e)) => Err(StoreError::Io(format!(
+            "the schema of {} was not upgraded: the backup before the upgrade failed: {e}",
+            path.display()
+        ))),
+        Err(e) => Err(StoreError::Io(format!(
+            "the backup before the upgrade stopped: {e}"
+        ))),
+    }
 }
 
 /// The WAL size past which a one-shot writer with no engine to share the database checkpoints
