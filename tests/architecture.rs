@@ -95,6 +95,20 @@ fn rules() -> Vec<(&'static str, Vec<&'static str>)> {
         // The API is a front end like the interface: it reads the store and acts through the
         // engine's handle; it names no terminal, no interface and no CLI verb.
         ("api", with(&["crate::cli", "crate::tui", "notify"])),
+        // Backups copy the database on plain SQLite connections (blocking threads): they name
+        // no engine, no front end, no sqlx.
+        (
+            "backup",
+            with(&[
+                "crate::engine",
+                "crate::cli",
+                "crate::tui",
+                "crate::api",
+                "crate::store",
+                "sqlx",
+                "redis",
+            ]),
+        ),
     ]
 }
 

@@ -1,5 +1,5 @@
-//! The engine's backups: every `backup.interval`, when the store changed since the newest
-//! backup, one is taken on a blocking thread; then retention removes what expired. A failure
+//! The engine's backups: every `backup.interval` (the first within 30 s of the start), when the
+//! store changed since the newest backup, one is taken on a blocking thread; then retention removes what expired. A failure
 //! is logged and tried again at the next interval; it never removes a good backup.
 
 use std::path::PathBuf;
@@ -8,6 +8,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::take::{Outcome, prune, take};
+
+/// The most a starting engine waits before its first backup.
+const FIRST_AFTER: Duration = Duration::from_secs(30);
 use crate::config::backup::BackupSettings;
 
 /// Runs until `stop`; `settings` gives the current `backup:` settings at each turn (a config
@@ -18,14 +21,18 @@ pub async fn run(
     settings: impl Fn() -> BackupSettings,
     stop: CancellationToken,
 ) {
+    // The first soon after the start: what the last session changed in its final minutes may
+    // not be in a backup yet.
+    let mut first = true;
     loop {
         let current = settings();
         // Off (`interval: 0`): look again in a minute, in case a reload turns it on.
-        let wait = if current.interval.is_zero() {
-            Duration::from_secs(60)
-        } else {
-            current.interval
+        let wait = match (current.interval.is_zero(), first) {
+            (true, _) => Duration::from_secs(60),
+            (false, true) => current.interval.min(FIRST_AFTER),
+            (false, false) => current.interval,
         };
+        first = false;
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(wait) => {}
