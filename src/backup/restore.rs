@@ -38,13 +38,25 @@ impl Drop for Checked {
     }
 }
 
+/// The store revision of the database at `db`, if it can be read.
+pub fn revision(db: &Path) -> Option<i64> {
+    Db::open_read(db)
+        .and_then(|d| d.value("SELECT value FROM revision WHERE id = 1"))
+        .ok()?
+        .parse()
+        .ok()
+}
+
 /// Makes `backup` (with its base, for a delta) into a database at `target` and checks it.
-/// Blocking.
+/// Its revision is set past `above` (the revision of the database it replaces, and of every
+/// backup): revisions tag cached copies (Redis) and say whether a backup is due, so they must
+/// never go back to a number already seen with other contents. Blocking.
 pub fn prepare(
     backup: &BackupInfo,
     all: &[BackupInfo],
     identities: &Identities,
     target: &Path,
+    above: i64,
 ) -> Result<Checked, BackupError> {
     let checked = Checked {
         path: target.to_path_buf(),
@@ -64,10 +76,11 @@ pub fn prepare(
         let mut delta = seal::open(&backup.path, backup.encrypted, identities)?;
         pages::apply_delta(&mut delta, target, base_hash)?;
     }
-    check(checked)
+    let above = all.iter().map(|b| b.revision).fold(above, i64::max);
+    check(checked, above)
 }
 
-fn check(mut checked: Checked) -> Result<Checked, BackupError> {
+fn check(mut checked: Checked, above: i64) -> Result<Checked, BackupError> {
     let db = Db::open_write(&checked.path)?;
     let verdict = db.rows("PRAGMA integrity_check")?;
     let problems: Vec<String> = verdict
@@ -91,6 +104,9 @@ fn check(mut checked: Checked) -> Result<Checked, BackupError> {
     }
     // The engine that held the lease when the copy was taken is not running this copy.
     db.exec("DELETE FROM engine_lease")?;
+    db.exec(&format!(
+        "UPDATE revision SET value = max(value, {above}) + 1 WHERE id = 1"
+    ))?;
     Ok(checked)
 }
 

@@ -159,8 +159,11 @@ pub async fn restore(project: &Project, args: RestoreArgs) -> CliResult {
         .state_dir()
         .join(format!(".restore-{}.db", std::process::id()));
     let checked = blocking({
-        let (chosen, all) = (chosen.clone(), all.clone());
-        move || prepare(&chosen, &all, &identities, &target)
+        let (chosen, all, db) = (chosen.clone(), all.clone(), db.clone());
+        move || {
+            let above = crate::backup::restore::revision(&db).unwrap_or(0);
+            prepare(&chosen, &all, &identities, &target, above)
+        }
     })
     .await?;
     // Asked again just before the swap: an engine started meanwhile keeps its database.
