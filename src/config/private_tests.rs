@@ -1,3 +1,6 @@
+//! The walker and the private-by-birth helpers on real files in a temporary directory: what
+//! they change, what they leave (links, the owner's own bits), and that a second walk is a no-op.
+
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 
