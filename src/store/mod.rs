@@ -8,7 +8,8 @@
 //! rate), [`logs`] (the lines logged about tasks, for the Logs pane), [`history`] (the task
 //! list in pages, for a project with months of history), [`worktrees`] (tasks in worktrees of
 //! their own and the merge queue) and [`audit`] (the hash-chained
-//! `.bosun/audit.jsonl`, a file beside the database).
+//! `.bosun/audit.jsonl`, a file beside the database). [`prune`] deletes the history of tasks
+//! finished long ago, a bounded number of rows at a time.
 
 pub mod audit;
 mod error;
@@ -18,6 +19,7 @@ pub mod ledger;
 pub mod logs;
 mod open;
 mod probe;
+pub mod prune;
 pub mod read;
 mod rows;
 pub mod spend;
