@@ -52,6 +52,8 @@ pub struct Engine {
     publisher: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
     /// The project-tree watcher and its trigger dispatcher; `None` when it could not start.
     watcher: Option<Watcher>,
+    /// Pruning old history (`retention:`); stops on the engine's shutdown token.
+    pruner: tokio::task::JoinHandle<()>,
 }
 
 /// The watcher and the dispatcher acting on what it sees.
@@ -190,6 +192,7 @@ impl Engine {
             (stop.clone(), tokio::spawn(publisher.run(stop)))
         });
         let dispatch_ctx = ctx.clone();
+        let pruner = super::retention::spawn(ctx.clone(), super::retention::PRUNE_EVERY);
         let scheduler = Scheduler {
             ctx,
             commands: rx,
@@ -223,6 +226,7 @@ impl Engine {
             audit,
             publisher,
             watcher,
+            pruner,
         })
     }
 
@@ -238,6 +242,8 @@ impl Engine {
             .scheduler
             .await
             .map_err(|e| format!("the engine's scheduler failed: {e}"));
+        // A prune stops between two bounded writes; its last one commits before the store closes.
+        let _ = self.pruner.await;
         self.audit.flush().await;
         if let Some((stop, publisher)) = self.publisher {
             // The last events (steps interrupted by the stop) go out too, within a bound.
