@@ -97,6 +97,9 @@ async fn prune_history(
     let transcripts = Transcripts::list(paths).await;
     let mut after: Option<FinishedTask> = None;
     loop {
+        if stop.is_cancelled() {
+            return Ok(());
+        }
         let tasks = prune::finished_between(
             &store.reader,
             from.as_deref(),
@@ -215,7 +218,7 @@ async fn prune_decisions(
     let Some(through) = newest else {
         return Ok(0);
     };
-    let mut left = count;
+    let (mut left, mut deleted) = (count, 0);
     while left > 0 && !stop.is_cancelled() {
         store
             .writer
@@ -225,9 +228,10 @@ async fn prune_decisions(
                 limit: ROWS_PER_WRITE,
             })])
             .await?;
+        deleted += left.min(ROWS_PER_WRITE);
         left -= ROWS_PER_WRITE;
     }
-    Ok(count)
+    Ok(deleted)
 }
 
 /// Says what a prune removed, in one line per kind.
@@ -268,13 +272,16 @@ pub(super) fn spawn(ctx: Arc<RunContext>, every: Duration) -> tokio::task::JoinH
                 &ctx.shutdown,
             );
             match pruned.await {
-                Ok(pruned) => report(&pruned, &retention),
+                Ok(pruned) => {
+                    report(&pruned, &retention);
+                    // Swept whole once: from here on, only what finished since.
+                    sweep = Sweep::SinceLast;
+                }
                 Err(_) if ctx.shutdown.is_cancelled() => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot prune old history; trying again later")
                 }
             }
-            sweep = Sweep::SinceLast;
             tokio::select! {
                 _ = ctx.shutdown.cancelled() => return,
                 _ = tokio::time::sleep(every) => {}
