@@ -164,7 +164,7 @@ impl ApiServer {
                 tracing::error!(error = %e, "the API server stopped");
             }
         });
-        std::fs::write(paths.api_addr(), format!("{addr}\n"))
+        crate::config::private::write_private(&paths.api_addr(), format!("{addr}\n").as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", paths.api_addr().display()))?;
         tracing::info!(%addr, "API listening; the dashboard is at http://{addr}/");
         Ok(Some(ApiServer { addr, state, task }))

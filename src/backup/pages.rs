@@ -13,7 +13,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
@@ -114,11 +114,10 @@ impl PageIndex {
             out.extend_from_slice(&hash.to_le_bytes());
         }
         let tmp = path.with_extension("tmp");
-        std::fs::OpenOptions::new()
+        crate::config::private::private_file()
             .write(true)
             .create(true)
             .truncate(true)
-            .mode(0o600)
             .open(&tmp)
             .and_then(|mut f| f.write_all(&out))
             .map_err(|e| io(&tmp, e))?;
@@ -167,7 +166,13 @@ pub(super) fn write_delta(
 
 /// Copies `input` (a full copy's plain bytes) into `target`; returns the image's hash.
 pub(super) fn write_image(input: &mut dyn Read, target: &Path) -> Result<u128, BackupError> {
-    let file = File::create(target).map_err(|e| io(target, e))?;
+    // Mode 0600: it becomes the project's database.
+    let file = crate::config::private::private_file()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(target)
+        .map_err(|e| io(target, e))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut whole = Xxh3::new();
     let mut buf = vec![0u8; 1 << 20];

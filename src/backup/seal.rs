@@ -92,11 +92,10 @@ fn write_tmp(
     recipients: &[age::x25519::Recipient],
     fill: impl FnOnce(&mut dyn Write) -> Result<(), BackupError>,
 ) -> Result<(), BackupError> {
-    let file = OpenOptions::new()
+    let file = crate::config::private::private_file()
         .write(true)
         .create(true)
         .truncate(true)
-        .mode(0o600)
         .open(tmp)
         .map_err(|e| io(tmp, e))?;
     let out = BufWriter::with_capacity(1 << 20, file);

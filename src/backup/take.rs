@@ -58,12 +58,7 @@ impl Drop for Snapshot {
 
 /// Makes `dir` (mode 0700) if needed.
 pub(super) fn ensure_dir(dir: &Path) -> Result<(), BackupError> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .and_then(|()| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)))
+    crate::config::private::create_private_dir(dir)
         .map_err(|e| BackupError::Io(format!("{}: {e}", dir.display())))
 }
 
@@ -182,6 +177,13 @@ fn snapshot(db: &Path, dir: &Path) -> Result<Snapshot, BackupError> {
         revision: 0,
     };
     let source = Db::open_read(db)?;
+    // Made 0600 before SQLite opens it (SQLite would make it 0644, less the umask).
+    crate::config::private::private_file()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&snapshot.path)
+        .map_err(|e| BackupError::Io(format!("{}: {e}", snapshot.path.display())))?;
     let copy = Db::open_write(&snapshot.path)?;
     // A scratch copy: it is fsynced as the backup file, not here.
     copy.exec("PRAGMA synchronous = OFF")?;

@@ -48,7 +48,7 @@ async fn sqlite(project: &Project) -> Result<String, String> {
     project
         .paths
         .ensure_state_dirs()
-        .map_err(|e| format!("cannot create {}: {e}", project.paths.state_dir().display()))?;
+        .map_err(|e| format!("cannot prepare {}: {e}", project.paths.bosun_dir.display()))?;
     let store = Store::open(&path).await.map_err(|e| e.to_string())?;
     let verdict = store.quick_check().await.map_err(|e| e.to_string());
     let mode: Result<(String,), _> = sqlx::query_as("PRAGMA journal_mode")

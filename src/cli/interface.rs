@@ -26,15 +26,11 @@ pub async fn interface(project: Project) -> CliResult {
         Theme::load(&settings.theme, user_themes.as_deref()).map_err(CliError::bad_input)?;
     let keymap = Keymap::new(&settings.ui.keys)
         .map_err(|e| CliError::bad_input(format!("in the settings: {e}")))?;
-    paths.ensure_state_dirs().map_err(|e| {
-        CliError::failed(format!(
-            "cannot create {}: {e}",
-            paths.state_dir().display()
-        ))
-    })?;
+    let tightened = super::run::prepare_private_state(&paths)?;
     let (_logs, mut lines) =
         crate::telemetry::init_for_interface(&paths.logs_dir(), &settings.log_level)
             .map_err(CliError::bad_input)?;
+    super::run::report_tightened(&paths, tightened);
     crate::policy::Policy::load(&paths).map_err(CliError::bad_input)?;
     let config = AppConfig {
         theme,

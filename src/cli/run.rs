@@ -69,20 +69,42 @@ pub async fn run(project: Project) -> CliResult {
     Ok(())
 }
 
-/// Makes the project's state directories and logs to its log files and stderr, for a process
-/// that runs until stopped (`bosun run`, `bosun mcp`); the guard flushes the logs when dropped.
+/// Makes the project's state directories (private: see `config::private`) and logs to its
+/// log files and stderr, for a process that runs until stopped (`bosun run`, `bosun mcp`); the
+/// guard flushes the logs when dropped.
 pub(super) fn start_logging(
     paths: &crate::config::ProjectPaths,
     settings: &crate::config::Settings,
 ) -> Result<crate::telemetry::LogGuard, CliError> {
-    paths.ensure_state_dirs().map_err(|e| {
-        CliError::failed(format!(
-            "cannot create {}: {e}",
-            paths.state_dir().display()
-        ))
-    })?;
-    crate::telemetry::init(&paths.logs_dir(), &settings.log_level, true)
-        .map_err(CliError::bad_input)
+    let tightened = prepare_private_state(paths)?;
+    let guard = crate::telemetry::init(&paths.logs_dir(), &settings.log_level, true)
+        .map_err(CliError::bad_input)?;
+    report_tightened(paths, tightened);
+    Ok(guard)
+}
+
+/// Creates the state directories and tightens what they hold, for a process that runs on.
+pub(super) fn prepare_private_state(
+    paths: &crate::config::ProjectPaths,
+) -> Result<crate::config::private::Tightened, CliError> {
+    paths
+        .ensure_private_state()
+        .map_err(|e| CliError::failed(format!("cannot prepare {}: {e}", paths.bosun_dir.display())))
+}
+
+/// Says (once logging runs) that files others could read were made private.
+pub(super) fn report_tightened(
+    paths: &crate::config::ProjectPaths,
+    tightened: crate::config::private::Tightened,
+) {
+    if !tightened.is_empty() {
+        tracing::info!(
+            directories = tightened.dirs,
+            files = tightened.files,
+            "made Bosun's files in {} private to their owner (others could read them)",
+            paths.bosun_dir.display()
+        );
+    }
 }
 
 /// Refuses a database that fails SQLite's quick check, naming the newest backup and the command

@@ -24,8 +24,8 @@ pub(super) async fn open_store(project: &Project) -> Result<Store, CliError> {
 fn ensure_state_dirs(project: &Project) -> Result<(), CliError> {
     project.paths.ensure_state_dirs().map_err(|e| {
         CliError::failed(format!(
-            "cannot create {}: {e}",
-            project.paths.state_dir().display()
+            "cannot prepare {}: {e}",
+            project.paths.bosun_dir.display()
         ))
     })
 }

@@ -4,7 +4,8 @@
 //! [`environment`] composes what a step's process gets from the settings, its workflow and its
 //! skill; [`agents`] where the coding agents are and what they may spend; [`locate`] finds the
 //! program a step would start, as its process would; [`worktree`] how a task gets a git worktree
-//! of its own.
+//! of its own; [`private`] keeps Bosun's own files to their owner (0700/0600); [`retention`]
+//! how long finished tasks' history and the decision ledger are kept.
 
 pub mod agents;
 pub mod api;
@@ -14,6 +15,8 @@ pub mod environment;
 mod layers;
 pub mod locate;
 mod paths;
+pub mod private;
+pub mod retention;
 mod settings;
 pub mod worktree;
 

@@ -101,11 +101,27 @@ impl ProjectPaths {
         self.bosun_dir.join("backups")
     }
 
-    /// Creates `.bosun/state` and `.bosun/logs`, and a `.gitignore` that keeps them (and
-    /// backups) out of version control.
+    /// Bosun's own directories: private (see [`super::private`]), never in version control.
+    pub fn private_dirs(&self) -> [PathBuf; 4] {
+        [
+            self.state_dir(),
+            self.logs_dir(),
+            self.logs_dir().join("agents"),
+            self.backups_dir(),
+        ]
+    }
+
+    /// Creates `.bosun/state`, `.bosun/logs` (and `logs/agents`) and `.bosun/backups` with mode
+    /// 0700 (making them so if they were there), and a `.gitignore` that keeps them out of
+    /// version control. Cheap enough for every one-shot verb: what is inside them is tightened
+    /// by [`ProjectPaths::ensure_private_state`], at the start of a process that runs on.
     pub fn ensure_state_dirs(&self) -> io::Result<()> {
-        std::fs::create_dir_all(self.state_dir())?;
-        std::fs::create_dir_all(self.logs_dir())?;
+        // `.bosun` itself holds the user's own files (config, workflows): made as any folder.
+        std::fs::create_dir_all(&self.bosun_dir)?;
+        for dir in self.private_dirs() {
+            super::private::create_private_dir(&dir)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+        }
         let ignore = self.bosun_dir.join(".gitignore");
         if !ignore.exists() {
             std::fs::write(
@@ -114,6 +130,23 @@ impl ProjectPaths {
             )?;
         }
         Ok(())
+    }
+
+    /// [`ProjectPaths::ensure_state_dirs`], then takes the group's and others' access from
+    /// everything already in those directories (a project made by an older Bosun, files an
+    /// agent wrote with modes of its own) and from the audit log. For the start of `bosun run`,
+    /// `bosun mcp` and the interface; `worktrees/` is left alone (the user's checkouts).
+    pub fn ensure_private_state(&self) -> io::Result<super::private::Tightened> {
+        self.ensure_state_dirs()?;
+        let mut done = super::private::Tightened::default();
+        // `logs/agents` is walked as part of `logs`.
+        for dir in [self.state_dir(), self.logs_dir(), self.backups_dir()] {
+            done.add(super::private::tighten_tree(&dir)?);
+        }
+        if super::private::tighten_file(&self.audit_log())? {
+            done.files += 1;
+        }
+        Ok(done)
     }
 
     /// Makes sure `.bosun/.gitignore` names `worktrees/` (a project made before worktrees

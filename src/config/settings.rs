@@ -37,6 +37,8 @@ pub struct Settings {
     pub worktree: super::worktree::WorktreeSettings,
     /// Where and how the API is served (`api:`).
     pub api: super::api::ApiSettings,
+    /// How long finished tasks' history and the decision ledger are kept (`retention:`).
+    pub retention: super::retention::RetentionSettings,
     /// The command-line layer these settings were made with: a reload of the files while the
     /// engine runs layers them again under the same flags.
     #[serde(skip)]
@@ -119,6 +121,7 @@ impl Default for Settings {
             budget: Budget::default(),
             worktree: Default::default(),
             api: Default::default(),
+            retention: Default::default(),
             overrides: Default::default(),
         }
     }
@@ -140,6 +143,7 @@ pub(super) struct PartialSettings {
     pub budget: Option<PartialBudget>,
     pub worktree: Option<super::worktree::PartialWorktree>,
     pub api: Option<super::api::PartialApi>,
+    pub retention: Option<super::retention::PartialRetention>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -253,6 +257,9 @@ impl Settings {
         if let Some(api) = layer.api {
             self.api.apply(api);
         }
+        if let Some(retention) = layer.retention {
+            self.retention.apply(retention);
+        }
     }
 
     /// Limits of zero would stop all work silently; they are refused instead.
@@ -281,6 +288,7 @@ impl Settings {
         self.worktree.check()?;
         self.api.check()?;
         self.backup.check()?;
+        self.retention.check()?;
         super::agents::check(&self.agents, &self.budget)
     }
 }

@@ -54,6 +54,8 @@ pub struct Engine {
     watcher: Option<Watcher>,
     /// The periodic backups (`backup.interval`); ends with the shutdown token.
     backups: tokio::task::JoinHandle<()>,
+    /// Pruning old history (`retention:`); stops on the engine's shutdown token.
+    pruner: tokio::task::JoinHandle<()>,
 }
 
 /// The watcher and the dispatcher acting on what it sees.
@@ -192,6 +194,7 @@ impl Engine {
             (stop.clone(), tokio::spawn(publisher.run(stop)))
         });
         let dispatch_ctx = ctx.clone();
+        let pruner = super::retention::spawn(ctx.clone(), super::retention::PRUNE_EVERY);
         let scheduler = Scheduler {
             ctx,
             commands: rx,
@@ -235,6 +238,7 @@ impl Engine {
             publisher,
             watcher,
             backups,
+            pruner,
         })
     }
 
@@ -252,6 +256,8 @@ impl Engine {
             .scheduler
             .await
             .map_err(|e| format!("the engine's scheduler failed: {e}"));
+        // A prune stops between two bounded writes; its last one commits before the store closes.
+        let _ = self.pruner.await;
         self.audit.flush().await;
         if let Some((stop, publisher)) = self.publisher {
             // The last events (steps interrupted by the stop) go out too, within a bound.

@@ -11,6 +11,7 @@
 //! - [`process`]: process groups, bounded output, timeouts. [`lock`]: one engine per project.
 //! - [`wake`]: the datagram other processes send so the engine looks at the store at once.
 //! - [`reload`]: config and policy reloaded while the engine runs.
+//! - [`retention`]: the history of tasks finished long ago pruned, at start and hourly.
 //! - [`triggers`]: workflows started by file changes (the watcher's matches), and reloading
 //!   definitions as they change.
 //! - `transcript`: an agent step's transcript read back for its output view.
@@ -29,6 +30,7 @@ mod queries;
 pub mod queue;
 pub mod recovery;
 pub mod reload;
+pub mod retention;
 pub mod runner;
 mod scheduler;
 pub mod submit;

@@ -191,6 +191,19 @@ fn changes(old: &Settings, new: &Settings) -> Vec<Change> {
         time(old.backup.interval),
         time(new.backup.interval),
     );
+    // Read at each hourly prune: the next one follows.
+    value(
+        "retention.history",
+        true,
+        old.retention.history.to_string(),
+        new.retention.history.to_string(),
+    );
+    value(
+        "retention.audit",
+        true,
+        old.retention.audit.to_string(),
+        new.retention.audit.to_string(),
+    );
     value(
         "log.level",
         false,

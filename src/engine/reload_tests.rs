@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -252,4 +253,21 @@ async fn a_check_finds_a_broken_policy_without_the_watcher_and_reports_it_too() 
     assert!(project_rules(&policy).is_empty(), "built-in rules only");
     assert_eq!(p.ctx.problems.list().len(), 1);
     assert_eq!(p.ctx.problems.list()[0].0, file);
+}
+
+#[test]
+fn a_retention_change_applies_at_the_next_prune() {
+    let old = Settings::default();
+    let mut new = old.clone();
+    new.retention.history = crate::config::retention::Keep::For(Duration::from_secs(30 * 86_400));
+    new.retention.audit = crate::config::retention::Keep::For(Duration::from_secs(36 * 3_600));
+    let found = changes(&old, &new);
+    let texts: Vec<(&str, bool)> = found.iter().map(|c| (c.text.as_str(), c.live)).collect();
+    assert_eq!(
+        texts,
+        vec![
+            ("retention.history 90d → 30d", true),
+            ("retention.audit forever → 36h", true),
+        ]
+    );
 }

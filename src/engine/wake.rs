@@ -24,6 +24,11 @@ impl WakeListener {
     pub fn bind(path: &Path) -> std::io::Result<WakeListener> {
         let _ = std::fs::remove_file(path);
         let socket = UnixDatagram::bind(path)?;
+        // Only the owner's processes nudge (the state directory is private already).
+        std::fs::set_permissions(
+            path,
+            std::os::unix::fs::PermissionsExt::from_mode(crate::config::private::FILE_MODE),
+        )?;
         Ok(WakeListener {
             socket,
             path: path.to_path_buf(),

@@ -9,7 +9,8 @@
 //! list in pages, for a project with months of history), [`worktrees`] (tasks in worktrees of
 //! their own and the merge queue) and [`audit`] (the hash-chained
 //! `.bosun/audit.jsonl`, a file beside the database). [`export`] reads all of it about one
-//! task into one document (`bosun export`).
+//! task into one document (`bosun export`); [`prune`] deletes the history of tasks finished
+//! long ago, a bounded number of rows at a time.
 
 pub mod audit;
 mod error;
@@ -20,6 +21,7 @@ pub mod ledger;
 pub mod logs;
 mod open;
 mod probe;
+pub mod prune;
 pub mod read;
 mod rows;
 pub mod spend;

@@ -1,6 +1,6 @@
 //! Opening the database: pragmas, embedded migrations, the writer actor and the read pool.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -94,11 +94,12 @@ pub fn connect_options(path: &Path) -> Result<SqliteConnectOptions, StoreError> 
 async fn migration_lock(path: &Path) -> Result<Flock<File>, StoreError> {
     let lock_path = path.with_extension("db.lock");
     let locked = tokio::task::spawn_blocking(move || {
-        let file = OpenOptions::new()
+        let file = crate::config::private::private_file()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&lock_path)?;
+        crate::config::private::make_private(&file)?;
         Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| std::io::Error::from(errno))
     })
     .await
@@ -122,11 +123,34 @@ fn schema_stamp(migrator: &Migrator) -> i32 {
     (value & 0x7fff_ffff) | 1
 }
 
-/// Opens (creating if needed) the database at `path` and upgrades its schema; returns the
-/// connection that did it.
+/// Creates an empty database file with mode 0600 where there is none, for SQLite to open: it
+/// would create it 0644 (less the umask), and gives the `-wal` and `-shm` files it makes
+/// later the database file's mode. An empty file is an empty database to SQLite.
+fn create_private_database(path: &Path) -> Result<(), StoreError> {
+    let created = crate::config::private::private_file()
+        .write(true)
+        .create_new(true)
+        .open(path);
+    match created {
+        Ok(file) => crate::config::private::make_private(&file)
+            .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", path.display()))),
+        // Another process made it first, or it was there: SQLite opens it as it is.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Io(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Opens (creating if needed, mode 0600) the database at `path` and upgrades its schema;
+/// returns the connection that did it.
 pub async fn migrate(path: &Path) -> Result<SqliteConnection, StoreError> {
     let migrator = migrations();
     let stamp = schema_stamp(&migrator);
+    if !path.exists() {
+        create_private_database(path)?;
+    }
     let mut conn = connect_options(path)?
         .create_if_missing(true)
         .connect()

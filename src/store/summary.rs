@@ -181,11 +181,15 @@ pub async fn events_since(
         .collect()
 }
 
-/// The newest event's number (0 when there is none).
+/// The newest event's number: once pruning (`retention:`) emptied the log, the last number
+/// given (events are numbered by AUTOINCREMENT, never again), so numbers only grow; 0 when no
+/// event was ever written.
+pub const LAST_SEQ: &str = "SELECT coalesce((SELECT max(seq) FROM events), \
+     (SELECT seq FROM sqlite_sequence WHERE name = 'events'))";
+
+/// The newest event's number (see [`LAST_SEQ`]; 0 when there is none).
 pub async fn last_seq(pool: &SqlitePool) -> Result<i64, StoreError> {
-    let row: (Option<i64>,) = sqlx::query_as("SELECT max(seq) FROM events")
-        .fetch_one(pool)
-        .await?;
+    let row: (Option<i64>,) = sqlx::query_as(LAST_SEQ).fetch_one(pool).await?;
     Ok(row.0.unwrap_or(0))
 }
 

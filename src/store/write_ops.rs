@@ -79,6 +79,8 @@ pub enum WriteOp {
     Worktree(super::worktrees::WorktreeOp),
     /// A change to the API's token records.
     Token(super::tokens::TokenOp),
+    /// Deletes a bounded number of old rows (`retention:`).
+    Prune(super::prune::PruneOp),
     /// Appended to the event log and broadcast after the commit.
     Event(EngineEvent),
     Log {
@@ -278,6 +280,7 @@ impl WriteOp {
             WriteOp::Escalation(op) => op.apply(conn).await?,
             WriteOp::Worktree(op) => op.apply(conn).await?,
             WriteOp::Token(op) => op.apply(conn).await?,
+            WriteOp::Prune(op) => op.apply(conn).await?,
             WriteOp::Event(_) | WriteOp::Log { .. } => 0,
         };
         Ok(affected)

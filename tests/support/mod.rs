@@ -169,7 +169,20 @@ impl Project {
 
     /// Starts `bosun run` for this project and waits until it holds the project's lease.
     pub fn start_engine(&self, extra: &[&str]) -> EngineProcess {
-        let mut engine = self.spawn_engine(extra);
+        self.until_leased(self.spawn_engine(extra))
+    }
+
+    /// [`Project::start_engine`] with the file-creation mask `umask` (the user's, as a shell's
+    /// `umask` sets it) in the engine's process.
+    pub fn start_engine_with_umask(&self, umask: u32, extra: &[&str]) -> EngineProcess {
+        let mut cmd = self.engine_command(extra);
+        with_umask(&mut cmd, umask);
+        let child = cmd.spawn().expect("start bosun run");
+        self.until_leased(EngineProcess { child: Some(child) })
+    }
+
+    /// Waits until `engine` holds the project's lease.
+    fn until_leased(&self, mut engine: EngineProcess) -> EngineProcess {
         let pid = i64::from(engine.pid());
         let start = Instant::now();
         while self.lease_holder() != Some(pid) {
@@ -188,14 +201,18 @@ impl Project {
 
     /// Starts `bosun run` for this project without waiting for anything.
     pub fn spawn_engine(&self, extra: &[&str]) -> EngineProcess {
+        let child = self.engine_command(extra).spawn().expect("start bosun run");
+        EngineProcess { child: Some(child) }
+    }
+
+    fn engine_command(&self, extra: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"));
         cmd.arg("run").args(extra);
         self.configure(&mut cmd);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        let child = cmd.spawn().expect("start bosun run");
-        EngineProcess { child: Some(child) }
+        cmd
     }
 
     /// The PID of the engine holding this project's lease, if a live one does.
@@ -268,6 +285,21 @@ impl Drop for EngineProcess {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// Runs `cmd` with the file-creation mask `umask`, set in the child alone (the test process's
+/// own mask, which its other threads' files get, stays as it is).
+pub fn with_umask(cmd: &mut std::process::Command, umask: u32) {
+    use std::os::unix::process::CommandExt;
+    let mask = nix::sys::stat::Mode::from_bits_truncate(umask);
+    // SAFETY: `umask(2)` is async-signal-safe, allocates nothing and cannot fail, so it may
+    // run between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::stat::umask(mask);
+            Ok(())
+        });
     }
 }
 

@@ -81,14 +81,15 @@ pub(crate) fn lock_worktrees(
     let failed =
         |e: std::io::Error| GitError::Other(format!("cannot lock {}: {e}", path.display()));
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(failed)?;
+        crate::config::private::create_private_dir(dir).map_err(failed)?;
     }
-    let file = std::fs::OpenOptions::new()
+    let file = crate::config::private::private_file()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
         .map_err(failed)?;
+    crate::config::private::make_private(&file).map_err(failed)?;
     nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
         .map_err(|(_, errno)| failed(std::io::Error::from(errno)))
 }

@@ -199,7 +199,8 @@ async fn take(
     .bind(ours.expires_at)
     .execute(&mut *conn)
     .await?;
-    let newest: (Option<i64>,) = sqlx::query_as("SELECT max(seq) FROM events")
+    // Once old events are pruned (`retention:`), the log may be empty: the counter still says.
+    let newest: (Option<i64>,) = sqlx::query_as(crate::store::summary::LAST_SEQ)
         .fetch_one(&mut *conn)
         .await?;
     Ok(Ok((ours.expires_at, newest.0.unwrap_or(0))))

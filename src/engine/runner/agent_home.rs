@@ -112,7 +112,8 @@ fn prepare_codex_home(
             path.display()
         )
     };
-    std::fs::create_dir_all(home).map_err(|e| fail("create", home, e))?;
+    // Inside the private state directory, and private itself: Codex keeps its sessions here.
+    crate::config::private::create_private_dir(home).map_err(|e| fail("create", home, e))?;
     // The user's home is read, never written: one that is this very home counts as none.
     let user = user.filter(|u| std::fs::canonicalize(u).ok() != std::fs::canonicalize(home).ok());
     let user_config = match user.map(|u| u.join("config.toml")) {
@@ -157,7 +158,8 @@ fn prepare_codex_home(
     }
     // A Codex starting meanwhile reads the old file or the new one, never half of one.
     let fresh = home.join(format!("config.toml.{}.tmp", std::process::id()));
-    std::fs::write(&fresh, text).map_err(|e| fail("write", &fresh, e))?;
+    crate::config::private::write_private(&fresh, text.as_bytes())
+        .map_err(|e| fail("write", &fresh, e))?;
     std::fs::rename(&fresh, &path).map_err(|e| fail("write", &path, e))
 }
 

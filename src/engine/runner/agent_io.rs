@@ -245,13 +245,15 @@ impl Transcript {
             .parent()
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default();
-        let file = std::fs::create_dir_all(&dir)
+        // Private (0700, 0600): an agent's transcript quotes whatever it read and ran.
+        let file = crate::config::private::create_private_dir(&dir)
             .and_then(|()| {
-                std::fs::OpenOptions::new()
+                crate::config::private::private_file()
                     .create(true)
                     .append(true)
                     .open(path)
             })
+            .and_then(|file| crate::config::private::make_private(&file).map(|()| file))
             .ok()
             .map(std::io::BufWriter::new);
         Transcript { file }

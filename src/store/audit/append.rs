@@ -10,7 +10,7 @@
 //! a record. The same rule skips any other unreadable lines at the end, so one damaged line never
 //! stops the log from recording.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -70,12 +70,16 @@ impl AuditLog {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
         let created = !self.path.exists();
-        let file = OpenOptions::new()
+        // Private from birth (mode 0600): the log quotes the commands and answers it records.
+        let file = crate::config::private::private_file()
             .read(true)
             .append(true)
             .create(true)
             .open(&self.path)
             .map_err(io)?;
+        if created {
+            crate::config::private::make_private(&file).map_err(io)?;
+        }
         let mut file = Flock::lock(file, FlockArg::LockExclusive)
             .map_err(|(_, errno)| io(std::io::Error::from(errno)))?;
 
@@ -151,6 +155,7 @@ fn read_tail(file: &File) -> std::io::Result<Tail> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::fs::OpenOptions;
 
     fn entry(kind: &str, n: u64) -> Map<String, Value> {
         let mut map = Map::new();
