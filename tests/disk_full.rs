@@ -6,7 +6,8 @@
 //! `bosun submit` and `POST /api/tasks` are refused saying the disk is full; reads still work,
 //! and no queued task is claimed even when a config edit makes room for one — the engine still
 //! answers meanwhile. Then the filler goes, and everything resumes by itself: every task
-//! succeeds with every step recorded (nothing acknowledged was lost) and the mark clears.
+//! succeeds with every step recorded (nothing acknowledged was lost) and the mark clears. And
+//! an engine stopped while its writes wait for space stops at once; the next one resumes.
 
 mod support;
 
@@ -240,6 +241,17 @@ async fn a_full_disk_pauses_shows_and_resumes_by_itself() {
     let said = refused.body["error"].as_str().unwrap_or_default();
     assert!(said.contains("The disk is full"), "{said}");
     assert_eq!(statuses(&p).len(), 4, "a refused submission was saved");
+    // `bosun doctor` warns of the space left, without failing on it.
+    let out = p.bosun(&["doctor", "--json"]);
+    let checks: Value = serde_json::from_slice(&out.stdout).expect("doctor --json is JSON");
+    let disk_check = checks
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "disk"))
+        .unwrap_or_else(|| panic!("no disk check in {checks:#}"));
+    assert_eq!(disk_check["ok"], false, "{disk_check:#}");
+    assert_eq!(disk_check["required"], false, "{disk_check:#}");
+    let detail = disk_check["detail"].as_str().unwrap_or_default();
+    assert!(detail.starts_with("0.0 MB free"), "{detail}");
 
     // Room for a third task, by a config edit that needs no space: the engine claims nothing
     // while the disk is full, and keeps answering. A queued task cannot be cancelled (that
@@ -302,4 +314,62 @@ async fn a_full_disk_pauses_shows_and_resumes_by_itself() {
     assert_eq!(statuses(&p).len(), 4);
     drop(tmux);
     api.engine.stop();
+}
+
+/// Stopping the engine while its writes wait for space is not held up by them: they fail,
+/// unacknowledged, and the engine exits cleanly. Once space is back the next engine runs the
+/// task again, to success.
+#[tokio::test(flavor = "multi_thread")]
+async fn stopping_on_a_full_disk_is_not_held_up_and_the_next_engine_resumes() {
+    let disk = Tmpfs::mount("16m");
+    let outside = tempfile::tempdir().expect("a directory outside the tmpfs");
+    let go = outside.path().join("go");
+    let p = Project::new_in(disk.path());
+    p.write(".bosun/workflows/wait.yaml", &workflow(&go));
+    let api = p.start_api(&[]);
+    let id = p.submit(&["--workflow", "wait", "only"]);
+    p.wait_for(&id, LIMIT, |t| {
+        support::step_status(t, "wait") == Some("running")
+    });
+    fill(&disk.path().join("filler"));
+    std::fs::write(&go, "").expect("let the step end");
+    session_until(&api, "the disk-full mark", |s| {
+        !s["health"]["disk_full"].is_null()
+    })
+    .await;
+
+    let mut engine = api.engine;
+    support::signal(
+        i32::try_from(engine.pid()).expect("a pid"),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let start = Instant::now();
+    while engine.is_running() {
+        assert!(
+            start.elapsed() < LIMIT,
+            "the engine did not stop while its writes waited for space"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = engine.finish();
+    assert!(
+        out.status.success(),
+        "bosun run exited with {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    std::fs::remove_file(disk.path().join("filler")).expect("remove the filler");
+    // Waiting for the lease runs a runtime of its own: off the async workers.
+    let engine = tokio::task::block_in_place(|| p.start_engine(&[]));
+    let done = p.wait_finished(&id, LIMIT);
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    for step in ["wait", "after"] {
+        assert_eq!(
+            support::step_status(&done, step),
+            Some("succeeded"),
+            "{done:#}"
+        );
+    }
+    engine.stop();
 }
