@@ -93,29 +93,10 @@ impl Scheduler {
     }
 
     async fn command(&mut self, command: Command) {
+        if let Some(reason) = self.disk_full() {
+            return self.command_on_full_disk(command, &reason);
+        }
         match command {
-            Command::SubmitTask { reply, .. } if self.disk_full().is_some() => {
-                let reason = self.disk_full().unwrap_or_default();
-                let _ = reply.send(Err(super::disk_full_refusal(
-                    &reason,
-                    "the task was not queued",
-                )));
-            }
-            Command::CancelTask { id, reply } if self.disk_full().is_some() => {
-                // Its processes stop now; the task is recorded cancelled once space is free. A
-                // queued task cannot be cancelled without a write.
-                let reply_with = match self.running.get(&id) {
-                    Some(tokens) => {
-                        tokens.cancel();
-                        Ok(true)
-                    }
-                    None => Err(super::disk_full_refusal(
-                        &self.disk_full().unwrap_or_default(),
-                        "the task stays queued",
-                    )),
-                };
-                let _ = reply.send(reply_with);
-            }
             Command::SubmitTask { request, reply } => {
                 let settings = self.ctx.settings.current();
                 let result = submit(&self.ctx.paths, &settings, &self.ctx.store, &request).await;
@@ -143,6 +124,28 @@ impl Scheduler {
                     Ok(CancelOutcome::AlreadyFinished(_)) | Err(_) => false,
                 };
                 let _ = reply.send(result.map(|_| changed).map_err(|e| e.to_string()));
+            }
+        }
+    }
+
+    /// A command while the disk is full, answered without a write: a submission is refused;
+    /// a running task's processes stop now (it is recorded cancelled once space is free), and a
+    /// queued task, which only a write could cancel, stays queued.
+    fn command_on_full_disk(&self, command: Command, reason: &str) {
+        match command {
+            Command::SubmitTask { reply, .. } => {
+                let refused = super::disk_full_refusal(reason, "the task was not queued");
+                let _ = reply.send(Err(refused));
+            }
+            Command::CancelTask { id, reply } => {
+                let answer = match self.running.get(&id) {
+                    Some(tokens) => {
+                        tokens.cancel();
+                        Ok(true)
+                    }
+                    None => Err(super::disk_full_refusal(reason, "the task stays queued")),
+                };
+                let _ = reply.send(answer);
             }
         }
     }
