@@ -1,6 +1,7 @@
 //! Snapshots of the interface (insta), drawn with a fixed clock and fixed ids: the whole screen
 //! and every pane zoomed, empty, typical and overflowing, at 80x24 and 200x50; the overlays;
-//! and one styled snapshot per bundled theme. A snapshot changes only when the drawing does.
+//! and one styled snapshot per bundled theme; the status bar and the inbox while the disk is
+//! full. A snapshot changes only when the drawing does.
 
 use crossterm::event::KeyCode;
 
@@ -83,6 +84,30 @@ fn invalid_definitions_are_counted_in_the_status_bar() {
         let styled = styled(&draw(&app, size.0, size.1));
         let bar: Vec<&str> = styled.lines().rev().take(2).collect();
         let name = format!("styled_definition_errors_status_bar_{}x{}", size.0, size.1);
+        insta::assert_snapshot!(name, format!("{}\n{}", bar[1], bar[0]));
+    }
+}
+
+#[test]
+fn a_full_disk_shows_in_the_status_bar_and_the_inbox() {
+    for size in SIZES {
+        // The typical screen (questions in the inbox) and the empty one: the notice sits above
+        // the questions, or above "nothing waits on you".
+        for (state, mut app) in [("typical", fixtures::typical("dark")), ("empty", empty())] {
+            let mut health = app.model.health.clone();
+            health.disk_full = Some("database or disk is full".into());
+            app.update(Msg::Health(health));
+            let name = format!("screen_disk_full_{state}_{}x{}", size.0, size.1);
+            insta::assert_snapshot!(name, screen(&mut app, size));
+        }
+        // `disk full` is drawn in the HealthBad role: the status bar's styled line.
+        let mut app = fixtures::typical("dark");
+        let mut health = app.model.health.clone();
+        health.disk_full = Some("database or disk is full".into());
+        app.update(Msg::Health(health));
+        let styled = styled(&draw(&app, size.0, size.1));
+        let bar: Vec<&str> = styled.lines().rev().take(2).collect();
+        let name = format!("styled_disk_full_status_bar_{}x{}", size.0, size.1);
         insta::assert_snapshot!(name, format!("{}\n{}", bar[1], bar[0]));
     }
 }

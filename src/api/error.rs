@@ -44,6 +44,14 @@ impl ApiError {
         ApiError::new(StatusCode::CONFLICT, message)
     }
 
+    /// The disk is full: the request needs a write, and nothing can be saved (503).
+    pub fn disk_full(reason: &str, outcome: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            crate::engine::disk_full_refusal(reason, outcome),
+        )
+    }
+
     /// Something on Bosun's side failed (the store); logged, and said without detail.
     pub fn internal(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %error, "an API request failed");

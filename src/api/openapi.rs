@@ -226,6 +226,12 @@ pub struct RateLimited(pub ErrorBody);
 #[response(status = 500)]
 pub struct Failed(pub ErrorBody);
 
+/// The disk holding the database is full: nothing can be saved until space is freed, and
+/// Bosun resumes by itself then.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 503)]
+pub struct DiskFull(pub ErrorBody);
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

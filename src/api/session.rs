@@ -49,6 +49,10 @@ pub struct HealthState {
     pub sqlite: String,
     /// `ok`, `off`, `down: why` or `unknown`.
     pub redis: String,
+    /// Why the disk holding the database is full, while it is (null otherwise): no new task
+    /// starts, running ones wait to save, submissions are refused with 503, and Bosun resumes
+    /// by itself once space is freed.
+    pub disk_full: Option<String>,
 }
 
 fn said(health: &StoreHealth) -> String {
@@ -71,6 +75,7 @@ async fn health_state(state: &ApiState) -> HealthState {
         .into(),
         sqlite: said(&health.sqlite),
         redis: said(&health.redis),
+        disk_full: health.disk_full,
     }
 }
 

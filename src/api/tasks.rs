@@ -237,6 +237,7 @@ impl SubmitBody {
         crate::api::openapi::Invalid,
         crate::api::openapi::RateLimited,
         crate::api::openapi::Failed,
+        crate::api::openapi::DiskFull,
     )
 )]
 pub async fn submit(
@@ -255,6 +256,9 @@ pub(super) async fn submit_task(
     body: SubmitBody,
 ) -> Result<Submitted, ApiError> {
     let request = body.request()?;
+    if let Some(reason) = state.handle.disk_full() {
+        return Err(ApiError::disk_full(&reason, "the task was not queued"));
+    }
     // Checked here first, so that what is wrong with the request is a 422 and not a failure.
     let task = prepare(&state.paths, &state.settings_all, &request).map_err(|e| match e {
         SubmitError::Invalid(m) => ApiError::invalid(m),
@@ -309,6 +313,7 @@ pub struct Cancelled {
         crate::api::openapi::Conflict,
         crate::api::openapi::RateLimited,
         crate::api::openapi::Failed,
+        crate::api::openapi::DiskFull,
     )
 )]
 pub async fn cancel(
@@ -338,11 +343,15 @@ pub(super) async fn cancel_task(
         )));
     }
     let queued = task.status == TaskStatus::Queued;
-    state
-        .handle
-        .cancel(id.clone())
-        .await
-        .map_err(ApiError::internal)?;
+    // On a full disk the engine still stops a running task's processes (recording it once
+    // space is free) but cannot cancel a queued one, which is a write: it says so.
+    state.handle.cancel(id.clone()).await.map_err(|e| {
+        if state.handle.disk_full().is_some() {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e)
+        } else {
+            ApiError::internal(e)
+        }
+    })?;
     let mut entry = caller.audit("api.cancel");
     entry.insert("task_id".into(), id.as_str().into());
     state.audit.record(entry);

@@ -1,6 +1,6 @@
 //! `bosun doctor`: checks each part Bosun depends on and says what works and what does not.
-//! A check that is not `required` (Redis, an agent no project workflow uses) only warns: its
-//! failure does not fail the doctor.
+//! A check that is not `required` (Redis, an agent no project workflow uses, free space running
+//! low) only warns: its failure does not fail the doctor.
 
 mod agents;
 mod api;
@@ -135,6 +135,52 @@ fn paths(project: &Project) -> Result<String, String> {
     Ok(format!("project {} · user config {user}", p.root.display()))
 }
 
+/// Free space under which `disk` warns: the engine stops starting tasks when it runs out.
+const LOW_SPACE: u64 = 100 * 1024 * 1024;
+
+/// Free space on the filesystem holding the state directory (the database, its WAL and the
+/// backups); a warning, not a failure, below [`LOW_SPACE`].
+fn disk(project: &Project) -> Check {
+    let dir = project.paths.state_dir();
+    // Before the first run the state directory may not exist: ask about the project instead.
+    let asked = if dir.exists() {
+        dir
+    } else {
+        project.paths.root.clone()
+    };
+    let result = match crate::store::free_space(&asked) {
+        Err(e) => Err(format!(
+            "cannot tell the free space of {}: {e}",
+            asked.display()
+        )),
+        Ok(free) if free < LOW_SPACE => Err(format!(
+            "{} free on the filesystem holding {}: when it runs out no new task starts and \
+             running ones wait to save; free some space",
+            megabytes(free),
+            asked.display()
+        )),
+        Ok(free) => Ok(format!(
+            "{} free on the filesystem holding {}",
+            megabytes(free),
+            asked.display()
+        )),
+    };
+    Check {
+        required: false,
+        ..check("disk", result)
+    }
+}
+
+/// `12.3 MB`, `4.1 GB`.
+fn megabytes(bytes: u64) -> String {
+    let mb = bytes as f64 / 1e6;
+    if mb >= 1000.0 {
+        format!("{:.1} GB", mb / 1000.0)
+    } else {
+        format!("{mb:.1} MB")
+    }
+}
+
 fn definitions(project: &Project) -> Result<String, String> {
     let skills = crate::definitions::skills::load_skills(&project.paths);
     let workflows = crate::definitions::workflow::load_workflows(&project.paths);
@@ -158,6 +204,7 @@ pub async fn doctor(project: &Project, json: bool) -> CliResult {
     let mut checks = vec![
         check("paths", paths(project)),
         check("sqlite", sqlite(project).await),
+        disk(project),
         backups::backups(project),
         check("engine", engine(project).await),
         check("redis", redis(project).await),

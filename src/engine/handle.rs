@@ -152,6 +152,9 @@ impl Engine {
                 value: session.clone(),
             })])
             .await?;
+        // From here on a full disk pauses the engine's writes instead of failing them (an
+        // engine that cannot write its first record fails to start, saying why).
+        store.writer.wait_for_space();
         let mirror = match Mirror::new(
             settings.cache.redis_url.as_deref(),
             &paths.root,
@@ -245,6 +248,9 @@ impl Engine {
     /// Stops taking work, ends running steps (they run again at the next start) and puts their
     /// tasks back in the queue, then waits for every runner to have committed that.
     pub async fn shutdown(self) -> Result<(), String> {
+        // A full disk must not hold the stop up: writes waiting for space fail, unacknowledged,
+        // and the tasks they were about resume at the next start as after a crash.
+        self.handle.store.writer.stop_waiting();
         if let Some(watcher) = self.watcher {
             // No task starts from a change once the engine is stopping.
             watcher.stop().await;
@@ -307,6 +313,9 @@ impl EngineHandle {
 
     /// Validates and queues a task.
     pub async fn submit(&self, request: SubmitRequest) -> Result<TaskId, String> {
+        if let Some(reason) = self.disk_full() {
+            return Err(super::disk_full_refusal(&reason, "the task was not queued"));
+        }
         if self.is_attached() {
             return self.submit_attached(request).await;
         }

@@ -10,6 +10,8 @@
 //! - The definitions it runs are in [`crate::definitions`]; who decides is [`crate::policy`].
 //! - [`process`]: process groups, bounded output, timeouts. [`lock`]: one engine per project.
 //! - [`wake`]: the datagram other processes send so the engine looks at the store at once.
+//! - [`disk`]: whether the disk is full, as front ends are told; the writer's waiting is in
+//!   [`crate::store`].
 //! - [`reload`]: config and policy reloaded while the engine runs.
 //! - [`retention`]: the history of tasks finished long ago pruned, at start and hourly.
 //! - [`triggers`]: workflows started by file changes (the watcher's matches), and reloading
@@ -20,6 +22,7 @@
 pub mod answer;
 mod attach;
 pub mod cancel;
+pub mod disk;
 pub mod dismiss;
 pub mod handle;
 pub mod landing;
@@ -39,6 +42,7 @@ pub mod triggers;
 pub mod wake;
 
 pub use attach::Attachment;
+pub use disk::disk_full_refusal;
 pub use handle::{Engine, EngineHandle};
 pub use publish::SNAPSHOT_RECENT;
 pub use queries::{cached_snapshot, cached_task};

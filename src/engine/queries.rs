@@ -198,7 +198,8 @@ impl EngineHandle {
         .await
     }
 
-    /// Whether SQLite answers, what the Redis link last saw, and the definitions in error.
+    /// Whether SQLite answers, what the Redis link last saw, the definitions in error, and
+    /// whether the disk is full.
     pub async fn health(&self) -> Health {
         let sqlite = match summary::last_seq(&self.store.reader).await {
             Ok(_) => StoreHealth::Ok,
@@ -227,6 +228,7 @@ impl EngineHandle {
             sqlite,
             redis,
             engine_gone,
+            disk_full: self.disk_full(),
             definitions: self.problems.summaries(),
             limit: self
                 .run

@@ -6,7 +6,9 @@
 //! Invariant: a task is claimed (`queued` → `running`, committed) before its runner starts, and
 //! the claim is conditional, so a task cancelled meanwhile by another process is never run, and
 //! fenced by the engine's lease, so an engine that lost it never starts a task. Losing the
-//! lease stops the engine as a shutdown does.
+//! lease stops the engine as a shutdown does. While the disk is full (the store's writer says
+//! so) no task is claimed, so the scheduler never waits on a write it chose to make: running
+//! tasks go on and their writes wait; it fills again as soon as the mark clears.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -49,6 +51,7 @@ impl Scheduler {
         self.fill(&finished_tx).await;
         let mut tick = tokio::time::interval(self.ctx.settings.current().engine.poll_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut disk_full = self.ctx.store.writer.watch_disk_full();
         loop {
             tokio::select! {
                 biased;
@@ -64,6 +67,10 @@ impl Scheduler {
                 }
                 Some(command) = self.commands.recv() => {
                     self.command(command).await;
+                    self.fill(&finished_tx).await;
+                }
+                Ok(()) = disk_full.changed() => {
+                    // Space came back (or ran out: then `fill` claims nothing).
                     self.fill(&finished_tx).await;
                 }
                 () = nudged(self.wake.as_ref()) => {
@@ -86,6 +93,9 @@ impl Scheduler {
     }
 
     async fn command(&mut self, command: Command) {
+        if let Some(reason) = self.disk_full() {
+            return self.command_on_full_disk(command, &reason);
+        }
         match command {
             Command::SubmitTask { request, reply } => {
                 let settings = self.ctx.settings.current();
@@ -114,6 +124,28 @@ impl Scheduler {
                     Ok(CancelOutcome::AlreadyFinished(_)) | Err(_) => false,
                 };
                 let _ = reply.send(result.map(|_| changed).map_err(|e| e.to_string()));
+            }
+        }
+    }
+
+    /// A command while the disk is full, answered without a write: a submission is refused;
+    /// a running task's processes stop now (it is recorded cancelled once space is free), and a
+    /// queued task, which only a write could cancel, stays queued.
+    fn command_on_full_disk(&self, command: Command, reason: &str) {
+        match command {
+            Command::SubmitTask { reply, .. } => {
+                let refused = super::disk_full_refusal(reason, "the task was not queued");
+                let _ = reply.send(Err(refused));
+            }
+            Command::CancelTask { id, reply } => {
+                let answer = match self.running.get(&id) {
+                    Some(tokens) => {
+                        tokens.cancel();
+                        Ok(true)
+                    }
+                    None => Err(super::disk_full_refusal(reason, "the task stays queued")),
+                };
+                let _ = reply.send(answer);
             }
         }
     }
@@ -153,10 +185,16 @@ impl Scheduler {
         }
     }
 
-    /// Starts queued tasks while there is room.
+    /// Why the disk is full, while it is.
+    fn disk_full(&self) -> Option<String> {
+        self.ctx.store.writer.disk_full()
+    }
+
+    /// Starts queued tasks while there is room (and the disk is not full).
     async fn fill(&mut self, finished: &mpsc::UnboundedSender<TaskId>) {
         while self.running.len() < self.ctx.settings.current().engine.max_concurrent_workflows
             && !self.lease.is_lost()
+            && self.disk_full().is_none()
         {
             let Some(id) = self.queue.pop() else { break };
             match self.claim(&id).await {

@@ -144,6 +144,10 @@ pub struct Health {
     /// killed, or stopped): what happened, for the status bar and the offer to start one.
     #[serde(default)]
     pub engine_gone: Option<String>,
+    /// Set while the disk holding the database is full (why): no new task starts, running
+    /// ones wait to save, and Bosun resumes by itself once space is freed.
+    #[serde(default)]
+    pub disk_full: Option<String>,
 }
 
 impl Default for Health {
@@ -154,6 +158,7 @@ impl Default for Health {
             definitions: Vec::new(),
             limit: None,
             engine_gone: None,
+            disk_full: None,
         }
     }
 }

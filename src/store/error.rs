@@ -17,4 +17,7 @@ pub enum StoreError {
     Io(String),
     #[error("the store's writer has stopped")]
     WriterGone,
+    /// The disk holding the database has no space left: nothing of the change was written.
+    #[error("the disk is full, nothing was saved ({0}); free some space and try again")]
+    DiskFull(String),
 }

@@ -2,7 +2,9 @@
 //!
 //! One writer connection, owned by the [`WriterHandle`]'s actor, batches every change into one
 //! transaction per batch (group commit); readers use a separate read-only pool, so reads never
-//! wait behind the busy handler. Events are broadcast only after their commit.
+//! wait behind the busy handler. Events are broadcast only after their commit. A full disk is
+//! told from other failures (`disk`): the engine's writer waits for space, a CLI verb fails with
+//! [`StoreError::DiskFull`].
 //!
 //! Besides tasks and steps: [`escalations`] (the inbox), [`ledger`] (decisions and the autonomy
 //! rate), [`logs`] (the lines logged about tasks, for the Logs pane), [`history`] (the task
@@ -13,6 +15,8 @@
 //! long ago, a bounded number of rows at a time.
 
 pub mod audit;
+mod batch;
+mod disk;
 mod error;
 pub mod escalations;
 pub mod export;
@@ -31,6 +35,7 @@ pub mod worktrees;
 mod write_ops;
 mod writer;
 
+pub use disk::{disk_full, free_space};
 pub use error::StoreError;
 pub use open::{OneShot, Store, connect_options, migrate, migrations};
 pub use probe::ChangeProbe;

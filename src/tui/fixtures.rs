@@ -321,6 +321,7 @@ pub fn load(
         definitions: Vec::new(),
         limit: None,
         engine_gone: None,
+        disk_full: None,
     }));
     app.update(Msg::Workflows(workflows()));
     if let Some(detail) = detail {

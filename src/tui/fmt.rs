@@ -1,5 +1,5 @@
 //! Small text helpers shared by panes: durations, elapsed times, dollars, truncation to a
-//! width, and the spinner.
+//! width, wrapping, and the spinner.
 
 use time::OffsetDateTime;
 
@@ -87,6 +87,28 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `text` broken into lines of at most `width` columns at spaces; a word longer than a line is
+/// cut with `…`.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let word = fit(word, width);
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if !line.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +138,13 @@ mod tests {
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
         assert_eq!(pad("ab", 4), "ab  ");
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("the disk is full", 8), ["the disk", "is full"]);
+        assert_eq!(wrap("a  b", 10), ["a b"]);
+        assert_eq!(wrap("unbreakable word", 5), ["unbr…", "word"]);
+        assert!(wrap("", 5).is_empty());
     }
 }

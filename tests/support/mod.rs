@@ -31,6 +31,16 @@ impl Project {
     /// developer's PATH never turns requests in words into agent work; a test that wants the
     /// agent configures it in the project (`agents::configure_claude`), which wins.
     pub fn new() -> Project {
+        Project::with_dir(tempfile::tempdir().expect("project dir"))
+    }
+
+    /// A project in a temporary directory under `parent`: a filesystem the test mounted (the
+    /// user config dir stays in the usual temporary directory).
+    pub fn new_in(parent: &Path) -> Project {
+        Project::with_dir(tempfile::tempdir_in(parent).expect("project dir"))
+    }
+
+    fn with_dir(dir: tempfile::TempDir) -> Project {
         let config_home = tempfile::tempdir().expect("config dir");
         let user = config_home.path().join("bosun");
         std::fs::create_dir_all(&user).expect("user config dir");
@@ -39,7 +49,6 @@ impl Project {
             "agents:\n  claude-code:\n    command: no-claude-in-tests\n",
         )
         .expect("user config");
-        let dir = tempfile::tempdir().expect("project dir");
         Project {
             root: dir.path().to_path_buf(),
             dir,

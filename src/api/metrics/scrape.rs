@@ -1,6 +1,6 @@
 //! The metrics read from the store at each scrape: the running totals `bosun stats` reads
 //! (tasks by status, decisions by who made them, agents' spending), the inbox and its oldest
-//! question, and the stores' health. Each read is a few rows by an index, whatever the
+//! question, the stores' health and whether the disk is full. Each read is a few rows by an index, whatever the
 //! history. Encoded as a prometheus-client [`Collector`] of constant values, since nothing of
 //! it is kept between scrapes.
 //!
@@ -28,6 +28,8 @@ pub struct Scraped {
     pub(super) store_up: bool,
     /// `None` when Redis is off (or not checked yet).
     pub(super) redis_up: Option<bool>,
+    /// The disk holding the database is full: the engine's writes wait for space.
+    pub(super) disk_full: bool,
 }
 
 impl Scraped {
@@ -58,6 +60,7 @@ impl Scraped {
                 StoreHealth::Down(_) => Some(false),
                 StoreHealth::Off | StoreHealth::Unknown => None,
             },
+            disk_full: health.disk_full.is_some(),
             stats,
         }
     }
@@ -103,6 +106,15 @@ impl Collector for Scraped {
             None,
             MetricType::Gauge,
             |m| up(self.store_up).encode(m),
+        )?;
+        family(
+            e,
+            "disk_full",
+            "1 while the disk holding the database is full: no new task starts and running \
+             ones wait to save; 0 otherwise.",
+            None,
+            MetricType::Gauge,
+            |m| up(self.disk_full).encode(m),
         )?;
         if let Some(redis) = self.redis_up {
             family(

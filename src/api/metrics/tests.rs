@@ -50,12 +50,15 @@ fn store_readings_become_openmetrics_lines() {
             oldest_open_age: Some(90.5),
             store_up: true,
             redis_up: None,
+            disk_full: false,
         })
         .expect("encodes");
     let lines = lines(&text);
     for expected in [
         "# TYPE bosun_store_up gauge",
         "bosun_store_up 1",
+        "# TYPE bosun_disk_full gauge",
+        "bosun_disk_full 0",
         "bosun_tasks_open{status=\"queued\"} 3",
         "bosun_tasks_open{status=\"running\"} 0",
         "bosun_tasks_open{status=\"waiting\"} 0",
@@ -93,9 +96,11 @@ fn a_store_that_does_not_answer_is_said_and_nothing_else_is_guessed() {
             oldest_open_age: None,
             store_up: false,
             redis_up: Some(false),
+            disk_full: true,
         })
         .expect("encodes");
     assert!(lines(&text).contains(&"bosun_store_up 0"), "{text}");
+    assert!(lines(&text).contains(&"bosun_disk_full 1"), "{text}");
     assert!(lines(&text).contains(&"bosun_redis_up 0"), "{text}");
     assert!(!text.contains("bosun_tasks"), "{text}");
     assert!(text.ends_with("# EOF\n"), "{text}");

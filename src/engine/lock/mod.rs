@@ -8,7 +8,9 @@
 //!   delays the next start), or when its engine cannot be judged from here and its lease expired.
 //! - The holder renews `expires_at` every third of [`TTL`] with `UPDATE … WHERE owner = ?`. A
 //!   renewal that changes no row means another engine took the lease: the holder has lost it,
-//!   and says so through [`LeaseFence::lost`] so the engine stops.
+//!   and says so through [`LeaseFence::lost`] so the engine stops. A renewal the full disk
+//!   refuses loses nothing: no other engine can write its row either, so the holder keeps the
+//!   lease and renews it once space is freed.
 //! - Claiming a task commits only while the claimer's row is there (`WriteOp::ClaimTask` carries
 //!   the owner), so an engine that lost its lease never claims, even before it notices.
 //! - Releasing deletes the row, only if it is still ours.
@@ -218,6 +220,8 @@ async fn heartbeat(
 ) {
     let period = ttl / 3;
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    // Said once while the disk stays full, not at every renewal.
+    let mut disk_full = false;
     loop {
         tokio::select! {
             biased;
@@ -225,21 +229,37 @@ async fn heartbeat(
             _ = tick.tick() => {}
         }
         match renew(&mut conn, &owner, ttl).await {
-            Ok(Ok(until)) => expires_at = until,
+            Ok(Ok(until)) => {
+                expires_at = until;
+                disk_full = false;
+            }
             Ok(Err(reason)) => {
                 tracing::error!(%reason, "this engine lost the project's lease");
                 lost.send_replace(Some(reason));
                 let _ = conn.close().await;
                 return;
             }
-            Err(e) if now_ms() >= expires_at => {
-                let reason = format!("the lease expired while it could not be renewed: {e}");
-                tracing::error!(%reason, "this engine lost the project's lease");
-                lost.send_replace(Some(reason));
-                let _ = conn.close().await;
-                return;
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot renew the engine lease; retrying"),
+            Err(e) => match crate::store::disk_full(&mut conn, &e).await {
+                // Nobody can take the lease while nothing can be written, and claims stay
+                // fenced by the row: keep it, and renew once space is free.
+                Some(reason) => {
+                    if !disk_full {
+                        tracing::warn!(
+                            %reason,
+                            "cannot renew the engine lease: the disk is full; keeping it until space is freed"
+                        );
+                    }
+                    disk_full = true;
+                }
+                None if now_ms() >= expires_at => {
+                    let reason = format!("the lease expired while it could not be renewed: {e}");
+                    tracing::error!(%reason, "this engine lost the project's lease");
+                    lost.send_replace(Some(reason));
+                    let _ = conn.close().await;
+                    return;
+                }
+                None => tracing::warn!(error = %e, "cannot renew the engine lease; retrying"),
+            },
         }
     }
     if let Err(e) = sqlx::query("DELETE FROM engine_lease WHERE owner = ?")

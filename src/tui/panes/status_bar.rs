@@ -1,8 +1,9 @@
 //! The status bar: running/limit, queued, waiting, the autonomy rate (over the choices a person
 //! would otherwise have made, routine checks left out: `of N choices` on a wide screen), what
 //! agent steps spent today (the UTC day, as the rate's today; shown once the project has run an
-//! agent step, or when today's spending is not zero), SQLite and Redis health, the count of
-//! invalid definitions (only when there are some) and the clock on the left; the last action's
+//! agent step, or when today's spending is not zero), SQLite and Redis health, `disk full` (only
+//! while it is), the count of invalid definitions (only when there are some) and the clock on
+//! the left; the last action's
 //! outcome or the help key on the right.
 
 use ratatui::Frame;
@@ -122,6 +123,16 @@ pub fn render(frame: &mut Frame, area: Rect, ctx: &RenderCtx, notice: Option<&No
         health("redis", &ctx.model.health.redis),
         sep(),
     ]);
+    // Only while the disk is full: no task starts, running ones wait to save.
+    if ctx.model.health.disk_full.is_some() {
+        spans.extend([
+            Span::styled(
+                label("disk full", "disk!"),
+                bar.patch(theme.style(Role::HealthBad)),
+            ),
+            sep(),
+        ]);
+    }
     // Only when some definition is invalid: the engine runs on its last good version.
     let broken = ctx.model.health.definitions.len();
     if broken > 0 {

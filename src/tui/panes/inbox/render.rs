@@ -1,6 +1,7 @@
 //! Drawing the inbox: a header per batch, then each question on four lines, and between its
 //! first two the head of what it asks about in full when it says (an agent's tool call: the
-//! command, or the file and its edit, removed and added lines in their own roles).
+//! command, or the file and its edit, removed and added lines in their own roles). While the
+//! disk is full, a notice above them all says so.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,7 +10,7 @@ use ratatui::text::{Line, Span};
 use super::InboxPane;
 use crate::protocol::{EscalationView, RememberScope, Risk};
 use crate::tui::agent;
-use crate::tui::fmt::{duration, fit, one_line, until};
+use crate::tui::fmt::{duration, fit, one_line, until, wrap};
 use crate::tui::panes::{RenderCtx, draw_lines, empty_note, pane_block};
 use crate::tui::theme::Role;
 
@@ -17,6 +18,9 @@ use crate::tui::theme::Role;
 const URGENT_SECS: i64 = 60;
 /// Lines of a question's detail shown under it; the rest is in its full view (`enter`).
 const DETAIL_ROWS: usize = 4;
+/// What the pane says at its top while the disk is full.
+const DISK_FULL: &str = "The disk is full: no new task starts; running ones wait to save. \
+                         Bosun resumes by itself when space is freed.";
 
 impl InboxPane {
     pub fn render(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx, focused: bool) {
@@ -31,6 +35,7 @@ impl InboxPane {
         let block = pane_block(ctx, "Inbox", extra, focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
+        let inner = disk_full_notice(frame, inner, ctx);
         if inbox.is_empty() {
             return empty_note(frame, inner, ctx, "nothing waits on you");
         }
@@ -89,6 +94,25 @@ impl InboxPane {
             ctx.theme.style(Role::Text),
         );
     }
+}
+
+/// While the disk is full, a notice at the top of the pane (no question can say it: nothing
+/// can be written); the area left below it.
+fn disk_full_notice(frame: &mut Frame, area: Rect, ctx: &RenderCtx) -> Rect {
+    if ctx.model.health.disk_full.is_none() {
+        return area;
+    }
+    let style = ctx.theme.style(Role::HealthBad);
+    let lines: Vec<Line> = wrap(DISK_FULL, usize::from(area.width))
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, style)))
+        .collect();
+    // A blank row under it, before the questions.
+    let used = u16::try_from(lines.len() + 1)
+        .unwrap_or(u16::MAX)
+        .min(area.height);
+    draw_lines(frame, area, lines, ctx.theme.style(Role::Text));
+    Rect::new(area.x, area.y + used, area.width, area.height - used)
 }
 
 fn risk_role(risk: Risk) -> Role {
