@@ -20,7 +20,7 @@ fn backed_up() -> (Project, String, String) {
     assert_eq!(p.wait_finished(&id, LONG)["status"], "succeeded");
     let name = backups::take(&p, &[]).expect("a backup");
     engine.stop();
-    backups::settle(&p);
+    backups::checkpoint(&p);
     (p, name, id)
 }
 
@@ -65,6 +65,7 @@ fn a_damaged_database_is_refused_at_start_with_the_way_back() {
     let engine = p.start_engine(&[]);
     assert_eq!(p.show(&id)["status"], "succeeded");
     engine.stop();
+    backups::checkpoint(&p);
 
     // A header that is no SQLite header: the same refusal.
     backups::damage_header(&db);
@@ -84,7 +85,7 @@ fn a_damaged_database_is_refused_at_start_with_the_way_back() {
 fn with_no_backup_the_refusal_says_how_to_start_afresh() {
     let p = Project::new();
     p.submit(&["echo hello"]);
-    backups::settle(&p);
+    backups::checkpoint(&p);
     backups::damage_pages(&backups::db(&p), 2, 3);
     let err = refused_start(&p);
     assert!(err.contains("fails its integrity check"), "{err}");
@@ -114,7 +115,7 @@ fn failing_backups_never_push_out_the_last_good_one() {
     let p = Project::new();
     p.write(".bosun/config.yaml", "backup:\n  retention: 1s\n");
     let first = p.submit(&["echo hello"]);
-    backups::settle(&p);
+    backups::checkpoint(&p);
     let good = backups::take(&p, &[]).expect("a good backup");
     backups::damage_pages(&backups::db(&p), 2, 3);
 
