@@ -114,20 +114,14 @@ fn check(mut checked: Checked, above: i64) -> Result<Checked, BackupError> {
 /// as `bosun.db.replaced-STAMP`; returns that name, or `None` when there was no database.
 pub fn swap(checked: Checked, db: &Path) -> Result<Option<PathBuf>, BackupError> {
     let io = |p: &Path, e: std::io::Error| BackupError::Io(format!("{}: {e}", p.display()));
-    let with = |p: &Path, suffix: &str| {
-        let mut s = p.as_os_str().to_owned();
-        s.push(suffix);
-        PathBuf::from(s)
-    };
-    let stamp = catalog::stamp(time::OffsetDateTime::now_utc());
-    let replaced = with(db, &format!(".replaced-{stamp}"));
     let kept = if db.exists() {
+        let replaced = unused_name(db, &catalog::stamp(time::OffsetDateTime::now_utc()));
         std::fs::rename(db, &replaced).map_err(|e| io(db, e))?;
-        let wal = with(db, "-wal");
+        let wal = suffixed(db, "-wal");
         if wal.exists() {
-            std::fs::rename(&wal, with(&replaced, "-wal")).map_err(|e| io(&wal, e))?;
+            std::fs::rename(&wal, suffixed(&replaced, "-wal")).map_err(|e| io(&wal, e))?;
         }
-        let _ = std::fs::remove_file(with(db, "-shm"));
+        let _ = std::fs::remove_file(suffixed(db, "-shm"));
         Some(replaced)
     } else {
         None
@@ -139,6 +133,25 @@ pub fn swap(checked: Checked, db: &Path) -> Result<Option<PathBuf>, BackupError>
     // Renamed into place: nothing left for its drop to remove.
     drop(checked);
     Ok(kept)
+}
+
+/// `bosun.db.replaced-STAMP`, or with `-2`, `-3`… when that is taken (two restores in one
+/// second): a kept database, or its WAL, is never overwritten by the next one.
+fn unused_name(db: &Path, stamp: &str) -> PathBuf {
+    let mut replaced = suffixed(db, &format!(".replaced-{stamp}"));
+    let mut n = 1;
+    while replaced.exists() || suffixed(&replaced, "-wal").exists() {
+        n += 1;
+        replaced = suffixed(db, &format!(".replaced-{stamp}-{n}"));
+    }
+    replaced
+}
+
+/// `path` with `suffix` appended to its file name.
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
 }
 
 /// The backup a restore asked for: a name or path, the newest, or the newest taken at or
@@ -180,5 +193,32 @@ pub fn choose<'a>(all: &'a [BackupInfo], choice: &Choice) -> Result<&'a BackupIn
                         .into(),
                 )
             }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_restore_in_the_same_second_keeps_both_replaced_databases() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("bosun.db");
+        let stamp = "20261203T160102Z";
+        let first = unused_name(&db, stamp);
+        assert_eq!(first, dir.path().join("bosun.db.replaced-20261203T160102Z"));
+        std::fs::write(&first, "kept").expect("first");
+        let second = unused_name(&db, stamp);
+        assert_eq!(
+            second,
+            dir.path().join("bosun.db.replaced-20261203T160102Z-2")
+        );
+        // A WAL left under a name is as taken as the database: it would be replayed into
+        // whichever database later takes that name.
+        std::fs::write(suffixed(&second, "-wal"), "wal").expect("wal");
+        assert_eq!(
+            unused_name(&db, stamp),
+            dir.path().join("bosun.db.replaced-20261203T160102Z-3")
+        );
     }
 }

@@ -189,11 +189,18 @@ fn snapshot(db: &Path, dir: &Path) -> Result<Snapshot, BackupError> {
     copy.exec("PRAGMA synchronous = OFF")?;
     source.copy_into(&copy)?;
     drop(source);
-    let check = copy.value("PRAGMA quick_check")?;
-    if check != "ok" {
+    // A damaged copy may fail the check itself ("database disk image is malformed") rather
+    // than report rows: either way it is the database that is damaged, not the backup.
+    let problem = match copy.value("PRAGMA quick_check") {
+        Ok(verdict) if verdict == "ok" => None,
+        Ok(verdict) => Some(verdict),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(problem) = problem {
         return Err(BackupError::Corrupt(format!(
-            "the database fails its check ({check}): not backed up, so that no good backup is \
-             pushed out by a bad one"
+            "the database {} fails its check ({problem}): not backed up, so that no good \
+             backup is pushed out by a bad one",
+            db.display()
         )));
     }
     snapshot.page_size = copy.value("PRAGMA page_size")?.parse().unwrap_or(4096);

@@ -5,6 +5,7 @@
 
 pub mod agents;
 pub mod api;
+pub mod backups;
 pub mod git;
 pub mod redis;
 pub mod redis_engine;
