@@ -155,4 +155,10 @@ fn a_bad_recipient_is_refused_naming_the_setting() {
         })
         .unwrap_or(0);
     assert_eq!(taken, 0, "a backup was taken with a bad recipient");
+    // Listing and restoring go on with the built-in settings, saying why: a typo in the config
+    // must not stand between the user and their backups.
+    let listed = p.bosun(&["backups"]);
+    assert!(listed.status.success(), "{listed:?}");
+    let warning = String::from_utf8_lossy(&listed.stderr);
+    assert!(warning.contains("built-in settings"), "{warning}");
 }

@@ -192,8 +192,19 @@ async fn dispatch(cli: Cli) -> CliResult {
         _ => Overrides::default(),
     };
     let project = match Project::open(&cli, overrides) {
-        // `validate` reports a broken config along with everything else it finds.
-        Err(e) if e.code == 2 && matches!(verb, Verb::Validate { .. }) => {
+        // `validate` reports a broken config along with everything else it finds; listing and
+        // restoring backups must work whatever the config says (a restore is how a user gets
+        // back to work).
+        Err(e)
+            if e.code == 2
+                && matches!(
+                    verb,
+                    Verb::Validate { .. } | Verb::Backups { .. } | Verb::Restore { .. }
+                ) =>
+        {
+            if !matches!(verb, Verb::Validate { .. }) {
+                eprintln!("bosun: {} (going on with the built-in settings)", e.message);
+            }
             Project::with_defaults(&cli)?
         }
         other => other?,
