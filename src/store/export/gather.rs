@@ -5,14 +5,14 @@ use serde_json::Value;
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    ExportedCost, ExportedEscalation, ExportedEvent, ExportedLog, ExportedMerge, ExportedRun,
-    ExportedTask, ExportedWorkflow, ExportedWorktree, FORMAT, TaskExport, transcripts,
+    ExportedCost, ExportedEscalation, ExportedEvent, ExportedLog, ExportedRun, ExportedTask,
+    ExportedWorkflow, ExportedWorktree, FORMAT, TaskExport, transcripts,
 };
 use crate::config::ProjectPaths;
 use crate::protocol::{Priority, StepView, TaskId};
 use crate::store::escalations::EscalationRecord;
 use crate::store::read::{self, status};
-use crate::store::worktrees::{self, WorktreeRecord};
+use crate::store::worktrees;
 use crate::store::{StoreError, audit, escalations, ledger, spend};
 
 /// Everything about task `id` (a full id), or `None` when there is no such task.
@@ -205,51 +205,5 @@ async fn worktree(pool: &SqlitePool, id: &TaskId) -> Result<Option<ExportedWorkt
         return Ok(None);
     };
     let merges = worktrees::read::merges_of_task(pool, id).await?;
-    let WorktreeRecord {
-        path,
-        branch,
-        base,
-        base_commit,
-        state,
-        port_base,
-        changed,
-        ahead,
-        behind,
-        conflicts,
-        error,
-        created_at,
-        updated_at,
-        task_id: _,
-    } = w;
-    Ok(Some(ExportedWorktree {
-        path,
-        branch,
-        base,
-        base_commit,
-        state,
-        port_base,
-        changed,
-        ahead,
-        behind,
-        conflicts,
-        error,
-        created_at,
-        updated_at,
-        merges: merges
-            .into_iter()
-            .map(|m| ExportedMerge {
-                id: m.id,
-                into: m.into,
-                strategy: m.strategy,
-                status: m.status.as_str().to_string(),
-                requested_by: m.requested_by,
-                old_commit: m.old_commit,
-                new_commit: m.new_commit,
-                error: m.error,
-                requested_at: m.requested_at,
-                started_at: m.started_at,
-                finished_at: m.finished_at,
-            })
-            .collect(),
-    }))
+    Ok(Some(ExportedWorktree { record: w, merges }))
 }

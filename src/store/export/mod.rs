@@ -24,10 +24,7 @@ mod transcripts;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::protocol::{
-    DecisionKind, DecisionView, MergeStrategy, Priority, Risk, StepView, TaskId, TaskStatus,
-    WorktreeState,
-};
+use crate::protocol::{DecisionKind, DecisionView, Priority, Risk, StepView, TaskId, TaskStatus};
 
 pub use gather::gather;
 
@@ -182,38 +179,11 @@ pub struct ExportedCost {
     pub denied: u64,
 }
 
-/// The task's worktree record: where it was, its branch, and what became of it.
+/// The task's worktree record: where it was, its branch, and what became of it, with every
+/// merge asked for it, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportedWorktree {
-    pub path: String,
-    pub branch: String,
-    pub base: Option<String>,
-    pub base_commit: Option<String>,
-    pub state: WorktreeState,
-    pub port_base: u32,
-    pub changed: Vec<String>,
-    pub ahead: u32,
-    pub behind: u32,
-    pub conflicts: Vec<String>,
-    pub error: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    /// Every merge asked for it, oldest first.
-    pub merges: Vec<ExportedMerge>,
-}
-
-/// A merge of the task's branch, asked, running or ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExportedMerge {
-    pub id: i64,
-    pub into: String,
-    pub strategy: MergeStrategy,
-    pub status: String,
-    pub requested_by: String,
-    pub old_commit: Option<String>,
-    pub new_commit: Option<String>,
-    pub error: Option<String>,
-    pub requested_at: String,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
+    #[serde(flatten)]
+    pub record: crate::store::worktrees::WorktreeRecord,
+    pub merges: Vec<crate::store::worktrees::MergeRecord>,
 }

@@ -238,7 +238,7 @@ async fn a_tasks_export_holds_its_runs_transcripts_cost_and_worktree_and_nothing
     assert!((cost.cost_usd - 0.75).abs() < 1e-9, "{cost:?}");
 
     let worktree = export.worktree.as_ref().expect("a worktree");
-    assert_eq!(worktree.branch, "bosun/t-aaaaaaaa");
+    assert_eq!(worktree.record.branch, "bosun/t-aaaaaaaa");
     assert_eq!(worktree.merges.len(), 1);
     assert_eq!(
         (

@@ -16,7 +16,7 @@ use crate::protocol::{MergeStrategy, TaskId, WorktreeState};
 pub use ops::WorktreeOp;
 
 /// A worktree task's row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WorktreeRecord {
     pub task_id: TaskId,
     pub path: String,
@@ -35,7 +35,8 @@ pub struct WorktreeRecord {
 }
 
 /// Where a merge request is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MergeStatus {
     Queued,
     Running,
@@ -73,7 +74,7 @@ impl MergeStatus {
 }
 
 /// A merge request as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MergeRecord {
     pub id: i64,
     pub task_id: TaskId,
