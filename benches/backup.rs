@@ -183,7 +183,7 @@ fn timed_take(label: &str, db: &Path, dir: &Path, settings: &BackupSettings, ful
 fn timed_prepare(label: &str, taken: &Taken, dir: &Path, ids: &Identities, target: &Path) {
     let all = catalog::list(dir).expect("list backups");
     let started = Instant::now();
-    let checked = restore::prepare(&taken.backup, &all, ids, target).expect("restore");
+    let checked = restore::prepare(&taken.backup, &all, ids, target, 0).expect("restore");
     let secs = started.elapsed().as_secs_f64();
     let rows: Vec<String> = checked
         .rows
