@@ -280,17 +280,26 @@ mod tests {
 
     #[test]
     fn the_key_file_is_made_private_and_read_back() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("test setup");
         let path = dir.path().join("state/api.key");
-        let key = SigningKey::load_or_create(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        let key = SigningKey::load_or_create(&path).expect("test setup");
+        let mode = std::fs::metadata(&path)
+            .expect("test setup")
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600);
-        let again = SigningKey::load_or_create(&path).unwrap();
+        let again = SigningKey::load_or_create(&path).expect("test setup");
         let token = key.sign(&claims(1_000));
         assert!(again.verify(&token, 1).is_ok());
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        SigningKey::load_or_create(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+            .expect("test setup");
+        SigningKey::load_or_create(&path).expect("test setup");
+        let mode = std::fs::metadata(&path)
+            .expect("test setup")
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600);
     }
 }
