@@ -168,3 +168,20 @@ fn a_second_engine_for_the_same_project_is_refused() {
     );
     assert!(first.is_running());
 }
+
+/// A clean stop folds the WAL into the database and removes it, every time: a log left behind
+/// grows with every start, hides from a plain copy of `bosun.db` what the log holds, and was
+/// seen after a stop whose last connection to close could not checkpoint (a read-only one).
+#[test]
+fn a_clean_stop_leaves_no_wal_behind() {
+    let p = Project::new();
+    for round in 0..5 {
+        let engine = p.start_engine(&[]);
+        let id = p.submit(&[&format!("echo round {round}")]);
+        p.wait_finished(&id, LONG);
+        engine.stop();
+        let wal = p.path(".bosun/state/bosun.db-wal");
+        let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(left, 0, "round {round}: the WAL was left with {left} bytes");
+    }
+}

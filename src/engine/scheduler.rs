@@ -90,6 +90,7 @@ impl Scheduler {
         // Every runner's token is a child of `shutdown`: they are stopping now.
         self.tracker.close();
         self.tracker.wait().await;
+        self.probe.close().await;
     }
 
     async fn command(&mut self, command: Command) {

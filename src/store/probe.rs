@@ -30,6 +30,15 @@ impl ChangeProbe {
         })
     }
 
+    /// Closes the connection and waits for it: dropped instead, it closes on its worker thread
+    /// whenever that gets to it, possibly after the store's writer — and a read-only
+    /// connection closing last cannot checkpoint the WAL and remove it, nor can a writable one
+    /// that closes while it is still open.
+    pub async fn close(self) {
+        use sqlx::Connection;
+        let _ = self.conn.close().await;
+    }
+
     /// True when another connection committed a change to the store's data since the
     /// previous call.
     pub async fn changed(&mut self) -> Result<bool, StoreError> {
