@@ -47,6 +47,25 @@ fn big_line() -> Vec<WriteOp> {
     }]
 }
 
+/// A writer told to wait for space, a big write it is waiting to commit, and the database's
+/// path; returns once the writer has marked the store full.
+async fn waiting_write(dir: &Path) -> (WriterHandle, PathBuf, Waiting) {
+    let (writer, path) = full_writer(dir).await;
+    writer.wait_for_space();
+    let mut mark = writer.watch_disk_full();
+    let waiting = tokio::spawn({
+        let writer = writer.clone();
+        async move { writer.write(big_line()).await }
+    });
+    tokio::time::timeout(BOUND, mark.wait_for(Option::is_some))
+        .await
+        .expect("the store is marked full")
+        .expect("the writer runs");
+    (writer, path, waiting)
+}
+
+type Waiting = tokio::task::JoinHandle<Result<(), StoreError>>;
+
 /// Frees the filler's pages from another connection.
 async fn free_room(path: &Path) {
     let mut conn = connect_options(path)
@@ -80,17 +99,7 @@ async fn saved(path: &Path) -> i64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_writer_told_to_wait_marks_the_store_full_and_commits_once_there_is_room() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (writer, path) = full_writer(dir.path()).await;
-    writer.wait_for_space();
-    let mut mark = writer.watch_disk_full();
-    let waiting = tokio::spawn({
-        let writer = writer.clone();
-        async move { writer.write(big_line()).await }
-    });
-    tokio::time::timeout(BOUND, mark.wait_for(Option::is_some))
-        .await
-        .expect("the store is marked full")
-        .expect("the writer runs");
+    let (writer, path, waiting) = waiting_write(dir.path()).await;
     let reason = writer.disk_full().expect("the mark says why");
     assert!(reason.contains("full"), "{reason}");
     assert!(
@@ -148,17 +157,7 @@ async fn a_writer_not_told_to_wait_fails_at_once_and_saves_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn closing_ends_the_wait_and_fails_what_waited_unacknowledged() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (writer, path) = full_writer(dir.path()).await;
-    writer.wait_for_space();
-    let mut mark = writer.watch_disk_full();
-    let waiting = tokio::spawn({
-        let writer = writer.clone();
-        async move { writer.write(big_line()).await }
-    });
-    tokio::time::timeout(BOUND, mark.wait_for(Option::is_some))
-        .await
-        .expect("the store is marked full")
-        .expect("the writer runs");
+    let (writer, path, waiting) = waiting_write(dir.path()).await;
     tokio::time::timeout(BOUND, writer.close())
         .await
         .expect("closing is not held up by the full disk");
